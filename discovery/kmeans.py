@@ -1,0 +1,234 @@
+"""K-means on FAISS with the scikit-learn estimator contract (card B: "cluster with K-means").
+
+Objective (Lloyd):  minimise  inertia = sum_i min_c ||x_i - mu_c||^2  over ALL N points.
+
+FAISS ``Kmeans`` is fast but its defaults trade quality for speed (perf-anchors: it subsamples
+to 256 points per centroid and starts from random points, 15 % worse inertia than scikit-learn
+at 100k x 256). Here:
+
+* ``max_points_per_centroid`` is raised to N so every point is used (set an int to subsample);
+* initialisation is k-means++ (D^2 sampling; FAISS ``ClusteringInitMethod_KMEANS_PLUS_PLUS``,
+  or scikit-learn's ``kmeans_plusplus`` fed as initial centroids on older FAISS);
+* ``n_init`` runs with seeds ``random_state + r``; the run with the lowest inertia on all
+  points wins (the same choice as FAISS ``nredo``, but measured after the final assignment);
+* iterations stop at ``max_iter`` or when the objective stops improving (relative ``tol``);
+* the GPU is used when FAISS sees one (``gpu="auto"``).
+
+``n_clusters="auto"`` tries every K in ``k_range`` and keeps the one with the highest silhouette
+score s = mean_i (b_i - a_i) / max(a_i, b_i) on a seeded sample of ``silhouette_sample`` points;
+the scores are kept in ``k_evidence_`` ({K: silhouette}).
+
+Examples:
+    >>> from sklearn.datasets import make_blobs
+    >>> X, y = make_blobs(300, 8, centers=3, random_state=0)
+    >>> km = KMeans(3, random_state=0).fit(X)
+    >>> km.labels_.shape, km.cluster_centers_.shape
+    ((300,), (3, 8))
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import faiss
+import numpy as np
+from sklearn.base import BaseEstimator, ClusterMixin
+from sklearn.metrics import silhouette_score
+
+from discovery.validate import as_vectors, check_k
+from vidsift.errors import BadInputError
+
+__all__ = ["KMeans", "faiss_gpu_available"]
+
+
+def faiss_gpu_available() -> bool:
+    """True when the installed FAISS was built with GPU support and sees a GPU."""
+    try:
+        return int(faiss.get_num_gpus()) > 0
+    except AttributeError:  # faiss-cpu builds without the symbol
+        return False
+
+
+def _seed(random_state: int | None) -> int:
+    if random_state is None:
+        return int(np.random.default_rng().integers(0, 2**31 - 1))
+    return int(random_state) % (2**31 - 1)
+
+
+def assign(X: np.ndarray, centers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest centre of each row: (labels int64 [N], squared distances float32 [N]), exact."""
+    index = faiss.IndexFlatL2(centers.shape[1])
+    index.add(np.ascontiguousarray(centers, dtype=np.float32))
+    d2, idx = index.search(np.ascontiguousarray(X, dtype=np.float32), 1)
+    return idx.ravel().astype(np.int64), np.maximum(d2.ravel(), 0.0)
+
+
+class KMeans(ClusterMixin, BaseEstimator):
+    """K-means on FAISS; see the module docstring for the algorithm and its choices.
+
+    Parameters:
+        n_clusters: K, or ``"auto"`` (silhouette over ``k_range``).
+        n_init: independent k-means++ starts; the lowest inertia wins (sklearn's ``"auto"``
+            also runs 1 start for k-means++).
+        max_iter: Lloyd iterations at most per start.
+        tol: stop a start when the objective improves by less than this fraction.
+        init: ``"k-means++"`` or ``"random"`` (FAISS's default: K random points).
+        k_range: (K_min, K_max) tried when ``n_clusters="auto"``.
+        silhouette_sample: points the silhouette is computed on (seeded sample).
+        max_points_per_centroid: ``None`` uses all points; an int lets FAISS subsample.
+        gpu: ``"auto"`` (when FAISS sees a GPU), True or False.
+        random_state: seed (int) or ``None`` for a fresh one.
+
+    Attributes:
+        cluster_centers_ (float32 [K, d]), labels_ (int64 [N]), inertia_ (sum of squared
+        distances of ALL points to their centre), n_clusters_ (K used), k_evidence_
+        ({K: silhouette} or ``None``), n_iter_ (iterations of the kept start), fit_time_ (s).
+
+    Raises:
+        BadInputError: K > N, K < 2, non-finite input, bad parameters.
+    """
+
+    def __init__(
+        self,
+        n_clusters: int | str = 8,
+        *,
+        n_init: int = 1,
+        max_iter: int = 100,
+        tol: float = 1e-4,
+        init: str = "k-means++",
+        k_range: tuple[int, int] = (2, 20),
+        silhouette_sample: int = 2000,
+        max_points_per_centroid: int | None = None,
+        gpu: bool | str = "auto",
+        random_state: int | None = 0,
+        verbose: bool = False,
+    ) -> None:
+        self.n_clusters = n_clusters
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.init = init
+        self.k_range = k_range
+        self.silhouette_sample = silhouette_sample
+        self.max_points_per_centroid = max_points_per_centroid
+        self.gpu = gpu
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ helpers
+    def _check_params(self) -> None:
+        if int(self.n_init) < 1:
+            raise BadInputError(f"n_init must be >= 1, got {self.n_init}")
+        if int(self.max_iter) < 1:
+            raise BadInputError(f"max_iter must be >= 1, got {self.max_iter}")
+        if self.init not in ("k-means++", "random"):
+            raise BadInputError(f"init must be 'k-means++' or 'random', got {self.init!r}")
+        if self.tol < 0:
+            raise BadInputError(f"tol must be >= 0, got {self.tol}")
+
+    def _use_gpu(self) -> bool:
+        if self.gpu == "auto":
+            return faiss_gpu_available()
+        return bool(self.gpu)
+
+    def _one_start(self, X: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, int]:
+        n, d = X.shape
+        mppc = n if self.max_points_per_centroid is None else int(self.max_points_per_centroid)
+        params: dict[str, Any] = {
+            "niter": int(self.max_iter),
+            "nredo": 1,
+            "seed": seed,
+            "max_points_per_centroid": max(1, mppc),
+            "min_points_per_centroid": 1,
+            "verbose": bool(self.verbose),
+        }
+        init_centroids = None
+        if self.init == "k-means++":
+            if hasattr(faiss, "ClusteringInitMethod_KMEANS_PLUS_PLUS"):
+                params["init_method"] = faiss.ClusteringInitMethod_KMEANS_PLUS_PLUS
+            else:  # older FAISS: D^2 sampling by scikit-learn, then FAISS iterations
+                from sklearn.cluster import kmeans_plusplus
+
+                init_centroids, _ = kmeans_plusplus(X, k, random_state=seed)
+                init_centroids = np.ascontiguousarray(init_centroids, dtype=np.float32)
+        if hasattr(faiss.ClusteringParameters(), "early_stop_threshold"):
+            params["early_stop_threshold"] = float(self.tol)
+        if self._use_gpu():
+            params["gpu"] = True
+        km = faiss.Kmeans(d, k, **params)
+        km.train(X, init_centroids=init_centroids)
+        return np.ascontiguousarray(km.centroids, dtype=np.float32), len(km.obj)
+
+    def _fit_k(self, X: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.ndarray, float, int]:
+        best: tuple[np.ndarray, np.ndarray, float, int] | None = None
+        for r in range(int(self.n_init)):
+            centers, n_iter = self._one_start(X, k, (seed + r) % (2**31 - 1))
+            labels, d2 = assign(X, centers)
+            inertia = float(d2.astype(np.float64).sum())
+            if best is None or inertia < best[2]:
+                best = (centers, labels, inertia, n_iter)
+        assert best is not None
+        return best
+
+    # ------------------------------------------------------------------ API
+    def fit(self, X: Any, y: Any = None) -> KMeans:
+        """Cluster ``X`` [N, d]; returns ``self``."""
+        self._check_params()
+        t0 = time.perf_counter()
+        X = as_vectors(X, "X")
+        if not np.isfinite(X).all():
+            raise BadInputError("X contains NaN or infinite values")
+        n = len(X)
+        k = check_k(self.n_clusters, n, what="points")
+        seed = _seed(self.random_state)
+        self.n_features_in_ = X.shape[1]
+        self.k_evidence_: dict[int, float] | None = None
+        if k == "auto":
+            k_min, k_max = int(self.k_range[0]), min(int(self.k_range[1]), n - 1)
+            if k_min < 2 or k_min > k_max:
+                raise BadInputError(f"k_range {self.k_range} does not fit {n} points; use 2 <= K_min <= K_max < N")
+            rng = np.random.default_rng(seed)
+            sample = rng.choice(n, size=min(n, int(self.silhouette_sample)), replace=False)
+            evidence: dict[int, float] = {}
+            fits = {}
+            for kk in range(k_min, k_max + 1):
+                fit = self._fit_k(X, kk, seed)
+                lab = fit[1][sample]
+                n_lab = len(np.unique(lab))
+                evidence[kk] = float(silhouette_score(X[sample], lab)) if 2 <= n_lab < len(sample) else -1.0
+                fits[kk] = fit
+            k = max(evidence, key=lambda kk: (evidence[kk], -kk))
+            self.k_evidence_ = evidence
+            centers, labels, inertia, n_iter = fits[k]
+        else:
+            centers, labels, inertia, n_iter = self._fit_k(X, int(k), seed)
+        self.cluster_centers_ = centers
+        self.labels_ = labels
+        self.inertia_ = inertia
+        self.n_clusters_ = int(k)
+        self.n_iter_ = n_iter
+        self.fit_time_ = time.perf_counter() - t0
+        return self
+
+    def fit_predict(self, X: Any, y: Any = None) -> np.ndarray:
+        """``fit(X).labels_``."""
+        return self.fit(X).labels_
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Index of the nearest learned centre for each row of ``X``."""
+        if not hasattr(self, "cluster_centers_"):
+            raise BadInputError("this KMeans is not fitted yet; call fit first")
+        X = as_vectors(X, "X")
+        if X.shape[1] != self.cluster_centers_.shape[1]:
+            raise BadInputError(f"X has dim {X.shape[1]} but the model was fitted on dim {self.cluster_centers_.shape[1]}")
+        return assign(X, self.cluster_centers_)[0]
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Euclidean distance of each row of ``X`` to every centre, [N, K]."""
+        if not hasattr(self, "cluster_centers_"):
+            raise BadInputError("this KMeans is not fitted yet; call fit first")
+        X = as_vectors(X, "X").astype(np.float64)
+        c = self.cluster_centers_.astype(np.float64)
+        d2 = (X**2).sum(1)[:, None] - 2 * X @ c.T + (c**2).sum(1)[None, :]
+        return np.sqrt(np.maximum(d2, 0.0))

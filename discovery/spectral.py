@@ -1,0 +1,394 @@
+"""Spectral clustering (Ng, Jordan & Weiss 2001) on a sparse FAISS k-NN graph (design decision 7).
+
+Steps, for N points x_i and K clusters:
+
+1. k-NN graph: the ``n_neighbors`` nearest other points of every point, from FAISS (exact
+   ``IndexFlatL2`` up to ``exact_knn_max`` points, then ``IndexIVFFlat`` with
+   nlist = round(sqrt(N)) clamped to [16, 16384] and ``ivf_nprobe`` probes).
+2. Gaussian kernel on the graph edges (d_ij = Euclidean distance):
+   * self-tuning (Zelnik-Manor & Perona 2004, default): A_ij = exp(-d_ij^2 / (sigma_i sigma_j)),
+     sigma_i = distance of x_i to its 7th nearest neighbour;
+   * fixed bandwidth ``affinity_bandwidth=sigma``: A_ij = exp(-d_ij^2 / (2 sigma^2)).
+   A_ii = 0. Symmetrised as W = (A + A^T) / 2 (as scikit-learn does for its k-NN graph).
+3. If the graph has several connected components, they are joined (``connect_components``)
+   along a minimum spanning tree of one representative per component (the member nearest the
+   component mean; MST over a k-NN graph of the representatives) with weak edges
+   w_e = 0.01 median(W) (d_min / d_e)^2, so nearer components merge first and the eigen
+   solvers see one well-posed problem (exactly degenerate eigenvalues defeat Lanczos). A
+   warning is raised when there are more components than K (some must then be merged); fewer
+   is benign (the components are clusters). With ``connect_components=False`` the graph is
+   left as is, with a warning.
+4. Normalised affinity M = D^{-1/2} W D^{-1/2} (D = diag of row sums); the symmetric normalised
+   Laplacian is L_sym = I - M, so the K smallest eigenvalues of L_sym are 1 - the K largest of M.
+   Eigen solvers (``eigen_solver``):
+   * ``"dense"``: ``numpy.linalg.eigh`` (tiny graphs);
+   * ``"arpack"``: ``scipy.sparse.linalg.eigsh(M, which="LA")`` — Lanczos on M, no shift-invert
+     (no sparse LU, which is what stops scikit-learn's arpack at 100k points);
+   * ``"lobpcg"``: ``scipy.sparse.linalg.lobpcg`` on L_sym, no preconditioner (slow to converge
+     on large graphs; a warning is raised when it does not);
+   * ``"amg"``: LOBPCG on L_sym preconditioned by a pyamg smoothed-aggregation solver of
+     L_sym + 1e-5 I (as scikit-learn's ``eigen_solver="amg"``);
+   * ``"auto"``: dense for N <= 500, arpack up to ``arpack_max`` points, then amg when pyamg is
+     importable, else arpack.
+5. U = the K top eigenvectors of M as columns; rows normalised to unit length:
+   Y_i = U_i / ||U_i||.
+6. K-means (FAISS, k-means++, ``n_init`` starts) on the rows of Y gives the labels.
+
+``n_clusters="auto"``: the eigengap heuristic — compute the top K_max + 1 eigenvalues
+lambda_1 >= lambda_2 >= ... of M and choose K = argmax_{K in k_range} (lambda_K - lambda_{K+1});
+the gaps are kept in ``k_evidence_``.
+
+Examples:
+    >>> from sklearn.datasets import make_circles
+    >>> X, y = make_circles(300, factor=0.4, noise=0.04, random_state=0)
+    >>> sc = SpectralClustering(2, random_state=0).fit(X)
+    >>> sc.labels_.shape
+    (300,)
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from typing import Any
+
+import faiss
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
+from scipy.sparse.linalg import eigsh, lobpcg
+from sklearn.base import BaseEstimator, ClusterMixin
+
+from discovery.kmeans import KMeans, _seed
+from discovery.validate import as_vectors, check_k
+from vidsift.errors import BadInputError
+
+__all__ = ["SpectralClustering", "knn_graph", "self_tuning_affinity", "pyamg_available"]
+
+SELF_TUNING_NEIGHBOUR = 7  # Zelnik-Manor & Perona: sigma_i = distance to the 7th neighbour
+EIGEN_SOLVERS = ("auto", "dense", "arpack", "lobpcg", "amg")
+
+
+def pyamg_available() -> bool:
+    try:
+        import pyamg  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def knn_graph(
+    X: np.ndarray, k: int, method: str = "auto", exact_max: int = 50_000, nprobe: int = 16, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, str]:
+    """The k nearest OTHER points of every row: (squared distances [N, k], indices [N, k], method).
+
+    ``method``: ``"exact"`` (``IndexFlatL2``), ``"ivf"`` (``IndexIVFFlat``) or ``"auto"`` (exact up
+    to ``exact_max`` rows). The point itself is removed by index, not by position, so duplicate
+    points are handled. Missing neighbours (IVF probing too few lists) have index -1.
+    """
+    n, d = X.shape
+    if k < 1 or k >= n:
+        raise BadInputError(f"n_neighbors={k} must be between 1 and N-1={n - 1}")
+    if method == "auto":
+        method = "exact" if n <= exact_max else "ivf"
+    if method == "exact":
+        index: faiss.Index = faiss.IndexFlatL2(d)
+        index.add(X)
+    elif method == "ivf":
+        nlist = int(np.clip(round(np.sqrt(n)), 16, 16384))
+        quantizer = faiss.IndexFlatL2(d)
+        index = faiss.IndexIVFFlat(quantizer, d, nlist)
+        rng = np.random.default_rng(seed)
+        train = X[rng.choice(n, size=min(n, 64 * nlist), replace=False)]
+        index.cp.seed = seed
+        index.train(train)
+        index.add(X)
+        index.nprobe = min(nprobe, nlist)
+    else:
+        raise BadInputError(f"knn must be 'auto', 'exact' or 'ivf', got {method!r}")
+    kk = k + 1
+    d2 = np.empty((n, kk), dtype=np.float32)
+    idx = np.empty((n, kk), dtype=np.int64)
+    block = 65536
+    for s in range(0, n, block):
+        d2[s : s + block], idx[s : s + block] = index.search(X[s : s + block], kk)
+    self_mask = idx == np.arange(n)[:, None]
+    no_self = ~self_mask.any(axis=1)
+    self_mask[no_self, -1] = True  # the query is not among its own k+1: drop the farthest
+    # exactly one True per row, so the rest reshapes to [N, k] keeping the distance order
+    d2 = d2[~self_mask].reshape(n, k)
+    idx = idx[~self_mask].reshape(n, k)
+    return np.maximum(d2, 0.0), idx, method
+
+
+def self_tuning_affinity(d2: np.ndarray, idx: np.ndarray, bandwidth: str | float = "self-tuning") -> np.ndarray:
+    """Kernel values [N, k] for the edges (i, idx[i, j]) with squared distances d2.
+
+    Self-tuning: A_ij = exp(-d_ij^2 / (sigma_i sigma_j)), sigma_i = d(x_i, 7th neighbour) (the
+    last one when fewer neighbours were searched); a fixed float sigma gives
+    A_ij = exp(-d_ij^2 / (2 sigma^2)). Missing neighbours (-1) get 0.
+    """
+    valid = idx >= 0
+    if bandwidth == "self-tuning":
+        col = min(SELF_TUNING_NEIGHBOUR, d2.shape[1]) - 1
+        sigma = np.sqrt(d2[:, col].astype(np.float64))
+        pos = sigma[sigma > 0]
+        floor = (np.median(pos) if len(pos) else 1.0) * 1e-6
+        sigma = np.maximum(sigma, floor)  # duplicate points: sigma 0 would divide by zero
+        denom = sigma[:, None] * sigma[np.maximum(idx, 0)]
+        a = np.exp(-d2 / denom)
+    else:
+        s = float(bandwidth)
+        if not s > 0:
+            raise BadInputError(f"affinity_bandwidth must be 'self-tuning' or a positive number, got {bandwidth!r}")
+        a = np.exp(-d2.astype(np.float64) / (2.0 * s * s))
+    return np.where(valid, a, 0.0)
+
+
+class SpectralClustering(ClusterMixin, BaseEstimator):
+    """Ng-Jordan-Weiss spectral clustering on a sparse FAISS k-NN graph (module docstring).
+
+    Parameters:
+        n_clusters: K, or ``"auto"`` (eigengap over ``k_range``).
+        n_neighbors: neighbours per point in the graph.
+        affinity_bandwidth: ``"self-tuning"`` or a fixed sigma (float).
+        eigen_solver: ``"auto"``, ``"dense"``, ``"arpack"``, ``"lobpcg"`` or ``"amg"`` (pyamg).
+        n_init: k-means starts on the spectral embedding.
+        random_state: seed for the eigen solver start vectors and k-means.
+        knn: ``"auto"``, ``"exact"`` or ``"ivf"`` (see :func:`knn_graph`).
+        exact_knn_max: largest N that uses the exact graph under ``knn="auto"``.
+        ivf_nprobe: lists probed by the IVF graph.
+        arpack_max: largest N that uses arpack under ``eigen_solver="auto"``.
+        eigen_tol: solver tolerance (0 = machine precision for arpack; lobpcg/amg use 1e-5 then).
+        connect_components: join a disconnected graph (True) or only warn (False).
+        k_range: (K_min, K_max) for ``n_clusters="auto"``.
+
+    Attributes:
+        labels_ (int64 [N]), affinity_matrix_ (sparse symmetric W, CSR), embedding_ (row-
+        normalised eigenvectors [N, K]), eigenvalues_ (top eigenvalues of M, descending),
+        n_clusters_, k_evidence_ ({K: eigengap} or None), n_graph_components_ (before joining),
+        eigen_solver_ and knn_ (what "auto" chose), timings_ ({step: seconds}).
+
+    Raises:
+        BadInputError: K > N, too few points for the graph, non-finite input, bad parameters.
+    """
+
+    def __init__(
+        self,
+        n_clusters: int | str = 8,
+        *,
+        n_neighbors: int = 10,
+        affinity_bandwidth: str | float = "self-tuning",
+        eigen_solver: str = "auto",
+        n_init: int = 10,
+        random_state: int | None = 0,
+        knn: str = "auto",
+        exact_knn_max: int = 50_000,
+        ivf_nprobe: int = 16,
+        arpack_max: int = 50_000,
+        eigen_tol: float = 0.0,
+        connect_components: bool = True,
+        k_range: tuple[int, int] = (2, 20),
+    ) -> None:
+        self.n_clusters = n_clusters
+        self.n_neighbors = n_neighbors
+        self.affinity_bandwidth = affinity_bandwidth
+        self.eigen_solver = eigen_solver
+        self.n_init = n_init
+        self.random_state = random_state
+        self.knn = knn
+        self.exact_knn_max = exact_knn_max
+        self.ivf_nprobe = ivf_nprobe
+        self.arpack_max = arpack_max
+        self.eigen_tol = eigen_tol
+        self.connect_components = connect_components
+        self.k_range = k_range
+
+    # ------------------------------------------------------------------ graph
+    def _affinity(self, X: np.ndarray, seed: int) -> sp.csr_matrix:
+        n = len(X)
+        k_graph = int(self.n_neighbors)
+        if k_graph < 1:
+            raise BadInputError(f"n_neighbors must be >= 1, got {self.n_neighbors}")
+        k_search = min(n - 1, max(k_graph, SELF_TUNING_NEIGHBOUR if self.affinity_bandwidth == "self-tuning" else 1))
+        t = time.perf_counter()
+        d2, idx, self.knn_ = knn_graph(X, k_search, self.knn, int(self.exact_knn_max), int(self.ivf_nprobe), seed)
+        self.timings_["knn"] = time.perf_counter() - t
+        t = time.perf_counter()
+        a = self_tuning_affinity(d2, idx, self.affinity_bandwidth)
+        a, idx = a[:, :k_graph], idx[:, :k_graph]
+        valid = (idx >= 0) & (a > 0)
+        rows = np.repeat(np.arange(n), idx.shape[1]).reshape(idx.shape)
+        A = sp.csr_matrix((a[valid], (rows[valid], idx[valid])), shape=(n, n))
+        W = ((A + A.T) * 0.5).tocsr()
+        W.setdiag(0)
+        W.eliminate_zeros()
+        n_comp, comp = connected_components(W, directed=False)
+        self.n_graph_components_ = int(n_comp)
+        k_want = int(self.k_range[1]) if self.n_clusters == "auto" else int(self.n_clusters)
+        if n_comp > 1:
+            if self.connect_components:
+                W = _join_components(X, W, comp, n_comp)
+            # n_comp <= K is benign (the components are clusters); more means forced merges
+            if n_comp > k_want and self.connect_components:
+                warnings.warn(
+                    f"the {n_neighbors_str(k_graph)} graph has {n_comp} connected components; "
+                    "joined them with weak edges (raise n_neighbors to avoid this)",
+                    stacklevel=3,
+                )
+            elif not self.connect_components:
+                warnings.warn(
+                    f"the {n_neighbors_str(k_graph)} graph has {n_comp} connected components; "
+                    "spectral embedding may not work as expected",
+                    stacklevel=3,
+                )
+        self.timings_["affinity"] = time.perf_counter() - t
+        return W
+
+    # ------------------------------------------------------------------ eigen
+    def _choose_solver(self, n: int) -> str:
+        solver = self.eigen_solver
+        if solver not in EIGEN_SOLVERS:
+            raise BadInputError(f"eigen_solver must be one of {', '.join(EIGEN_SOLVERS)}, got {solver!r}")
+        if solver == "amg" and not pyamg_available():
+            raise BadInputError("eigen_solver='amg' needs pyamg: pip install 'vidsift[amg]'")
+        if solver == "auto":
+            if n <= 500:
+                return "dense"
+            if n <= int(self.arpack_max) or not pyamg_available():
+                return "arpack"
+            return "amg"
+        return solver
+
+    def _eigen(self, W: sp.csr_matrix, nev: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Top ``nev`` eigenpairs of M = D^-1/2 W D^-1/2, eigenvalues descending."""
+        n = W.shape[0]
+        deg = np.asarray(W.sum(axis=1)).ravel()
+        isolated = deg <= 0
+        dinv = 1.0 / np.sqrt(np.where(isolated, 1.0, deg))
+        Dm = sp.diags(dinv)
+        M = (Dm @ W @ Dm).tocsr()
+        solver = self._choose_solver(n)
+        if solver != "dense" and n < 5 * nev + 1:
+            solver = "dense"  # iterative solvers are unreliable when nev is close to N
+        self.eigen_solver_ = solver
+        tol = float(self.eigen_tol)
+        if solver == "dense":
+            vals, vecs = np.linalg.eigh(M.toarray())
+            vals, vecs = vals[::-1][:nev], vecs[:, ::-1][:, :nev]
+        elif solver == "arpack":
+            v0 = rng.uniform(-1, 1, n)
+            vals, vecs = eigsh(M, k=nev, which="LA", tol=tol, v0=v0)
+        else:
+            L = (sp.identity(n, format="csr") - M).tocsr()
+            X0 = rng.standard_normal((n, nev + 1))
+            X0[:, 0] = np.sqrt(np.maximum(deg, 0))  # the exact top eigenvector of M
+            precond = None
+            if solver == "amg":
+                from pyamg import smoothed_aggregation_solver
+
+                ml = smoothed_aggregation_solver((L + 1e-5 * sp.identity(n, format="csr")).tocsr())
+                precond = ml.aspreconditioner()
+                maxiter = 200
+            else:
+                maxiter = 2000
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # convergence checked below
+                lvals, vecs = lobpcg(L, X0, M=precond, tol=tol or 1e-5, largest=False, maxiter=maxiter)
+            resid = np.linalg.norm(L @ vecs - vecs * lvals, axis=0)
+            if np.max(resid[:nev]) > 1e-2:
+                warnings.warn(
+                    f"{solver} eigen solver did not converge (residual {np.max(resid[:nev]):.2g}); "
+                    "the clustering may be poor: try eigen_solver='amg' or 'arpack'",
+                    stacklevel=3,
+                )
+            vals = 1.0 - lvals
+        order = np.argsort(-vals)[:nev]
+        return np.asarray(vals)[order], np.asarray(vecs)[:, order]
+
+    # ------------------------------------------------------------------ API
+    def fit(self, X: Any, y: Any = None) -> SpectralClustering:
+        """Cluster ``X`` [N, d]; returns ``self``."""
+        X = as_vectors(X, "X")
+        if not np.isfinite(X).all():
+            raise BadInputError("X contains NaN or infinite values")
+        n = len(X)
+        k = check_k(self.n_clusters, n, what="points")
+        if n < 3:
+            raise BadInputError(f"spectral clustering needs at least 3 points, got {n}")
+        if int(self.n_init) < 1:
+            raise BadInputError(f"n_init must be >= 1, got {self.n_init}")
+        self.n_features_in_ = X.shape[1]
+        self.timings_: dict[str, float] = {}
+        seed = _seed(self.random_state)
+        rng = np.random.default_rng(self.random_state)
+        W = self._affinity(X, seed)
+        self.affinity_matrix_ = W
+        self.k_evidence_: dict[int, float] | None = None
+        t = time.perf_counter()
+        if k == "auto":
+            k_min, k_max = int(self.k_range[0]), min(int(self.k_range[1]), n - 2)
+            if k_min < 2 or k_min > k_max:
+                raise BadInputError(f"k_range {self.k_range} does not fit {n} points; use 2 <= K_min <= K_max <= N-2")
+            vals, vecs = self._eigen(W, k_max + 1, rng)
+            gaps = {kk: float(vals[kk - 1] - vals[kk]) for kk in range(k_min, k_max + 1)}
+            k = max(gaps, key=lambda kk: (gaps[kk], -kk))
+            self.k_evidence_ = gaps
+        else:
+            vals, vecs = self._eigen(W, int(k), rng)
+        self.timings_["eigen"] = time.perf_counter() - t
+        self.eigenvalues_ = vals
+        U = vecs[:, : int(k)]
+        Y = U / np.maximum(np.linalg.norm(U, axis=1, keepdims=True), 1e-12)
+        self.embedding_ = np.ascontiguousarray(Y, dtype=np.float32)
+        t = time.perf_counter()
+        km = KMeans(int(k), n_init=int(self.n_init), random_state=seed).fit(self.embedding_)
+        self.timings_["kmeans"] = time.perf_counter() - t
+        self.labels_ = km.labels_
+        self.n_clusters_ = int(k)
+        return self
+
+    def fit_predict(self, X: Any, y: Any = None) -> np.ndarray:
+        """``fit(X).labels_``."""
+        return self.fit(X).labels_
+
+
+def n_neighbors_str(k: int) -> str:
+    return f"{k}-nearest-neighbour"
+
+
+def _join_components(X: np.ndarray, W: sp.csr_matrix, comp: np.ndarray, n_comp: int) -> sp.csr_matrix:
+    """Add weak edges joining the graph's components along an MST of representatives."""
+    n, d = X.shape
+    counts = np.bincount(comp, minlength=n_comp).astype(np.float64)
+    ind = sp.csr_matrix((np.ones(n), (comp, np.arange(n))), shape=(n_comp, n))
+    means = np.asarray(ind @ X.astype(np.float64)) / counts[:, None]
+    dist = ((X - means[comp]) ** 2).sum(axis=1)
+    order = np.lexsort((dist, comp))
+    first = np.searchsorted(comp[order], np.arange(n_comp))
+    reps = order[first]  # member nearest its component mean
+    R = np.ascontiguousarray(X[reps], dtype=np.float32)
+    kk = min(n_comp - 1, 15)
+    index = faiss.IndexFlatL2(d)
+    index.add(R)
+    d2, nb = index.search(R, kk + 1)
+    rows = np.repeat(np.arange(n_comp), kk + 1)
+    G = sp.coo_matrix((np.sqrt(np.maximum(d2.ravel(), 0)) + 1e-12, (rows, nb.ravel())), shape=(n_comp, n_comp)).tocsr()
+    G.setdiag(0)
+    G.eliminate_zeros()
+    T = minimum_spanning_tree(G + G.T).tocoo()
+    ea, eb, ed = list(T.row), list(T.col), list(T.data)
+    # the k-NN graph of representatives may itself be split: chain what remains
+    n_super, sup = connected_components(T, directed=False)
+    if n_super > 1:
+        heads = [int(np.flatnonzero(sup == s)[0]) for s in range(n_super)]
+        for a, b in zip(heads[:-1], heads[1:]):
+            ea.append(a)
+            eb.append(b)
+            ed.append(float(np.linalg.norm(R[a] - R[b])) + 1e-12)
+    ed_arr = np.asarray(ed, dtype=np.float64)
+    med = float(np.median(W.data)) if W.nnz else 1.0
+    w = 0.01 * med * (ed_arr.min() / ed_arr) ** 2
+    ia, ib = reps[np.asarray(ea)], reps[np.asarray(eb)]
+    B = sp.csr_matrix((np.concatenate([w, w]), (np.concatenate([ia, ib]), np.concatenate([ib, ia]))), shape=(n, n))
+    return (W + B).tocsr()

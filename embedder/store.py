@@ -1,0 +1,175 @@
+"""The embedding store: one Parquet shard per video plus a manifest (design decisions 1, 2, 5).
+
+Layout under ``<workspace>/embeddings/<embedder>/``::
+
+    manifest.json            the embedder's manifest (name, dim, unit, layer, checkpoint hash, ...)
+    shards/<video_id>.parquet one row per frame (or clip): video_id, path, frame, time, shot, label,
+                             vector (fixed-size list of float32)
+
+Shards are written atomically, so a shard that exists is complete: that is what makes extraction
+resumable after a kill. Parquet is read as-is by pandas, DuckDB and Ray Data.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from vidsift.atomic import atomic_path, atomic_write_json
+from vidsift.errors import WorkspaceError
+
+META_COLUMNS = ("video_id", "path", "frame", "time", "shot", "label")
+MANIFEST = "manifest.json"
+SHARDS = "shards"
+# Keys that must agree between a store and whatever reads it (index, query embedder).
+IDENTITY_KEYS = ("name", "dim", "unit", "layer", "checkpoint_hash")
+
+
+@dataclass
+class StoreData:
+    """Vectors and their metadata, rows aligned."""
+
+    meta: pd.DataFrame
+    vectors: np.ndarray  # float32 [N, dim], C-contiguous
+    manifest: dict[str, Any]
+
+    def __len__(self) -> int:
+        return len(self.meta)
+
+
+def shard_path(store_dir: str | Path, video_id: str) -> Path:
+    return Path(store_dir) / SHARDS / f"{video_id}.parquet"
+
+
+def write_manifest(store_dir: str | Path, manifest: dict[str, Any]) -> None:
+    atomic_write_json(Path(store_dir) / MANIFEST, manifest)
+
+
+def read_manifest(store_dir: str | Path) -> dict[str, Any]:
+    path = Path(store_dir) / MANIFEST
+    if not path.exists():
+        raise WorkspaceError(
+            f"{path}: no embedding store here; run `vidsift embed DIR --embedder NAME` first"
+        )
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise WorkspaceError(f"{path}: unreadable manifest ({exc}); delete the folder and re-embed") from exc
+
+
+def check_manifest(store_manifest: dict[str, Any], expected: dict[str, Any], what: str = "store") -> None:
+    """Refuse a store/index whose embedder identity differs from ``expected``."""
+    for key in IDENTITY_KEYS:
+        if key in expected and key in store_manifest and store_manifest[key] != expected[key]:
+            raise WorkspaceError(
+                f"{what} was built with '{store_manifest.get('name')}' (dim {store_manifest.get('dim')}) "
+                f"but the embedder is '{expected.get('name')}' (dim {expected.get('dim')}): "
+                f"{key} differs ({store_manifest[key]!r} vs {expected[key]!r}); "
+                f"rebuild with --embedder {expected.get('name')}"
+            )
+
+
+def write_shard(
+    store_dir: str | Path,
+    video_id: str,
+    meta: pd.DataFrame | dict[str, Sequence[Any]],
+    vectors: np.ndarray,
+) -> Path:
+    """Write one video's rows atomically. ``meta`` has the columns of ``META_COLUMNS``."""
+    meta = pd.DataFrame(meta)
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    if vectors.ndim != 2 or len(vectors) != len(meta):
+        raise ValueError(f"vectors {vectors.shape} do not match {len(meta)} metadata rows")
+    missing = [c for c in META_COLUMNS if c not in meta.columns]
+    if missing:
+        raise ValueError(f"metadata lacks columns {missing}")
+    if not np.isfinite(vectors).all():
+        raise WorkspaceError(f"video {video_id}: the embedder produced NaN or infinite values")
+    dim = vectors.shape[1]
+    flat = pa.array(vectors.reshape(-1), type=pa.float32())
+    table = pa.table(
+        {
+            "video_id": pa.array(meta["video_id"].astype(str).tolist(), pa.string()),
+            "path": pa.array(meta["path"].astype(str).tolist(), pa.string()),
+            "frame": pa.array(meta["frame"].astype(np.int64).to_numpy(), pa.int64()),
+            "time": pa.array(meta["time"].astype(np.float64).to_numpy(), pa.float64()),
+            "shot": pa.array(meta["shot"].astype(np.int32).to_numpy(), pa.int32()),
+            "label": pa.array([None if pd.isna(x) else str(x) for x in meta["label"]], pa.string()),
+            "vector": pa.FixedSizeListArray.from_arrays(flat, dim),
+        }
+    )
+    target = shard_path(store_dir, video_id)
+    with atomic_path(target) as tmp:
+        pq.write_table(table, tmp)
+    return target
+
+
+def finished_videos(store_dir: str | Path) -> set[str]:
+    """Ids of videos whose shard is complete (atomic writes make existence enough)."""
+    d = Path(store_dir) / SHARDS
+    if not d.is_dir():
+        return set()
+    return {p.stem for p in d.glob("*.parquet") if not p.name.startswith(".")}
+
+
+def remove_shard(store_dir: str | Path, video_id: str) -> bool:
+    p = shard_path(store_dir, video_id)
+    if p.exists():
+        p.unlink()
+        return True
+    return False
+
+
+def _read_table(path: Path) -> pa.Table:
+    try:
+        return pq.read_table(path, memory_map=True)
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise WorkspaceError(f"{path}: corrupt shard ({exc}); delete it and rerun `vidsift embed`") from exc
+
+
+def load_store(
+    store_dir: str | Path, video_ids: Iterable[str] | None = None, with_vectors: bool = True
+) -> StoreData:
+    """Load vectors + metadata of the given videos (all finished ones when ``None``).
+
+    Rows are ordered by video id, then frame, so two loads of the same store align.
+    """
+    store_dir = Path(store_dir)
+    manifest = read_manifest(store_dir)
+    ids = sorted(finished_videos(store_dir) if video_ids is None else set(video_ids))
+    dim = int(manifest["dim"])
+    metas: list[pd.DataFrame] = []
+    vecs: list[np.ndarray] = []
+    for vid in ids:
+        path = shard_path(store_dir, vid)
+        if not path.exists():
+            raise WorkspaceError(f"{path}: video {vid} has no shard in this store; run `vidsift embed`")
+        table = _read_table(path)
+        metas.append(table.select(list(META_COLUMNS)).to_pandas())
+        if with_vectors:
+            col = table.column("vector").combine_chunks()
+            if col.type.list_size != dim:
+                raise WorkspaceError(f"{path}: vectors have dim {col.type.list_size}, manifest says {dim}")
+            vecs.append(col.values.to_numpy(zero_copy_only=False).reshape(-1, dim))
+    meta = (
+        pd.concat(metas, ignore_index=True)
+        if metas
+        else pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(META_COLUMNS, ["object", "object", "int64", "float64", "int32", "object"])})
+    )
+    if with_vectors:
+        vectors = np.ascontiguousarray(np.concatenate(vecs) if vecs else np.zeros((0, dim), np.float32), dtype=np.float32)
+    else:
+        vectors = np.zeros((len(meta), 0), np.float32)
+    order = np.lexsort((meta["frame"].to_numpy(), meta["video_id"].to_numpy()))
+    if not np.array_equal(order, np.arange(len(order))):
+        meta = meta.iloc[order].reset_index(drop=True)
+        vectors = vectors[order]
+    return StoreData(meta=meta, vectors=vectors, manifest=manifest)

@@ -1,0 +1,164 @@
+"""Search results: :class:`Hit` (one neighbour) and :class:`Hits` (the neighbours of one query).
+
+``Hits`` keeps the result columnar (row positions + distances as numpy arrays) and builds a
+``Hit`` only when one is read, so a search over thousands of queries costs little more than the
+FAISS call itself. It behaves as a read-only ``Sequence[Hit]``, nearest first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, overload
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One neighbour. ``distance`` is ``1 - cos`` (cosine) or squared L2 (l2); smaller is nearer."""
+
+    video_id: str
+    path: str
+    frame: int
+    time: float
+    shot: int
+    label: str | None
+    distance: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Columns:
+    """The id map as numpy columns, sorted by id (ids are allocated increasingly).
+
+    A snapshot: the index builds a new one after every add/remove, so ``Hits`` taken earlier stay
+    valid.
+    """
+
+    ids: np.ndarray  # int64 [N], increasing
+    video_id: np.ndarray  # object [N]
+    path: np.ndarray  # object [N]
+    frame: np.ndarray  # int64 [N]
+    time: np.ndarray  # float64 [N]
+    shot: np.ndarray  # int64 [N]
+    label: np.ndarray  # object [N], None where unlabelled
+    codes: np.ndarray  # int64 [N], video code (position in ``videos``)
+    videos: list[str]
+    code_of: dict[str, int]
+    _cache: dict[Any, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_idmap(cls, idmap: pd.DataFrame) -> Columns:
+        codes, uniques = pd.factorize(idmap["video_id"], sort=True)
+        videos = [str(v) for v in uniques]
+        label = idmap["label"].to_numpy(dtype=object)
+        label = np.where(pd.isna(label), None, label).astype(object)
+        return cls(
+            ids=idmap.index.to_numpy(dtype=np.int64),
+            video_id=idmap["video_id"].to_numpy(dtype=object),
+            path=idmap["path"].to_numpy(dtype=object),
+            frame=idmap["frame"].to_numpy(dtype=np.int64),
+            time=idmap["time"].to_numpy(dtype=np.float64),
+            shot=idmap["shot"].to_numpy(dtype=np.int64),
+            label=label,
+            codes=codes.astype(np.int64),
+            videos=videos,
+            code_of={v: i for i, v in enumerate(videos)},
+        )
+
+    def positions(self, ids: np.ndarray) -> np.ndarray:
+        """Row positions of ``ids`` (every id must be present, or -1 which maps to 0)."""
+        return np.searchsorted(self.ids, ids).clip(0, max(len(self.ids) - 1, 0))
+
+    def frames_of(self, code: int) -> tuple[np.ndarray, np.ndarray]:
+        """(sorted frame numbers, their ids) of one video."""
+        key = ("frames", code)
+        if key not in self._cache:
+            rows = np.flatnonzero(self.codes == code)
+            order = np.argsort(self.frame[rows], kind="stable")
+            self._cache[key] = (self.frame[rows][order], self.ids[rows][order])
+        return self._cache[key]
+
+    def video_paths(self) -> dict[str, str]:
+        """video id -> its path as stored (first row of the video)."""
+        if "paths" not in self._cache:
+            _, first = np.unique(self.codes, return_index=True)
+            self._cache["paths"] = {str(self.video_id[i]): str(self.path[i]) for i in first}
+        return self._cache["paths"]
+
+    def hit(self, pos: int, distance: float) -> Hit:
+        return Hit(
+            video_id=str(self.video_id[pos]),
+            path=str(self.path[pos]),
+            frame=int(self.frame[pos]),
+            time=float(self.time[pos]),
+            shot=int(self.shot[pos]),
+            label=self.label[pos],
+            distance=float(distance),
+        )
+
+
+class Hits(Sequence[Hit]):
+    """Neighbours of one query, nearest first. Read-only sequence of :class:`Hit`."""
+
+    __slots__ = ("_cols", "positions", "distances")
+
+    def __init__(self, cols: Columns, positions: np.ndarray, distances: np.ndarray) -> None:
+        self._cols = cols
+        self.positions = positions
+        self.distances = distances
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    @overload
+    def __getitem__(self, i: int) -> Hit: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[Hit]: ...
+
+    def __getitem__(self, i: int | slice) -> Hit | list[Hit]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        return self._cols.hit(int(self.positions[i]), self.distances[i])
+
+    def __iter__(self) -> Iterator[Hit]:
+        cols = self._cols
+        for p, d in zip(self.positions.tolist(), self.distances.tolist(), strict=True):
+            yield cols.hit(p, d)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Hits({list(self)!r})"
+
+    @property
+    def ids(self) -> np.ndarray:
+        """Index ids (int64) of the hits."""
+        return self._cols.ids[self.positions]
+
+    def to_dicts(self) -> list[dict[str, Any]]:
+        return [h.to_dict() for h in self]
+
+    def to_frame(self) -> pd.DataFrame:
+        c, p = self._cols, self.positions
+        return pd.DataFrame(
+            {
+                "video_id": c.video_id[p],
+                "path": c.path[p],
+                "frame": c.frame[p],
+                "time": c.time[p],
+                "shot": c.shot[p],
+                "label": c.label[p],
+                "distance": self.distances,
+            }
+        )

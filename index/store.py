@@ -1,0 +1,436 @@
+"""``VideoIndex``: a FAISS index over frame embeddings plus the id map that names every vector.
+
+Each vector gets an int64 id, allocated increasingly and never reused (removed ids leave gaps).
+The id map is a DataFrame indexed by that id with the store's metadata columns
+(``video_id, path, frame, time, shot, label``). The embedder's manifest travels with the index,
+so loading it for another embedder is refused (design decision 6).
+
+Example::
+
+    vi = VideoIndex.build(ws.embeddings("pixels"))        # params chosen from the size
+    vi.save(ws.indexes("pixels"))
+    vi = VideoIndex.load(ws.indexes("pixels"), expected_manifest=read_manifest(store_dir))
+    hits = vi.search_frame("a1b2c3", 120, k=10, exclude_window=15)
+    hits[0].video_id, hits[0].frame, hits[0].distance     # nearest first
+
+Distances: ``1 - cos`` for the cosine metric, squared Euclidean distance for ``l2``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+import pandas as pd
+
+from embedder.store import META_COLUMNS, StoreData, check_manifest, load_store
+from index.build import (
+    IndexParams,
+    UseGpu,
+    apply_search_params,
+    build_index,
+    check_vectors,
+    choose_params,
+    prepare_vectors,
+    resolve_gpu,
+    to_gpu,
+    to_user_distance,
+)
+from index.hits import Columns, Hits
+from index.persist import load_files, save_files
+from vidsift.errors import BadInputError, WorkspaceError
+
+log = logging.getLogger(__name__)
+
+QueryPosition = tuple[str, int] | None
+
+
+def _idmap_from(meta: pd.DataFrame, ids: np.ndarray) -> pd.DataFrame:
+    df = pd.DataFrame(
+        {
+            "video_id": meta["video_id"].astype(str).to_numpy(),
+            "path": meta["path"].astype(str).to_numpy(),
+            "frame": meta["frame"].to_numpy(dtype=np.int64),
+            "time": meta["time"].to_numpy(dtype=np.float64),
+            "shot": meta["shot"].to_numpy(dtype=np.int64),
+            "label": [None if pd.isna(x) else str(x) for x in meta["label"]],
+        },
+        index=pd.Index(ids, dtype=np.int64, name="id"),
+    )
+    return df
+
+
+def _as_store_data(source: str | Path | StoreData) -> tuple[StoreData, Path | None]:
+    if isinstance(source, StoreData):
+        return source, None
+    return load_store(source), Path(source)
+
+
+def _describe_frames(frames: np.ndarray) -> str:
+    if len(frames) == 0:
+        return "no frames"
+    text = f"{frames[0]}..{frames[-1]} ({len(frames)} frames"
+    steps = np.unique(np.diff(frames))
+    if len(steps) == 1 and steps[0] > 1:
+        text += f", every {steps[0]}th"
+    return text + ")"
+
+
+class VideoIndex:
+    """FAISS index + id map + embedder manifest + build parameters.
+
+    Build with :meth:`build`, reopen with :meth:`load`. ``add``/``remove`` change it in memory;
+    call :meth:`save` to persist. Searches run on GPU when ``use_gpu`` allows and one is present;
+    the index held here (and saved) is always the CPU one.
+    """
+
+    def __init__(
+        self,
+        index: faiss.Index,
+        idmap: pd.DataFrame,
+        manifest: dict[str, Any],
+        params: IndexParams,
+        next_id: int | None = None,
+        store_dir: str | Path | None = None,
+        use_gpu: UseGpu = "auto",
+    ) -> None:
+        self.index = index
+        self.idmap = idmap.sort_index()
+        self.manifest = dict(manifest)
+        self.params = params
+        self.next_id = int(next_id if next_id is not None else (self.idmap.index.max() + 1 if len(self.idmap) else 0))
+        self.store_dir = Path(store_dir) if store_dir is not None else None
+        self.use_gpu = resolve_gpu(use_gpu)
+        self._cols: Columns | None = None
+        self._gpu_index: faiss.Index | None = None
+        apply_search_params(self.index, params)
+
+    # ------------------------------------------------------------------ construction / files
+    @classmethod
+    def build(
+        cls,
+        source: str | Path | StoreData,
+        params: IndexParams | None = None,
+        use_gpu: UseGpu = "auto",
+        **choose: Any,
+    ) -> VideoIndex:
+        """Index every vector of a store folder (or of a loaded ``StoreData``).
+
+        ``params`` default to ``choose_params(n, dim, **choose)``.
+
+        Raises:
+            BadInputError: an empty store, or parameters the data cannot support.
+            WorkspaceError: a missing or corrupt store.
+        """
+        data, store_dir = _as_store_data(source)
+        if len(data) == 0:
+            raise BadInputError(f"{store_dir or 'the store'}: no embeddings to index; run `vidsift embed` first")
+        d = data.vectors.shape[1]
+        if int(data.manifest.get("dim", d)) != d:
+            raise WorkspaceError(f"store vectors have dim {d} but its manifest says {data.manifest.get('dim')}; re-embed")
+        dup = data.meta.duplicated(["video_id", "frame"])
+        if dup.any():
+            row = data.meta[dup].iloc[0]
+            raise BadInputError(f"video {row['video_id']} has frame {row['frame']} twice in the store; re-embed that video")
+        params = params or choose_params(len(data), d, **choose)
+        ids = np.arange(len(data), dtype=np.int64)
+        index = build_index(data.vectors, params, ids, use_gpu=use_gpu)
+        return cls(index, _idmap_from(data.meta, ids), data.manifest, params, len(data), store_dir, use_gpu)
+
+    def save(self, index_dir: str | Path) -> Path:
+        """Write the index atomically (see :mod:`index.persist`); returns the folder."""
+        meta = {
+            "manifest": self.manifest,
+            "params": self.params.to_dict(),
+            "next_id": self.next_id,
+            "ntotal": self.ntotal,
+            "videos": len(self.videos),
+            "store_dir": str(self.store_dir) if self.store_dir else None,
+            "faiss_version": faiss.__version__,
+            "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
+        save_files(index_dir, self.index, self.idmap, meta)
+        return Path(index_dir)
+
+    @classmethod
+    def load(
+        cls,
+        index_dir: str | Path,
+        expected_manifest: dict[str, Any] | None = None,
+        use_gpu: UseGpu = "auto",
+    ) -> VideoIndex:
+        """Open a saved index; refuse it when it was built for another embedder.
+
+        Raises:
+            WorkspaceError: no index, a torn/corrupt file (named), or a manifest mismatch.
+        """
+        name = (expected_manifest or {}).get("name")
+        index, idmap, meta = load_files(index_dir, name)
+        manifest = meta.get("manifest") or {}
+        if expected_manifest is not None:
+            check_manifest(manifest, expected_manifest, what=f"index {Path(index_dir)}")
+        if "dim" in manifest and index.d != int(manifest["dim"]):
+            raise WorkspaceError(f"{index_dir}: index has dim {index.d} but its manifest says {manifest['dim']}; rebuild it")
+        params = IndexParams.from_dict(meta.get("params") or {})
+        return cls(index, idmap, manifest, params, meta.get("next_id"), meta.get("store_dir"), use_gpu)
+
+    # ------------------------------------------------------------------ facts
+    @property
+    def ntotal(self) -> int:
+        return int(self.index.ntotal)
+
+    @property
+    def dim(self) -> int:
+        return int(self.index.d)
+
+    @property
+    def name(self) -> str:
+        return str(self.manifest.get("name", "?"))
+
+    @property
+    def columns(self) -> Columns:
+        if self._cols is None:
+            self._cols = Columns.from_idmap(self.idmap)
+        return self._cols
+
+    @property
+    def videos(self) -> list[str]:
+        return list(self.columns.videos)
+
+    def __len__(self) -> int:
+        return self.ntotal
+
+    def __repr__(self) -> str:
+        p = self.params
+        return f"VideoIndex({self.name!r}, kind={p.kind}, metric={p.metric}, vectors={self.ntotal}, videos={len(self.videos)})"
+
+    def _changed(self) -> None:
+        self._cols = None
+        self._gpu_index = None
+
+    # ------------------------------------------------------------------ updates
+    def add(self, data: StoreData) -> int:
+        """Add the vectors of videos not yet indexed; returns the number of vectors added.
+
+        IVF indexes keep their trained centroids (rebuild when the data has changed a lot).
+
+        Raises:
+            WorkspaceError: ``data`` comes from another embedder.
+            BadInputError: a video of ``data`` is already indexed, or dims differ.
+        """
+        check_manifest(data.manifest, self.manifest, what="the new embeddings")
+        if len(data) == 0:
+            return 0
+        already = sorted(set(data.meta["video_id"].astype(str)) & set(self.columns.code_of))
+        if already:
+            raise BadInputError(
+                f"video(s) {', '.join(already[:5])} already in the index; remove them first with "
+                f"`vidsift index remove VIDEO --embedder {self.name}`"
+            )
+        x = prepare_vectors(check_vectors(data.vectors, self.dim, "new vectors"), self.params.metric)
+        ids = np.arange(self.next_id, self.next_id + len(x), dtype=np.int64)
+        self.index.add_with_ids(x, ids)
+        self.idmap = pd.concat([self.idmap, _idmap_from(data.meta, ids)])
+        self.next_id += len(x)
+        self._changed()
+        return len(x)
+
+    def remove(self, video_id: str) -> int:
+        """Remove every vector of one video; returns how many were removed.
+
+        HNSW cannot delete from its graph: the graph is rebuilt from the remaining vectors
+        (which takes about as long as the first build).
+
+        Raises:
+            BadInputError: the video is not in the index.
+        """
+        code = self.columns.code_of.get(str(video_id))
+        if code is None:
+            raise BadInputError(f"video {video_id} is not in the index for embedder '{self.name}'")
+        _, ids = self.columns.frames_of(code)
+        ids = np.ascontiguousarray(ids, dtype=np.int64)
+        if self.params.kind == "hnsw":
+            log.info("HNSW cannot remove vectors: rebuilding the graph without video %s", video_id)
+            inner = faiss.downcast_index(self.index.index)
+            all_ids = faiss.vector_to_array(self.index.id_map).astype(np.int64)
+            keep = ~np.isin(all_ids, ids)
+            vectors = inner.reconstruct_n(0, self.ntotal)[keep]
+            if keep.any():
+                self.index = build_index(vectors, self.params, all_ids[keep], use_gpu=False)
+            else:
+                self.index.reset()
+            removed = int((~keep).sum())
+        else:
+            removed = int(self.index.remove_ids(ids))
+        self.idmap = self.idmap.drop(index=ids)
+        self._changed()
+        return removed
+
+    # ------------------------------------------------------------------ lookups
+    def id_of(self, video_id: str, frame: int) -> int:
+        """The index id of ``(video_id, frame)``.
+
+        Raises:
+            BadInputError: unknown video, or a frame that is not indexed (valid range named).
+        """
+        cols = self.columns
+        code = cols.code_of.get(str(video_id))
+        if code is None:
+            known = ", ".join(cols.videos[:5]) + (", ..." if len(cols.videos) > 5 else "")
+            raise BadInputError(
+                f"video {video_id} is not in the index for embedder '{self.name}' (indexed: {known or 'none'}); "
+                f"embed it and run `vidsift index add --embedder {self.name}`"
+            )
+        frames, ids = cols.frames_of(code)
+        i = int(np.searchsorted(frames, frame))
+        if i < len(frames) and frames[i] == frame:
+            return int(ids[i])
+        near = sorted({int(frames[j]) for j in (i - 1, i) if 0 <= j < len(frames)})
+        raise BadInputError(
+            f"video {video_id} has no frame {frame} in the index; indexed frames are "
+            f"{_describe_frames(frames)}; nearest: {', '.join(map(str, near))}"
+        )
+
+    def vector_of(self, video_id: str, frame: int) -> np.ndarray:
+        """The indexed vector of one frame, float32 [dim] (L2-normalised for cosine).
+
+        Exact for flat/IVF/HNSW (reconstructed from the index); IVF-PQ stores only codes, so the
+        vector is re-read from the embedding store when it is known, else decoded (approximate).
+
+        Raises:
+            BadInputError: unknown video or frame (the valid range is named).
+        """
+        row_id = self.id_of(video_id, frame)
+        if self.params.kind == "ivfpq" and self.store_dir is not None and self.store_dir.exists():
+            try:
+                data = load_store(self.store_dir, [str(video_id)])
+                check_manifest(data.manifest, self.manifest, what=f"store {self.store_dir}")
+                row = np.flatnonzero(data.meta["frame"].to_numpy() == frame)
+                if len(row):
+                    return prepare_vectors(data.vectors[row[:1]], self.params.metric)[0]
+            except WorkspaceError as exc:
+                log.warning("decoding the PQ vector of %s frame %s instead: %s", video_id, frame, exc)
+        return np.asarray(self.index.reconstruct(row_id), dtype=np.float32)
+
+    # ------------------------------------------------------------------ search
+    def _searcher(self) -> faiss.Index:
+        if self.use_gpu:
+            if self._gpu_index is None:
+                self._gpu_index = to_gpu(self.index) or self.index
+                apply_search_params(self._gpu_index, self.params)
+            return self._gpu_index
+        return self.index
+
+    def search(
+        self,
+        queries: np.ndarray,
+        k: int = 10,
+        exclude_video: str | Sequence[str | None] | None = None,
+        exclude_window: int = 0,
+        query_positions: Sequence[QueryPosition] | None = None,
+    ) -> list[Hits]:
+        """The ``k`` nearest indexed frames of each query [Q, dim], nearest first.
+
+        ``exclude_video``: a video id excluded for every query, or one entry per query (``None``
+        for none). ``exclude_window`` (frames, > 0) with ``query_positions`` (``(video_id,
+        frame)`` or ``None`` per query) drops hits of the query's own video whose frame differs
+        from the query frame by at most the window (the query frame included). The search
+        over-fetches by the number of excluded rows, so ``k`` hits remain whenever the index
+        holds that many eligible vectors (approximate indexes may return fewer).
+
+        Raises:
+            BadInputError: a query dimension differing from the index (both named), NaN queries,
+                ``k < 1``, or exclusion arguments of the wrong length.
+        """
+        q = prepare_vectors(check_vectors(queries, self.dim, "queries"), self.params.metric)
+        nq = len(q)
+        if int(k) < 1:
+            raise BadInputError(f"k must be at least 1, got {k}")
+        k = int(k)
+        cols = self.columns
+        if self.ntotal == 0 or nq == 0:
+            return [Hits(cols, np.zeros(0, np.int64), np.zeros(0, np.float32)) for _ in range(nq)]
+
+        excl = self._exclusions(nq, exclude_video, exclude_window, query_positions)
+        k_fetch = min(self.ntotal, k + (int(excl[3].max()) if excl is not None else 0))
+        raw, labels = self._searcher().search(q, k_fetch)
+        dist = to_user_distance(raw, self.params.metric)
+        pos = cols.positions(labels)
+        drop = labels < 0
+        if excl is not None:
+            ex_code, win_code, win_frame, _ = excl
+            codes = cols.codes[pos]
+            drop |= codes == ex_code[:, None]
+            if exclude_window > 0:
+                drop |= (codes == win_code[:, None]) & (np.abs(cols.frame[pos] - win_frame[:, None]) <= exclude_window)
+        if drop.any():
+            order = np.argsort(drop, axis=1, kind="stable")[:, :k]  # kept hits first, in order
+            counts = np.minimum((~drop).sum(axis=1), k)
+            pos = np.take_along_axis(pos, order, axis=1)
+            dist = np.take_along_axis(dist, order, axis=1)
+            return [Hits(cols, pos[i, : counts[i]], dist[i, : counts[i]]) for i in range(nq)]
+        return [Hits(cols, pos[i, :k], dist[i, :k]) for i in range(nq)]
+
+    def _exclusions(
+        self,
+        nq: int,
+        exclude_video: str | Sequence[str | None] | None,
+        exclude_window: int,
+        query_positions: Sequence[QueryPosition] | None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+        """Per query: excluded video code, window video code, window centre frame, excluded count."""
+        if exclude_window < 0:
+            raise BadInputError(f"exclude_window must be >= 0, got {exclude_window}")
+        if exclude_video is None and exclude_window == 0:
+            return None
+        cols = self.columns
+        ex_code = np.full(nq, -2, np.int64)
+        win_code = np.full(nq, -2, np.int64)
+        win_frame = np.zeros(nq, np.int64)
+        count = np.zeros(nq, np.int64)
+        if exclude_video is not None:
+            videos = [exclude_video] * nq if isinstance(exclude_video, str) else list(exclude_video)
+            if len(videos) != nq:
+                raise BadInputError(f"exclude_video has {len(videos)} entries for {nq} queries")
+            for i, v in enumerate(videos):
+                code = cols.code_of.get(str(v), -2) if v is not None else -2
+                ex_code[i] = code
+                if code >= 0:
+                    count[i] += len(cols.frames_of(code)[0])
+        if exclude_window > 0:
+            if query_positions is None or len(query_positions) != nq:
+                raise BadInputError("exclude_window needs query_positions: one (video_id, frame) per query")
+            for i, qp in enumerate(query_positions):
+                if qp is None:
+                    continue
+                code = cols.code_of.get(str(qp[0]), -2)
+                win_code[i], win_frame[i] = code, int(qp[1])
+                if code >= 0 and code != ex_code[i]:
+                    frames = cols.frames_of(code)[0]
+                    lo = np.searchsorted(frames, int(qp[1]) - exclude_window, side="left")
+                    hi = np.searchsorted(frames, int(qp[1]) + exclude_window, side="right")
+                    count[i] += int(hi - lo)
+        return ex_code, win_code, win_frame, count
+
+    def search_frame(
+        self,
+        video_id: str,
+        frame: int,
+        k: int = 10,
+        exclude_same_video: bool = False,
+        exclude_window: int = 0,
+    ) -> Hits:
+        """Neighbours of an indexed frame (the frame itself comes first unless excluded)."""
+        q = self.vector_of(video_id, frame)
+        return self.search(
+            q[None, :],
+            k,
+            exclude_video=str(video_id) if exclude_same_video else None,
+            exclude_window=exclude_window,
+            query_positions=[(str(video_id), int(frame))],
+        )[0]

@@ -1,0 +1,354 @@
+"""The index of a workspace: what the CLI (`vidsift index ...`, `vidsift search`) and the page call.
+
+The index of embedder NAME lives in ``Workspace.indexes(NAME)`` and is built from the store in
+``Workspace.embeddings(NAME)``. Every function takes the workspace (a ``Workspace`` or its folder)
+and the embedder name, and returns plain dicts ready for JSON.
+
+Example::
+
+    build_workspace_index(ws, "pixels")                       # {'kind': 'flat', 'vectors': ...}
+    search_workspace(ws, "pixels", video="clips/a.mp4", frame=30, k=5, exclude_window=10)
+    # [{'video': ..., 'path': ..., 'frame': ..., 'time': ..., 'shot': ..., 'label': ..., 'distance': ...}]
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from embedder.store import MANIFEST, check_manifest, finished_videos, load_store, read_manifest
+from index.build import UseGpu, check_vectors, choose_params
+from index.check import check_index
+from index.hits import Hit
+from index.persist import META
+from index.store import VideoIndex
+from vidsift.errors import BadInputError, VidsiftError, WorkspaceError
+from vidsift.workspace import Workspace
+
+WorkspaceLike = Workspace | str | Path
+
+_CACHE: dict[str, tuple[tuple[int, int, int], VideoIndex]] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def _ws(ws: WorkspaceLike) -> Workspace:
+    return ws if isinstance(ws, Workspace) else Workspace.at(ws)
+
+
+def _store_manifest(ws: Workspace, embedder: str) -> dict[str, Any] | None:
+    """The store's manifest, or None when the store is gone (the index can still answer)."""
+    return read_manifest(ws.embeddings(embedder)) if (ws.embeddings(embedder) / MANIFEST).exists() else None
+
+
+def _summary(vi: VideoIndex, index_dir: Path, **extra: Any) -> dict[str, Any]:
+    files = sorted(index_dir.glob("index.*.faiss"))
+    return {
+        "embedder": vi.name,
+        "path": str(index_dir),
+        "kind": vi.params.kind,
+        "metric": vi.params.metric,
+        "dim": vi.dim,
+        "vectors": vi.ntotal,
+        "videos": len(vi.videos),
+        "bytes": files[-1].stat().st_size if files else None,
+        "params": vi.params.to_dict(),
+        **extra,
+    }
+
+
+def hit_dict(hit: Hit) -> dict[str, Any]:
+    """The JSON shape of one result (``video`` is the video id)."""
+    return {
+        "video": hit.video_id,
+        "path": hit.path,
+        "frame": hit.frame,
+        "time": hit.time,
+        "shot": hit.shot,
+        "label": hit.label,
+        "distance": hit.distance,
+    }
+
+
+def build_workspace_index(
+    ws: WorkspaceLike,
+    embedder: str,
+    kind: str = "auto",
+    metric: str = "cosine",
+    use_gpu: UseGpu = "auto",
+    **overrides: Any,
+) -> dict[str, Any]:
+    """(Re)build the index of ``embedder`` from its whole store and save it.
+
+    ``overrides``: ``nlist``, ``nprobe``, ``m``, ``nbits``, ``hnsw_m``, ``ef_search``,
+    ``ef_construction``, ``memory_budget_bytes`` (``None`` = choose).
+
+    Raises:
+        WorkspaceError: no store for ``embedder``.  BadInputError: empty store, bad options.
+    """
+    ws = _ws(ws)
+    t0 = time.perf_counter()
+    store_dir = ws.embeddings(embedder)
+    read_manifest(store_dir)  # a clear error when there is no store
+    data = load_store(store_dir)
+    if len(data) == 0:
+        raise BadInputError(f"{store_dir}: no finished videos to index; run `vidsift embed DIR --embedder {embedder}` first")
+    budget = overrides.pop("memory_budget_bytes", None)
+    choose: dict[str, Any] = {"kind": kind, "metric": metric, **overrides}
+    if budget is not None:
+        choose["memory_budget_bytes"] = int(budget)
+    params = choose_params(len(data), data.vectors.shape[1], **choose)
+    vi = VideoIndex.build(data, params, use_gpu=use_gpu)
+    vi.store_dir = store_dir
+    index_dir = vi.save(ws.indexes(embedder))
+    return _summary(vi, index_dir, seconds=round(time.perf_counter() - t0, 3))
+
+
+def add_to_workspace_index(ws: WorkspaceLike, embedder: str, use_gpu: UseGpu = "auto") -> dict[str, Any]:
+    """Add the videos that are in the store but not yet in the index, and save.
+
+    ``stale_videos`` lists indexed videos whose shard is gone from the store (remove them with
+    :func:`remove_from_workspace_index`).
+
+    Raises:
+        WorkspaceError: no store, no index, or an index built for another embedder.
+    """
+    ws = _ws(ws)
+    store_dir, index_dir = ws.embeddings(embedder), ws.indexes(embedder)
+    vi = VideoIndex.load(index_dir, expected_manifest=read_manifest(store_dir), use_gpu=use_gpu)
+    finished = finished_videos(store_dir)
+    new = sorted(finished - set(vi.videos))
+    added = 0
+    if new:
+        added = vi.add(load_store(store_dir, new))
+        vi.store_dir = store_dir
+        vi.save(index_dir)
+    return _summary(
+        vi, index_dir, added_videos=new, added_vectors=added, stale_videos=sorted(set(vi.videos) - finished)
+    )
+
+
+def remove_from_workspace_index(
+    ws: WorkspaceLike, embedder: str, video_ref: str, use_gpu: UseGpu = "auto"
+) -> dict[str, Any]:
+    """Remove one video (id or path) from the index and save. Its shard stays in the store.
+
+    Raises:
+        BadInputError: the video is not in the index.  WorkspaceError: no index.
+    """
+    ws = _ws(ws)
+    index_dir = ws.indexes(embedder)
+    vi = VideoIndex.load(index_dir, expected_manifest=_store_manifest(ws, embedder), use_gpu=use_gpu)
+    video_id = resolve_video(vi, video_ref)
+    removed = vi.remove(video_id)
+    vi.save(index_dir)
+    return _summary(vi, index_dir, removed_video=video_id, removed_vectors=removed)
+
+
+def load_workspace_index(ws: WorkspaceLike, embedder: str, use_gpu: UseGpu = "auto") -> VideoIndex:
+    """The saved index of ``embedder``, cached in-process until its ``meta.json`` changes.
+
+    The returned object is shared: read from it, do not ``add``/``remove`` on it.
+
+    Raises:
+        WorkspaceError: no index, a corrupt file, or an index for another embedder.
+    """
+    ws = _ws(ws)
+    index_dir = ws.indexes(embedder)
+    expected = _store_manifest(ws, embedder)
+    try:
+        st = os.stat(index_dir / META)
+    except FileNotFoundError:
+        raise WorkspaceError(
+            f"{index_dir}: no index for embedder '{embedder}'; build it with `vidsift index build --embedder {embedder}`"
+        ) from None
+    key = (st.st_mtime_ns, st.st_size, st.st_ino)
+    with _CACHE_LOCK:
+        cached = _CACHE.get(str(index_dir))
+        if cached is not None and cached[0] == key:
+            vi = cached[1]
+        else:
+            vi = VideoIndex.load(index_dir, expected_manifest=expected, use_gpu=use_gpu)
+            _CACHE[str(index_dir)] = (key, vi)
+    if expected is not None:
+        check_manifest(vi.manifest, expected, what=f"index {index_dir}")
+    if vi.store_dir is None:
+        vi.store_dir = ws.embeddings(embedder)
+    return vi
+
+
+def clear_cache() -> None:
+    """Forget every cached index (tests, or to free memory)."""
+    with _CACHE_LOCK:
+        _CACHE.clear()
+
+
+def resolve_video(vi: VideoIndex, ref: str | Path) -> str:
+    """The video id meant by ``ref``: an id, a unique id prefix, a stored path, or a unique file name.
+
+    Raises:
+        BadInputError: nothing or more than one video matches.
+    """
+    text = str(ref)
+    cols = vi.columns
+    if text in cols.code_of:
+        return text
+    paths = cols.video_paths()
+    for match in (
+        lambda p: p == text,
+        lambda p: os.path.abspath(os.path.expanduser(text)) == os.path.abspath(p),
+        lambda p: Path(text).expanduser().resolve() == Path(p).resolve(),
+    ):
+        found = [v for v, p in paths.items() if match(p)]
+        if len(found) == 1:
+            return found[0]
+    candidates = [v for v in cols.videos if len(text) >= 4 and v.startswith(text)]
+    if not candidates:
+        candidates = [v for v, p in paths.items() if Path(p).name == Path(text).name]
+    if len(candidates) == 1:
+        return candidates[0]
+    if len(candidates) > 1:
+        raise BadInputError(f"{text!r} matches {len(candidates)} videos ({', '.join(candidates[:4])}, ...); give the full id or path")
+    example = next(iter(paths.items()), ("ID", "PATH"))
+    raise BadInputError(
+        f"no video {text!r} in the index for embedder '{vi.name}'; give a video id or its path as stored "
+        f"(e.g. {example[0]} or {example[1]}); run `vidsift index add --embedder {vi.name}` for newly embedded videos"
+    )
+
+
+def _load_vector(vector: Any, dim: int) -> np.ndarray:
+    if isinstance(vector, str | Path):
+        path = Path(vector)
+        try:
+            vector = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise BadInputError(f"{path}: cannot read a vector from it ({exc}); save one with numpy.save") from exc
+    arr = check_vectors(vector, dim, "the query vector")
+    if len(arr) != 1:
+        raise BadInputError(f"the query holds {len(arr)} vectors; give exactly one [dim] vector")
+    return arr
+
+
+def _open_image(image: Any) -> Any:
+    from PIL import Image
+
+    if isinstance(image, Image.Image):
+        return image.convert("RGB")
+    path = Path(image)
+    if not path.is_file():
+        raise BadInputError(f"{path}: no such image file")
+    try:
+        with Image.open(path) as im:
+            return im.convert("RGB")
+    except OSError as exc:
+        raise BadInputError(f"{path}: not an image PIL can read ({exc})") from exc
+
+
+def _image_batch(img: Any, manifest: dict[str, Any]) -> np.ndarray:
+    """uint8 [1, H, W, 3] at the embedder's input size ([1, T, H, W, 3] for clip embedders)."""
+    size = manifest.get("input_size")
+    if isinstance(size, int):
+        size = (size, size)
+    if isinstance(size, list | tuple) and len(size) >= 2:
+        h, w = int(size[-2]), int(size[-1])
+        img = img.resize((w, h))
+    frame = np.asarray(img, dtype=np.uint8)
+    if manifest.get("unit") == "clip":
+        length = manifest.get("clip_length") or (size[0] if isinstance(size, list | tuple) and len(size) == 3 else None)
+        if not length:
+            raise BadInputError(f"image search needs a frame embedder; '{manifest.get('name')}' embeds clips of unknown length")
+        return np.repeat(frame[None, None], int(length), axis=1)
+    return frame[None]
+
+
+def _embed_image(image: Any, manifest: dict[str, Any]) -> np.ndarray:
+    """Embed one image with the store's embedder -> float32 [1, dim].
+
+    The embedder registry is imported lazily so that search by frame or vector works without it.
+
+    Raises:
+        BadInputError: no registry, an embedder that cannot be loaded, an unreadable image.
+    """
+    name = manifest.get("name", "?")
+    try:
+        from embedder.registry import get_embedder
+    except ImportError as exc:
+        raise BadInputError(
+            f"image search needs the embedder '{name}', but the embedder registry is not available ({exc}); "
+            "search with --video/--frame or --vector-file instead"
+        ) from exc
+    img = _open_image(image)
+    try:
+        emb = get_embedder(manifest)
+    except VidsiftError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any failure to construct the model is a user-facing one
+        raise BadInputError(f"image search needs the embedder '{name}', which could not be loaded ({exc})") from exc
+    out = emb.embed_image(img) if hasattr(emb, "embed_image") else emb.embed(_image_batch(img, manifest))
+    if hasattr(out, "detach"):
+        out = out.detach().cpu().numpy()
+    return check_vectors(out, int(manifest.get("dim", np.shape(out)[-1])), "the image embedding")
+
+
+def search_workspace(
+    ws: WorkspaceLike,
+    embedder: str,
+    video: str | Path | None = None,
+    frame: int | None = None,
+    image: Any = None,
+    vector: Any = None,
+    k: int = 10,
+    exclude_same_video: bool = False,
+    exclude_window: int = 0,
+) -> list[dict[str, Any]]:
+    """Nearest frames to one query: an indexed frame (``video`` + ``frame``), an image, or a vector.
+
+    ``video`` is a video id or its path (as stored); ``image`` a file path or a PIL image;
+    ``vector`` an array [dim] or a ``.npy`` path. With a frame query, the frame itself comes first
+    (distance 0) unless excluded. Returns dicts with keys ``video, path, frame, time, shot, label,
+    distance``, nearest first.
+
+    Raises:
+        BadInputError: not exactly one query, ``frame`` without ``video``, exclusions without a
+            frame query, an unknown video/frame, a vector of the wrong dimension.
+        WorkspaceError: no index, or one built for another embedder.
+    """
+    given = [n for n, v in (("--video", video), ("--image", image), ("--vector-file", vector)) if v is not None]
+    if len(given) != 1:
+        how = "got " + " and ".join(given) if given else "got none"
+        raise BadInputError(f"search needs exactly one query: --video V --frame F, --image PATH or --vector-file F.npy ({how})")
+    if frame is not None and video is None:
+        raise BadInputError("--frame needs --video: the frame number is counted within one video")
+    if video is None and (exclude_same_video or exclude_window):
+        raise BadInputError("--exclude-same-video and --exclude-window need a --video/--frame query")
+    if int(k) < 1:
+        raise BadInputError(f"-k must be at least 1, got {k}")
+    vi = load_workspace_index(ws, embedder)
+    if video is not None:
+        video_id = resolve_video(vi, video)
+        if frame is None:
+            frames = vi.columns.frames_of(vi.columns.code_of[video_id])[0]
+            raise BadInputError(f"--video needs --frame: video {video_id} has frames {frames[0]}..{frames[-1]} indexed")
+        hits = vi.search_frame(video_id, int(frame), k, exclude_same_video, int(exclude_window))
+    elif vector is not None:
+        hits = vi.search(_load_vector(vector, vi.dim), k)[0]
+    else:
+        hits = vi.search(_embed_image(image, vi.manifest), k)[0]
+    return [hit_dict(h) for h in hits]
+
+
+def check_workspace_index(
+    ws: WorkspaceLike, embedder: str, k: int = 40, queries: int = 200, seed: int = 0
+) -> dict[str, Any]:
+    """Recall@k of the saved index against exact search on ``queries`` stored vectors."""
+    ws = _ws(ws)
+    vi = load_workspace_index(ws, embedder)
+    data = None
+    if _store_manifest(ws, embedder) is not None:
+        videos = sorted(set(vi.videos) & finished_videos(ws.embeddings(embedder)))
+        data = load_store(ws.embeddings(embedder), videos) if videos else None
+    return check_index(vi, data, k=k, n_queries=queries, seed=seed)

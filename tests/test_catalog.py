@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from video.generate import make_broken_files, make_scene_videos, write_video
+from vidsift.catalog import Catalog, content_id
+from vidsift.errors import BadInputError
+
+from conftest import moving_gradient
+
+
+@pytest.fixture
+def folder(tmp_path):
+    root = tmp_path / "videos"
+    make_scene_videos(root, scenes=("astronaut", "coffee"), videos_per_scene=1, shots_per_video=2, frames_per_shot=10, size=(32, 32))
+    make_broken_files(root / "broken")
+    return root
+
+
+def test_scan_records_ok_and_broken(folder, tmp_path):
+    cat = Catalog(tmp_path / "ws" / "catalog.sqlite")
+    report = cat.scan(folder)
+    ok = [v for v in cat.videos() if v.label != "broken"]
+    assert sorted(v.label for v in ok) == ["astronaut", "coffee"]
+    assert all(v.shots == [0, 10] and v.num_frames == 20 for v in ok)
+    # rotated, grayscale and 10-bit files are odd but valid
+    assert {v.path.rsplit("/", 1)[-1] for v in cat.videos() if v.label == "broken"} <= {"rotated.mp4", "gray.mp4", "tenbit.mp4"}
+    errors = {v.path.rsplit("/", 1)[-1]: v.error for v in cat.videos(status="error")}
+    for name in ("zero_bytes.mp4", "text.mp4", "truncated.mp4", "no_frames.mp4", "tiny_1x1.mp4"):
+        assert name in errors and errors[name] and "\n" not in errors[name]
+    assert {p.rsplit("/", 1)[-1] for p, _ in report.failed} >= set(errors) - {"rotated.mp4", "gray.mp4", "tenbit.mp4"}
+
+
+def test_rescan_is_idempotent_and_tracks_changes(folder, tmp_path):
+    cat = Catalog(tmp_path / "catalog.sqlite")
+    cat.scan(folder)
+    before = {v.path: v.id for v in cat.videos(status=None)}
+    again = cat.scan(folder)
+    assert not again.added and not again.updated and not again.removed
+    assert {v.path: v.id for v in cat.videos(status=None)} == before
+    # new, changed, removed
+    write_video(folder / "new" / "n.mp4", moving_gradient(12), fps=10)
+    coffee = next(v for v in cat.videos() if v.label == "coffee")
+    write_video(coffee.path, moving_gradient(14, seed=3), fps=10)
+    astro = next(v for v in cat.videos() if v.label == "astronaut")
+    (folder / "astronaut").joinpath(astro.path.rsplit("/", 1)[-1]).unlink()
+    r = cat.scan(folder)
+    assert [p.rsplit("/", 1)[-1] for p in r.added] == ["n.mp4"]
+    assert r.updated == [coffee.path] and r.removed == [astro.path]
+    assert cat.get(coffee.path).num_frames == 14 and cat.get(coffee.path).id != coffee.id
+
+
+def test_ids_survive_a_move(folder, tmp_path):
+    cat = Catalog(tmp_path / "catalog.sqlite")
+    cat.scan(folder)
+    ids = sorted(v.id for v in cat.videos())
+    moved = tmp_path / "elsewhere"
+    shutil.move(folder, moved)
+    r = cat.scan(moved)
+    assert len(r.moved) == len(ids)
+    assert sorted(v.id for v in cat.videos()) == ids
+    assert all(v.path.startswith(str(moved)) for v in cat.videos())
+
+
+def test_content_id_changes_with_content(tmp_path):
+    a, b = tmp_path / "a.bin", tmp_path / "b.bin"
+    a.write_bytes(b"x" * 3_000_000)
+    b.write_bytes(b"x" * 2_999_999 + b"y")
+    assert content_id(a) != content_id(b)
+    c = tmp_path / "c.bin"
+    c.write_bytes(a.read_bytes())
+    assert content_id(a) == content_id(c)
+
+
+def test_errors(tmp_path):
+    cat = Catalog(tmp_path / "catalog.sqlite")
+    with pytest.raises(BadInputError, match="no such folder"):
+        cat.scan(tmp_path / "missing")
+    with pytest.raises(BadInputError, match="not in the catalog"):
+        cat.get("deadbeef")
+    bad = tmp_path / "bad.sqlite"
+    bad.write_text("this is not sqlite" * 100)
+    with pytest.raises(BadInputError, match="not a vidsift catalog"):
+        Catalog(bad)
+
+
+def test_rows_kept_when_scan_dies(folder, tmp_path, monkeypatch):
+    import vidsift.catalog as catalog_mod
+
+    cat = Catalog(tmp_path / "catalog.sqlite")
+    calls = {"n": 0}
+    real = catalog_mod.inspect_video
+
+    def dying(path):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real(path)
+
+    monkeypatch.setattr(catalog_mod, "inspect_video", dying)
+    with pytest.raises(KeyboardInterrupt):
+        cat.scan(folder)
+    assert len(Catalog(tmp_path / "catalog.sqlite").videos(status=None)) == 1

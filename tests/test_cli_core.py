@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import json
+
+from video.generate import make_broken_files, make_scene_videos
+
+
+def test_doctor_json(cli):
+    r = cli("doctor", "--json")
+    assert r.code == 0, r
+    d = json.loads(r.out)
+    assert {"pyav", "decord"} <= set(d["video_backends"]) and d["cuda"] in (True, False)
+    assert "faiss_gpu" in d and "ray" in d
+
+
+def test_shots_json_prints_only_the_list(cli, real):
+    r = cli("shots", real["bikes.mp4"], "--json")
+    assert r.code == 0, r
+    assert json.loads(r.out) == [0, 30, 76, 137, 187, 242]
+
+
+def test_shots_human(cli, real):
+    r = cli("shots", real["cityCC0.mpg"])
+    assert r.code == 0 and "frames    116" in r.out.replace("frames   116", "frames    116")
+
+
+def test_single_file_errors_are_one_line(cli, tmp_path):
+    broken = make_broken_files(tmp_path)
+    for path in (tmp_path / "missing.mp4", broken["zero_bytes"], broken["text"], broken["truncated"]):
+        r = cli("shots", path)
+        assert r.code != 0
+        lines = r.err.strip().splitlines()
+        assert len(lines) == 1 and str(path) in lines[0] and "Traceback" not in r.err
+
+
+def test_scan_json_and_videos(cli, tmp_path):
+    make_scene_videos(tmp_path / "v", scenes=("rocket",), videos_per_scene=2, shots_per_video=2, frames_per_shot=8, size=(32, 32))
+    make_broken_files(tmp_path / "v" / "junk")
+    ws = tmp_path / "ws"
+    r = cli("scan", tmp_path / "v", "-w", ws, "--json")
+    assert r.code == 0, r
+    d = json.loads(r.out)
+    ok = [v for v in d["videos"] if v["status"] == "ok"]
+    assert len(ok) >= 2 and {v["label"] for v in ok} >= {"rocket"}
+    assert any(f["path"].endswith("zero_bytes.mp4") for f in d["report"]["failed"])
+    r = cli("videos", "-w", ws, "--json")
+    assert r.code == 0 and len(json.loads(r.out)) == len(d["videos"])
+
+
+def test_scan_empty_and_missing_folder(cli, tmp_path):
+    (tmp_path / "empty").mkdir()
+    r = cli("scan", tmp_path / "empty", "-w", tmp_path / "ws")
+    assert r.code != 0 and "no video files found" in r.err
+    r = cli("scan", tmp_path / "nope", "-w", tmp_path / "ws")
+    assert r.code != 0 and "no such folder" in r.err
+
+
+def test_sample_make_unknown_kind(cli, tmp_path):
+    r = cli("sample", "make", "bogus", tmp_path)
+    assert r.code != 0 and "bogus" in r.err and "scenes" in r.err

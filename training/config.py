@@ -1,0 +1,133 @@
+"""The frozen run configuration that every checkpoint carries (design decision 4).
+
+``TrainConfig`` is the whole recipe of a run: the method, its preset, the seed, the optimiser,
+the network input size, method hyper-parameters (``params``) and the catalog ids of the videos
+it was trained on. ``to_dict`` gives plain JSON-able data (lists, numbers, strings) so it can be
+stored inside a checkpoint that ``torch.load(..., weights_only=True)`` reads back, and
+``from_dict`` rebuilds an equal config (tuples survive the round trip).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from vidsift.errors import BadInputError
+
+OPTIMIZERS = ("sgd", "adam", "adamw")
+PRESETS = ("cpu", "paper")
+
+
+def _freeze(value: Any) -> Any:
+    """Lists (from JSON) become tuples, recursively, so configs stay hashable and comparable."""
+    if isinstance(value, (list, tuple)):
+        return tuple(_freeze(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((str(k), _freeze(v)) for k, v in value.items()))
+    return value
+
+
+def _thaw(value: Any) -> Any:
+    """Tuples become lists for JSON / weights_only storage."""
+    if isinstance(value, (list, tuple)):
+        return [_thaw(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    method: str
+    preset: str = "cpu"  # "cpu" | "paper"
+    seed: int = 0
+    steps: int = 500
+    batch_size: int = 32
+    lr: float = 1e-3
+    weight_decay: float = 5e-4
+    optimizer: str = "sgd"  # "sgd" | "adam" | "adamw"
+    momentum: float = 0.9
+    input_size: tuple[int, int] = (64, 64)  # (H, W) fed to the network
+    clip_len: int = 1  # frames per sample (C3D: T)
+    num_workers: int = 1  # DataLoader workers that decode
+    log_every: int = 50
+    checkpoint_every: int = 200
+    params: tuple[tuple[str, Any], ...] = ()  # method hyper-parameters; cfg.p("margin", 1.0)
+    data_ids: tuple[str, ...] = ()  # catalog ids of the videos trained on
+
+    def __post_init__(self) -> None:
+        # Normalise containers so that configs built from lists / dicts compare equal.
+        object.__setattr__(self, "input_size", tuple(int(v) for v in self.input_size))
+        object.__setattr__(self, "data_ids", tuple(str(v) for v in self.data_ids))
+        params = self.params.items() if isinstance(self.params, dict) else self.params
+        object.__setattr__(
+            self, "params", tuple(sorted((str(k), _freeze(v)) for k, v in params))
+        )
+        if len(self.input_size) != 2 or min(self.input_size) <= 0:
+            raise BadInputError(f"input_size must be (H, W) with positive sizes, got {self.input_size}")
+        if self.steps <= 0:
+            raise BadInputError(f"steps must be positive, got {self.steps}")
+        if self.batch_size <= 0:
+            raise BadInputError(f"batch size must be positive, got {self.batch_size}")
+        if self.optimizer not in OPTIMIZERS:
+            raise BadInputError(
+                f"unknown optimizer {self.optimizer!r}; use one of {', '.join(OPTIMIZERS)}"
+            )
+        if self.clip_len <= 0 or self.num_workers < 0 or self.log_every <= 0:
+            raise BadInputError("clip_len and log_every must be positive, num_workers >= 0")
+        if self.checkpoint_every <= 0:
+            raise BadInputError(f"checkpoint_every must be positive, got {self.checkpoint_every}")
+
+    # -- method hyper-parameters -------------------------------------------------------------
+    def p(self, name: str, default: Any = None) -> Any:
+        """The method hyper-parameter ``name`` (``default`` when the config does not set it)."""
+        for key, value in self.params:
+            if key == name:
+                return value
+        return default
+
+    @property
+    def params_dict(self) -> dict[str, Any]:
+        return dict(self.params)
+
+    def replace(self, **changes: Any) -> TrainConfig:
+        """A copy with fields changed; keys that are not fields update ``params``."""
+        names = {f.name for f in dataclasses.fields(self)}
+        fields_ = {k: v for k, v in changes.items() if k in names}
+        extra = {k: v for k, v in changes.items() if k not in names}
+        if extra or "params" in fields_:
+            merged = dict(self.params)
+            given = fields_.pop("params", ())
+            merged.update(dict(given.items() if isinstance(given, dict) else given))
+            merged.update(extra)
+            fields_["params"] = tuple(merged.items())
+        return dataclasses.replace(self, **fields_)
+
+    # -- storage -----------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (dict / list / str / int / float / bool / None) for JSON and checkpoints."""
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name == "params":
+                out[f.name] = [[k, _thaw(v)] for k, v in value]
+            else:
+                out[f.name] = _thaw(value)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
+        """Inverse of ``to_dict``; unknown keys are refused so a foreign file is not half-read."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise BadInputError(f"config has unknown fields {unknown}; written by a newer vidsift?")
+        kw = dict(data)
+        if "params" in kw:
+            kw["params"] = tuple((str(k), _freeze(v)) for k, v in kw["params"])
+        for key in ("input_size", "data_ids"):
+            if key in kw:
+                kw[key] = tuple(kw[key])
+        return cls(**kw)
+
+
+__all__ = ["TrainConfig", "OPTIMIZERS", "PRESETS"]

@@ -1,0 +1,140 @@
+"""Volume transforms of Paul et al. (2018) pair mining: F1 (HSV colour jitter) and F2 (flip).
+
+Both act on a whole spatio-temporal volume ``uint8 [T, H, W, 3]`` (RGB) with ONE set of
+parameters, so every frame of the volume gets the same transform (the paper: "the same
+transformation is carried out in all the images of the spatio-temporal volume").
+
+F1, section 3 of the paper ("Color Transformations"), with three parameters drawn uniformly:
+
+1. ``shift`` ~ U(-0.1, 0.1) added "to all the pixels of an image". The paper works in the HSV
+   domain and names Saturation and Value explicitly only for steps 2 and 3, so step 1 is read
+   literally: the same number is added to all three HSV channels of every pixel (hue wraps
+   around, since it is an angle in [0, 1); S and V are clipped to [0, 1]).
+2. ``power`` ~ U(0.5, 2): S <- S ** power and V <- V ** power (one number for both, "a random
+   number").
+3. ``scale`` ~ U(0.7, 2): S <- S * scale and V <- V * scale, then clipped to [0, 1].
+
+F2 = X A with A the anti-diagonal matrix: a horizontal (left-right) flip.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+SHIFT_RANGE = (-0.1, 0.1)
+POWER_RANGE = (0.5, 2.0)
+SCALE_RANGE = (0.7, 2.0)
+
+
+@dataclass(frozen=True)
+class ColorJitter:
+    """The three parameters of F1 (see the module docstring)."""
+
+    shift: float
+    power: float
+    scale: float
+
+    @classmethod
+    def sample(cls, rng: np.random.Generator) -> ColorJitter:
+        return cls(
+            shift=float(rng.uniform(*SHIFT_RANGE)),
+            power=float(rng.uniform(*POWER_RANGE)),
+            scale=float(rng.uniform(*SCALE_RANGE)),
+        )
+
+
+@dataclass(frozen=True)
+class VolumeTransform:
+    """F applied to the second volume of a pair: optional F1 (``color``) then optional F2."""
+
+    color: ColorJitter | None = None
+    flip: bool = False
+
+    @property
+    def name(self) -> str:
+        parts = (["F1"] if self.color is not None else []) + (["F2"] if self.flip else [])
+        return "∘".join(parts) if parts else "I"
+
+    def __call__(self, volume: np.ndarray) -> np.ndarray:
+        out = volume
+        if self.color is not None:
+            out = color_jitter(out, self.color)
+        if self.flip:
+            out = hflip(out)
+        return out
+
+
+def rgb_to_hsv(rgb: np.ndarray) -> np.ndarray:
+    """float RGB in [0, 1] ``[..., 3]`` -> HSV in [0, 1] ``[..., 3]`` (hue as a fraction of a turn)."""
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    v = rgb.max(-1)
+    c = v - rgb.min(-1)
+    s = np.where(v > 0, c / np.where(v > 0, v, 1), 0.0)
+    safe_c = np.where(c > 0, c, 1)
+    rc, gc, bc = (v - r) / safe_c, (v - g) / safe_c, (v - b) / safe_c
+    h = np.where(v == r, bc - gc, np.where(v == g, 2.0 + rc - bc, 4.0 + gc - rc))
+    h = np.where(c > 0, (h / 6.0) % 1.0, 0.0)
+    return np.stack([h, s, v], -1)
+
+
+def hsv_to_rgb(hsv: np.ndarray) -> np.ndarray:
+    """HSV in [0, 1] ``[..., 3]`` -> float RGB in [0, 1] ``[..., 3]``."""
+    h, s, v = hsv[..., 0], hsv[..., 1], hsv[..., 2]
+    h6 = (h % 1.0) * 6.0
+    i = np.floor(h6).astype(np.int64) % 6
+    f = h6 - np.floor(h6)
+    p, q, t = v * (1 - s), v * (1 - s * f), v * (1 - s * (1 - f))
+    choices_r = [v, q, p, p, t, v]
+    choices_g = [t, v, v, q, p, p]
+    choices_b = [p, p, t, v, v, q]
+    r = np.choose(i, choices_r)
+    g = np.choose(i, choices_g)
+    b = np.choose(i, choices_b)
+    return np.stack([r, g, b], -1)
+
+
+def color_jitter(volume: np.ndarray, params: ColorJitter) -> np.ndarray:
+    """F1 on a uint8 RGB volume ``[..., 3]`` -> uint8 of the same shape."""
+    if volume.shape[-1] != 3:
+        raise ValueError(f"expected RGB in the last axis, got shape {volume.shape}")
+    hsv = rgb_to_hsv(volume.astype(np.float32) / 255.0)
+    hsv += np.float32(params.shift)
+    hsv[..., 0] %= 1.0
+    sv = np.clip(hsv[..., 1:], 0.0, 1.0)
+    sv = np.clip(sv**params.power * params.scale, 0.0, 1.0)
+    hsv[..., 1:] = sv
+    rgb = hsv_to_rgb(hsv)
+    return np.clip(np.rint(rgb * 255.0), 0, 255).astype(np.uint8)
+
+
+def hflip(volume: np.ndarray) -> np.ndarray:
+    """F2: flip every frame of ``[..., H, W, 3]`` left-right (a view; copy it before writing)."""
+    return volume[..., ::-1, :]
+
+
+def sample_positive_transform(rng: np.random.Generator) -> VolumeTransform:
+    """F drawn uniformly from {I, F1, F2, F1∘F2} (second volume of a positive pair)."""
+    k = int(rng.integers(4))
+    color = ColorJitter.sample(rng) if k in (1, 3) else None
+    return VolumeTransform(color=color, flip=k in (2, 3))
+
+
+def sample_negative_transform(rng: np.random.Generator) -> VolumeTransform:
+    """F1 and F2 each with probability 1/2 (Algorithm 1: r ~ N(0, 1) > 0)."""
+    u = rng.random(2)
+    color = ColorJitter.sample(rng) if u[0] < 0.5 else None
+    return VolumeTransform(color=color, flip=bool(u[1] < 0.5))
+
+
+__all__ = [
+    "ColorJitter",
+    "VolumeTransform",
+    "rgb_to_hsv",
+    "hsv_to_rgb",
+    "color_jitter",
+    "hflip",
+    "sample_positive_transform",
+    "sample_negative_transform",
+]

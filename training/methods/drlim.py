@@ -1,0 +1,56 @@
+"""``drlim``: the "SFA" contrastive baseline (Hadsell et al. 2006 / Mobahi et al. 2009), card A
+section 3 and card B.
+
+Same Siamese AlexNet as ``siamese`` (fc 4096/4096) but the pairs come from ONE video:
+contiguous frames (|t - t'| = w = 1, y = 1) are pulled together, non-contiguous frames
+(|t - t'| > w, y = 0) pushed at least ``margin`` apart; L = y d + (1 - y) max(0, m - d).
+"""
+
+from __future__ import annotations
+
+from torch import nn
+
+from training.config import TrainConfig
+from training.data.samplers import PairStream
+from training.data.source import FrameSource
+from training.losses import DrLIMLoss
+from training.methods._alexnet import CPU_RUN, PAPER_RUN, AlexNetMethod, embed
+from training.methods.siamese import pair_distances
+
+
+class DrLIMMethod(AlexNetMethod):
+    NAME = "drlim"
+    DESCRIPTION = (
+        "SFA/DrLIM baseline: Siamese AlexNet, contiguous frames close, non-contiguous frames "
+        "of the same video at least m apart (Hadsell 2006, Mobahi 2009)"
+    )
+    SAMPLE = "pair"
+    PRESETS = {
+        "paper": {
+            **PAPER_RUN,
+            "batch_size": 120,
+            "params": {"fc6": 4096, "fc7": 4096, "dropout": 0.5, "margin": 1.0, "w": 1, "pos_fraction": 0.5},
+        },
+        "cpu": {
+            **CPU_RUN,
+            "batch_size": 32,
+            "params": {"fc6": 512, "fc7": 128, "dropout": 0.0, "margin": 1.0, "w": 1, "pos_fraction": 0.5},
+        },
+    }
+
+    def build_loss(self, cfg: TrainConfig) -> nn.Module:
+        return DrLIMLoss(margin=float(cfg.p("margin", 1.0)))
+
+    def build_dataset(self, cfg: TrainConfig, source: FrameSource) -> PairStream:
+        return PairStream(
+            cfg, source, self,
+            w=int(cfg.p("w", 1)),
+            pos_fraction=float(cfg.p("pos_fraction", 0.5)),
+            negatives="same-video",
+        )
+
+    def step(self, model, loss_fn, batch):
+        y = batch["y"]
+        out = embed(model, batch["x"])
+        a, b = out[: len(y)], out[len(y) :]
+        return loss_fn(a, b, y), pair_distances(a, b, y)

@@ -1,0 +1,167 @@
+"""``slow-ae``: the slow-feature pooling auto-encoder of Goroshin et al. 2015 (card A).
+
+Trained on pairs of temporally adjacent frames (t, t+1) with
+L = sum_tau (||W_d h_tau - x_tau|| + alpha |h_tau|_1) + beta sum_i | ||h_t||_P_i - ||h_t'||_P_i |
+(``training.losses.SlowFeatureAELoss``); ``beta=0`` is the no-slowness ablation.
+
+Greedy layer-wise training (as in the paper): layer 1 for the first ``layer1_fraction`` of the
+steps (default half), then layer 2 on the frozen (detached) layer-1 code z1, reconstructing z1.
+In stage 2 layer 1 gets no gradient, so the optimiser leaves it untouched (no weight decay, no
+momentum).
+
+Input: colour frames (paper 32x32), scaled to [0, 1] by ``preprocess`` and ZCA-whitened inside
+the model: the whitening mean and matrix are buffers fitted on ``zca_samples`` random training
+frames before step 0 (``init_from_data``) and stored in the checkpoint, so the embedder applies
+exactly the whitening used in training. ``zca=False`` skips it (x - 0.5).
+
+Choices where the paper is silent: alpha (sparsity weight) 0.01, ZCA epsilon 0.01 (on [0, 1]
+pixels), Adam with lr 1e-3 and no weight decay, unsquared reconstruction norm (as printed).
+Layers: ``z1`` (16x16x16 = 4096 at 32x32) and ``z2`` (64x4x4 = 1024); default ``z2``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from training.config import TrainConfig
+from training.data.samplers import PairStream, fetch
+from training.data.source import FrameSource
+from training.losses import SlowFeatureAELoss
+from training.methods.base import Method
+from training.models import SlowAEOutput, SlowFeatureAE
+from vidsift.errors import BadInputError
+
+
+class SlowAENet(nn.Module):
+    """ZCA whitening (fixed buffers) + ``SlowFeatureAE``; ``phase`` picks the layer trained."""
+
+    def __init__(
+        self,
+        input_size: tuple[int, int],
+        layer1: tuple[int, ...],
+        layer2: tuple[int, ...],
+        zca: bool,
+    ) -> None:
+        super().__init__()
+        self.ae = SlowFeatureAE(in_channels=3, layer1=layer1, layer2=layer2)
+        self.zca = bool(zca)
+        self.input_size = tuple(input_size)
+        d = 3 * input_size[0] * input_size[1]
+        if self.zca:
+            self.register_buffer("zca_mean", torch.zeros(d))
+            self.register_buffer("zca_matrix", torch.eye(d))
+        self.phase = 2  # set by SlowAEMethod.begin_step during training
+
+    def whiten(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.zca:
+            return x - 0.5
+        n = x.shape[0]
+        flat = x.reshape(n, -1).float() - self.zca_mean
+        return (flat @ self.zca_matrix).reshape(x.shape).to(x.dtype)
+
+    def forward(self, x: torch.Tensor) -> SlowAEOutput:
+        return self.ae(self.whiten(x), upto=self.phase)
+
+    def features(self, x: torch.Tensor, layer: str) -> torch.Tensor:
+        return self.ae.features(self.whiten(x), layer)
+
+
+def fit_zca(x: np.ndarray, eps: float) -> tuple[np.ndarray, np.ndarray]:
+    """ZCA of rows of ``x`` [N, D]: mean [D] and symmetric W [D, D] with cov(W(x - mean)) ~ I."""
+    x = x.astype(np.float64)
+    mean = x.mean(0)
+    xc = x - mean
+    cov = xc.T @ xc / max(len(x) - 1, 1)
+    s, u = np.linalg.eigh(cov)
+    w = (u * (1.0 / np.sqrt(np.maximum(s, 0) + eps))) @ u.T
+    return mean.astype(np.float32), w.astype(np.float32)
+
+
+class SlowAEMethod(Method):
+    NAME = "slow-ae"
+    DESCRIPTION = (
+        "Slow-feature pooling auto-encoder: reconstruction + sparsity + slowness of L2-pooled "
+        "codes of adjacent frames, greedy two layers (Goroshin et al. 2015)"
+    )
+    SAMPLE = "pair"
+    LAYERS = ("z1", "z2")
+    DEFAULT_LAYER = "z2"
+    FIND_UNUSED_PARAMETERS = True  # one layer at a time
+    PRESETS = {
+        "paper": {
+            "steps": 20_000, "batch_size": 64, "lr": 1e-3, "optimizer": "adam", "weight_decay": 0.0,
+            "input_size": (32, 32), "num_workers": 4, "log_every": 100, "checkpoint_every": 2_000,
+            "params": {
+                "layer1": (64, 9, 4, 2), "layer2": (64, 5, 1, 4), "alpha": 0.01, "beta": 2.0,
+                "zca": True, "zca_eps": 0.01, "zca_samples": 10_000, "layer1_fraction": 0.5, "w": 1,
+            },
+        },
+        "cpu": {
+            "steps": 400, "batch_size": 32, "lr": 1e-3, "optimizer": "adam", "weight_decay": 0.0,
+            "input_size": (32, 32), "num_workers": 1, "log_every": 25, "checkpoint_every": 100,
+            "params": {
+                "layer1": (32, 9, 4, 2), "layer2": (32, 5, 1, 4), "alpha": 0.01, "beta": 2.0,
+                "zca": True, "zca_eps": 0.01, "zca_samples": 2_000, "layer1_fraction": 0.5, "w": 1,
+            },
+        },
+    }
+
+    def validate_config(self, cfg: TrainConfig) -> None:
+        h, w = cfg.input_size
+        l1, l2 = tuple(cfg.p("layer1")), tuple(cfg.p("layer2"))
+        if h % (l1[3] * l2[3]) or w % (l1[3] * l2[3]):
+            raise BadInputError(
+                f"slow-ae: input {h}x{w} must be divisible by the pooling sizes "
+                f"({l1[3]} x {l2[3]}); use e.g. 32x32"
+            )
+
+    def build_model(self, cfg: TrainConfig) -> nn.Module:
+        return SlowAENet(
+            tuple(cfg.input_size), tuple(cfg.p("layer1")), tuple(cfg.p("layer2")),
+            bool(cfg.p("zca", True)),
+        )
+
+    def build_loss(self, cfg: TrainConfig) -> nn.Module:
+        return SlowFeatureAELoss(alpha=float(cfg.p("alpha", 0.01)), beta=float(cfg.p("beta", 2.0)))
+
+    def build_dataset(self, cfg: TrainConfig, source: FrameSource) -> PairStream:
+        return PairStream(cfg, source, self, w=int(cfg.p("w", 1)), pos_fraction=1.0)
+
+    def preprocess(self, frames: np.ndarray, cfg: TrainConfig) -> torch.Tensor:
+        x = torch.from_numpy(np.ascontiguousarray(frames)).float().div_(255.0)
+        return x.permute(0, 3, 1, 2).contiguous()
+
+    def init_from_data(self, model: nn.Module, cfg: TrainConfig, source: FrameSource) -> None:
+        if not model.zca:
+            return
+        rng = np.random.default_rng([cfg.seed, 424242])
+        ids = list(source.video_ids)
+        lengths = np.asarray([source.num_frames(v) for v in ids], dtype=np.float64)
+        n = int(min(cfg.p("zca_samples", 2000), lengths.sum()))
+        vi = rng.choice(len(ids), size=n, p=lengths / lengths.sum())
+        t = (rng.random(n) * lengths[vi]).astype(np.int64)
+        frames = fetch(source, [ids[i] for i in vi], t, cfg.input_size)
+        x = self.preprocess(frames, cfg).reshape(n, -1).numpy()
+        mean, w = fit_zca(x, float(cfg.p("zca_eps", 0.01)))
+        dev = model.zca_mean.device
+        model.zca_mean.copy_(torch.from_numpy(mean).to(dev))
+        model.zca_matrix.copy_(torch.from_numpy(w).to(dev))
+
+    def begin_step(self, model, loss_fn, step, cfg) -> None:
+        switch = int(float(cfg.p("layer1_fraction", 0.5)) * cfg.steps)
+        model.phase = 1 if step < switch else 2
+
+    def step(self, model, loss_fn, batch):
+        out = model(batch["x"])
+        n = out.h.shape[0] // 2
+        first = SlowAEOutput(*(t[:n].float() for t in out))
+        second = SlowAEOutput(*(t[n:].float() for t in out))
+        loss = loss_fn(first, second)
+        with torch.no_grad():
+            slow = (first.z - second.z).abs().flatten(1).sum(1).mean()
+        return loss, {"slowness": slow}
+
+    def features(self, model: nn.Module, x: torch.Tensor, layer: str) -> torch.Tensor:
+        return model.features(x, self.check_layer(layer))

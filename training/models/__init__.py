@@ -1,0 +1,12 @@
+"""Networks trained by the vidsift methods; one class per file, re-exported by name."""
+
+from training.models.alexnet import AlexNetEmbedding
+from training.models.slow_ae import SlowAELayer, SlowAEOutput, SlowFeatureAE, l2_pool
+
+__all__ = [
+    "AlexNetEmbedding",
+    "SlowAELayer",
+    "SlowAEOutput",
+    "SlowFeatureAE",
+    "l2_pool",
+]

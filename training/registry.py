@@ -1,0 +1,58 @@
+"""Method name -> ``Method`` instance (design decision 3: a registry maps names to model, loss,
+sampler and default config).
+
+Each entry is ``(module, class name)``; a module that is not there (not written yet) is left out,
+any other import error is raised. To add a method, add one line to ``_ENTRIES``.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from training.methods.base import Method
+from vidsift.errors import BadInputError
+
+_ENTRIES: tuple[tuple[str, str], ...] = (
+    ("training.methods.slow_ae", "SlowAEMethod"),
+    ("training.methods.siamese", "SiameseMethod"),
+    ("training.methods.siamese", "SiameseMUMethod"),
+    ("training.methods.quadruplet", "QuadrupletMethod"),
+    ("training.methods.quadruplet", "QuadrupletMUMethod"),
+    ("training.methods.drlim", "DrLIMMethod"),
+    ("training.methods.triplet", "TripletMethod"),
+    ("training.methods.c3d_siamese", "C3DSiameseMethod"),
+    ("training.methods.ul", "ULMethod"),
+)
+
+
+def _load() -> dict[str, Method]:
+    methods: dict[str, Method] = {}
+    for module_name, class_name in _ENTRIES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        method = getattr(module, class_name)()
+        if method.NAME in methods:
+            raise RuntimeError(f"two methods named {method.NAME!r}")
+        methods[method.NAME] = method
+    return methods
+
+
+METHODS: dict[str, Method] = _load()
+
+
+def get_method(name: str) -> Method:
+    """The registered method ``name``; ``BadInputError`` listing the known names otherwise."""
+    try:
+        return METHODS[name]
+    except KeyError:
+        raise BadInputError(
+            f"unknown method {name!r}; known methods: {', '.join(sorted(METHODS))}"
+        ) from None
+
+
+def method_names() -> list[str]:
+    return list(METHODS)

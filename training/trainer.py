@@ -1,0 +1,290 @@
+"""One training loop for every method (nanoGPT-style: short, readable, everything explicit).
+
+    result = train(cfg, source, out_dir)            # fresh run
+    result = train(cfg, source, out_dir, resume=True)  # continue from out_dir/last.pt
+
+What it does, in order:
+
+1. join the process group when launched by torchrun (``training.distributed``); pick CUDA when
+   present, else CPU; seed torch / numpy / python from ``cfg.seed``;
+2. build model, loss and optimiser from the method; on ``resume`` load ``last.pt`` (weights,
+   optimiser, step, RNG states) and check its config matches; on a fresh run let the method fit
+   data-dependent buffers (``init_from_data``, e.g. ZCA);
+3. stream batches from ``method.build_dataset`` through a ``DataLoader`` whose workers decode
+   (``batch_size=None``: the dataset yields whole batches; ``configure(start_step=...)`` makes a
+   resumed run continue the very same stream);
+4. per step: ``begin_step`` hook, forward + loss under autocast (CUDA only; bfloat16 where
+   supported, else float16 with a GradScaler), backward, optimiser step;
+5. every ``log_every`` steps (one "epoch" of the log) append one JSON line to ``log.jsonl``:
+   step, loss (mean over those steps), time, samples/s, lr and the method's own metrics;
+6. every ``checkpoint_every`` steps and at the end write ``last.pt`` (atomic) + ``config.json``.
+   Only rank 0 writes.
+
+On CPU a resumed run is bit-for-bit the uninterrupted one (tested); on CUDA it is as close as
+cuDNN's non-deterministic kernels allow.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import random
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+
+from training import distributed
+from training.checkpoint import (
+    bare_model,
+    config_of,
+    load_checkpoint,
+    rng_state,
+    save_checkpoint,
+    set_rng_state,
+)
+from training.config import TrainConfig
+from training.data.source import FrameSource
+from training.registry import get_method
+from vidsift.errors import WorkspaceError
+
+CHECKPOINT = "last.pt"
+LOG = "log.jsonl"
+#: config fields that may change when resuming (they do not change what is computed)
+RUNTIME_FIELDS = ("steps", "num_workers", "log_every", "checkpoint_every")
+
+
+@dataclass
+class TrainResult:
+    checkpoint: Path
+    log_path: Path
+    metrics: dict[str, Any] = field(default_factory=dict)
+    #: per-step losses of the steps run in this call (not stored in the checkpoint)
+    losses: list[float] = field(default_factory=list)
+    step: int = 0
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def _check_resume_config(saved: TrainConfig, cfg: TrainConfig, path: Path) -> None:
+    diffs = []
+    for f in dataclasses.fields(TrainConfig):
+        if f.name in RUNTIME_FIELDS:
+            continue
+        a, b = getattr(saved, f.name), getattr(cfg, f.name)
+        if a != b:
+            shown = (f"{len(a)} ids", f"{len(b)} ids") if f.name == "data_ids" else (a, b)
+            diffs.append(f"{f.name} {shown[0]!r} vs now {shown[1]!r}")
+    if diffs:
+        raise WorkspaceError(
+            f"{path} was trained with a different config ({'; '.join(diffs[:3])}); "
+            "resume with the same settings or start a new run"
+        )
+
+
+def _amp(device: torch.device) -> tuple[Any, torch.amp.GradScaler | None]:
+    """autocast context + scaler: bfloat16 on GPUs that have it, else float16 with scaling."""
+    if device.type != "cuda":
+        return nullcontext, None
+    if torch.cuda.is_bf16_supported():
+        return (lambda: torch.autocast("cuda", dtype=torch.bfloat16)), None
+    return (lambda: torch.autocast("cuda", dtype=torch.float16)), torch.amp.GradScaler("cuda")
+
+
+def _truncate_log(log_path: Path, step: int) -> None:
+    """Drop log lines past ``step`` (written after the checkpoint we resume from)."""
+    if not log_path.exists():
+        return
+    keep = []
+    for line in log_path.read_text().splitlines():
+        try:
+            if json.loads(line).get("step", 0) <= step:
+                keep.append(line)
+        except json.JSONDecodeError:
+            continue
+    log_path.write_text("".join(x + "\n" for x in keep))
+
+
+def train(
+    cfg: TrainConfig,
+    source: FrameSource,
+    out_dir: str | Path,
+    resume: bool = False,
+    progress: bool = True,
+    *,
+    device: str | torch.device | None = None,
+    overwrite: bool = False,
+    stop_at: int | None = None,
+) -> TrainResult:
+    """Train ``cfg.method`` on ``source`` into ``out_dir`` (``last.pt``, ``log.jsonl``,
+    ``config.json``).
+
+    ``resume``: continue ``out_dir/last.pt`` (``cfg`` may raise ``steps``). A fresh run refuses a
+    folder that already holds a run unless ``overwrite``. ``stop_at``: stop after that step as if
+    interrupted (checkpoint written), e.g. to split a long run.
+    """
+    out_dir = Path(out_dir)
+    ckpt_path, log_path = out_dir / CHECKPOINT, out_dir / LOG
+    info = distributed.init_distributed(device)
+    try:
+        return _train(cfg, source, out_dir, ckpt_path, log_path, info, resume, progress, overwrite, stop_at)
+    finally:
+        distributed.cleanup(info)
+
+
+def _train(
+    cfg: TrainConfig,
+    source: FrameSource,
+    out_dir: Path,
+    ckpt_path: Path,
+    log_path: Path,
+    info: distributed.DistInfo,
+    resume: bool,
+    progress: bool,
+    overwrite: bool,
+    stop_at: int | None,
+) -> TrainResult:
+    method = get_method(cfg.method)
+    dev = info.device
+    seed_everything(cfg.seed + info.rank)
+
+    model = method.build_model(cfg).to(dev)
+    loss_fn = method.build_loss(cfg).to(dev)
+    optimizer = method.build_optimizer(model, cfg)
+    start = 0
+    if resume:
+        if not ckpt_path.exists():
+            raise WorkspaceError(f"nothing to resume in {out_dir}: no {CHECKPOINT}; run without --resume")
+        ck = load_checkpoint(ckpt_path, method=cfg.method, map_location=dev)
+        _check_resume_config(config_of(ck, ckpt_path), cfg, ckpt_path)
+        model.load_state_dict(ck["model"])
+        if ck.get("optimizer") is not None:
+            optimizer.load_state_dict(ck["optimizer"])
+        start = int(ck["step"])
+        if start >= cfg.steps:
+            metrics = dict(ck.get("metrics") or {})
+            return TrainResult(ckpt_path, log_path, metrics, [], start)
+        if info.world_size == 1:
+            set_rng_state(ck["rng"])
+        if info.is_main:
+            _truncate_log(log_path, start)
+    else:
+        if ckpt_path.exists() and not overwrite and info.is_main:
+            raise WorkspaceError(
+                f"{out_dir} already holds a run ({CHECKPOINT}); resume it (--resume) or "
+                "start over (--overwrite)"
+            )
+        method.init_from_data(model, cfg, source)
+        if info.is_main:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            log_path.unlink(missing_ok=True)
+    distributed.barrier(info)
+
+    net = distributed.wrap_model(model, info, method.FIND_UNUSED_PARAMETERS)
+    dataset = method.build_dataset(cfg, source).configure(start, info.rank, info.world_size)
+    workers = cfg.num_workers
+    loader = DataLoader(
+        dataset,
+        batch_size=None,
+        num_workers=workers,
+        persistent_workers=workers > 0,
+        pin_memory=dev.type == "cuda",
+        prefetch_factor=4 if workers > 0 else None,
+        # its own generator: creating the iterator must not draw from the global torch RNG,
+        # or a resumed run would see different dropout masks than an uninterrupted one
+        generator=torch.Generator().manual_seed(cfg.seed),
+    )
+    autocast, scaler = _amp(dev)
+    end = cfg.steps if stop_at is None else min(cfg.steps, int(stop_at))
+
+    bar = None
+    if progress and info.is_main:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=cfg.steps, initial=start, desc=f"train {cfg.method}", unit="step")
+
+    losses: list[float] = []
+    window: list[torch.Tensor] = []
+    extra: dict[str, Any] = {}
+    metrics: dict[str, Any] = {}
+    t0 = t_win = time.perf_counter()
+    step = start
+    it = iter(loader)
+    try:
+        for step in range(start, end):
+            batch = next(it)
+            batch = {k: v.to(dev, non_blocking=True) for k, v in batch.items()}
+            method.begin_step(model, loss_fn, step, cfg)
+            net.train()
+            with autocast():
+                loss, step_metrics = method.step(net, loss_fn, batch)
+            optimizer.zero_grad(set_to_none=True)
+            if scaler is not None:
+                scaler.scale(loss).backward()
+                scaler.step(optimizer)
+                scaler.update()
+            else:
+                loss.backward()
+                optimizer.step()
+            window.append(loss.detach().float())
+            for k, v in step_metrics.items():  # tensors stay on the device until logged
+                v = v.detach().float() if isinstance(v, torch.Tensor) else float(v)
+                extra[k] = extra.get(k, 0.0) + v
+            done = step + 1
+            if done % cfg.log_every == 0 or done == end:
+                win_losses = torch.stack(window).cpu().tolist()
+                losses.extend(win_losses)
+                now = time.perf_counter()
+                mean_loss = distributed.mean_across_ranks(sum(win_losses) / len(win_losses), info)
+                if not math.isfinite(mean_loss):
+                    raise FloatingPointError(
+                        f"loss became {mean_loss} at step {done}; lower the learning rate"
+                    )
+                metrics = {
+                    "step": done,
+                    "loss": mean_loss,
+                    "time": round(now - t0, 3),
+                    "samples_per_s": len(win_losses) * cfg.batch_size / max(now - t_win, 1e-9),
+                    "lr": optimizer.param_groups[0]["lr"],
+                    **{k: float(v) / len(win_losses) for k, v in extra.items()},
+                }
+                if info.is_main:
+                    with open(log_path, "a") as f:
+                        f.write(json.dumps(metrics) + "\n")
+                if bar is not None:
+                    bar.set_postfix(loss=f"{mean_loss:.4f}")
+                window, extra, t_win = [], {}, now
+            if bar is not None:
+                bar.update(1)
+            if done % cfg.checkpoint_every == 0 or done == end:
+                if info.is_main:
+                    save_checkpoint(ckpt_path, model, optimizer, done, cfg, metrics, rng_state())
+                distributed.barrier(info)
+    finally:
+        if bar is not None:
+            bar.close()
+        del it
+    return TrainResult(ckpt_path, log_path, dict(metrics), losses, end)
+
+
+def read_log(path: str | Path) -> list[dict[str, Any]]:
+    """The ``log.jsonl`` lines of a run (for plots and the UI)."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / LOG
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+__all__ = ["train", "TrainResult", "read_log", "CHECKPOINT", "LOG", "bare_model"]

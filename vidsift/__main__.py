@@ -1,0 +1,3 @@
+from vidsift.cli import main
+
+main()

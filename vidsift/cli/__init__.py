@@ -1,0 +1,57 @@
+"""The `vidsift` command line. Each command group lives in its own module with ``register(app)``."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+import typer
+
+from vidsift.errors import VidsiftError
+
+app = typer.Typer(
+    name="vidsift",
+    help="Learn video embeddings without labels; index, search, cluster and export video frames.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+# Order is the order of `vidsift --help`. A module that is absent (not built yet) is skipped.
+_MODULES = ("core", "train", "embed", "index", "discover", "evaluate", "reproduce", "serve")
+
+for _name in _MODULES:
+    try:
+        _mod = importlib.import_module(f"vidsift.cli.{_name}")
+    except ModuleNotFoundError as _exc:
+        if _exc.name != f"vidsift.cli.{_name}":
+            raise
+        continue
+    _mod.register(app)
+
+
+def main() -> None:
+    """Entry point: run the app, turning vidsift errors into one line on stderr."""
+    try:
+        app(standalone_mode=False)
+    except VidsiftError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
+    except Exception as exc:  # click usage errors and friends
+        import click
+
+        if isinstance(exc, click.exceptions.Exit):
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(1)
+        if os.environ.get("VIDSIFT_DEBUG"):
+            raise
+        print(f"error: {type(exc).__name__}: {exc} (set VIDSIFT_DEBUG=1 for the traceback)", file=sys.stderr)
+        sys.exit(1)

