@@ -1,12 +1,14 @@
 """Open, probe and read videos, choosing the back-end per file and per access pattern.
 
-PyAV decodes sequential runs fastest here; decord is built for random access (sorted batches)
-and resizes while decoding. A file that one back-end cannot open is read with the other. Every
+The preferred back-end per access pattern is measured (``PREFERENCE``, ``bench/decode.py``). A file
+that one back-end cannot open, or numbers differently (decord shifts MPEG-PS), is read with the
+other. Every
 failure is a ``VideoError`` whose message starts with the file's path.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -19,6 +21,15 @@ from vidsift.errors import BadInputError, VideoError
 # Sampling sparser than this many frames apart is served by random access instead of decoding
 # everything in between.
 SPARSE_STEP = 12
+
+# Back-end preference per access pattern, from `python -m bench.decode` on this machine class
+# (bikes.mp4, 2 cores): PyAV 613 vs decord 204 frames/s sequential, 290 vs 40 for 60 sorted random
+# frames (PyAV seeks to the keyframe and decodes forward). decord stays the fallback for files PyAV
+# cannot read; VIDSIFT_RANDOM_BACKEND=decord makes it first for random access (long-GOP files).
+PREFERENCE = {
+    "sequential": ("pyav", "decord"),
+    "random": (os.environ.get("VIDSIFT_RANDOM_BACKEND", "pyav"), "decord", "pyav"),
+}
 
 
 def available_backends() -> list[str]:
@@ -87,8 +98,7 @@ class VideoReader:
     def _backend_for(self, pattern: str) -> Backend:
         if self._choice != "auto":
             return self._opened[self._choice]
-        prefer = ("pyav", "decord") if pattern == "sequential" else ("decord", "pyav")
-        for name in prefer:
+        for name in dict.fromkeys(PREFERENCE[pattern]):
             b = self._open(name)
             if b is not None and self._agrees(name, b):
                 return b
