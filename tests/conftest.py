@@ -7,11 +7,11 @@ import sys
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from video.generate import write_video
 from video.real import real_footage
+from vidsift_testdata import moving_gradient
 
 
 @pytest.fixture(scope="session")
@@ -20,14 +20,6 @@ def real() -> dict[str, Path]:
     missing = {"bikes.mp4", "cityCC0.mpg", "carphone_pristine.mp4"} - set(files)
     assert not missing, f"dev install incomplete, missing {missing} (run make test)"
     return files
-
-
-def moving_gradient(n: int = 24, h: int = 32, w: int = 48, seed: int = 0) -> np.ndarray:
-    """Frames whose content changes smoothly, so every frame is distinct."""
-    rng = np.random.default_rng(seed)
-    base = rng.integers(0, 255, size=(h, w, 3)).astype(np.float32)
-    frames = [np.roll(base, shift=i, axis=1) for i in range(n)]
-    return np.stack(frames).astype(np.uint8)
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ from video.generate import make_broken_files, make_scene_videos, write_video
 from vidsift.catalog import Catalog, content_id
 from vidsift.errors import BadInputError
 
-from conftest import moving_gradient
+from vidsift_testdata import moving_gradient
 
 
 @pytest.fixture
