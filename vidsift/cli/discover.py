@@ -1,0 +1,111 @@
+"""`vidsift discover` (the whole job on a folder) and `vidsift evaluate` (scores and plots)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from vidsift.cli.common import DEFAULT_WS, JsonOpt, WorkspaceOpt, emit, workspace
+from vidsift.errors import BadInputError
+
+EmbedderOpt = Annotated[str, typer.Option("--embedder", "-e", help="Embedder name (see `vidsift embedders`).")]
+
+
+def _k(value: str) -> int | str:
+    if value == "auto":
+        return "auto"
+    try:
+        return int(value)
+    except ValueError:
+        raise BadInputError(f"--k must be an integer or 'auto', got {value!r}") from None
+
+
+def discover(
+    folder: Annotated[Path, typer.Argument(help="Folder of videos.")],
+    embedder: EmbedderOpt = "pixels",
+    algorithm: Annotated[str, typer.Option(help="kmeans | spectral")] = "kmeans",
+    k: Annotated[str, typer.Option("--k", help="Number of clusters, or 'auto'.")] = "auto",
+    export: Annotated[Path | None, typer.Option(help="Export clusters to this folder.")] = None,
+    force: Annotated[bool, typer.Option(help="Allow a non-empty export folder.")] = False,
+    clips: Annotated[bool, typer.Option(help="Also export a short clip per member shot.")] = False,
+    every: Annotated[int | None, typer.Option(help="Embed every Nth frame.")] = None,
+    fps: Annotated[float | None, typer.Option(help="Embed F frames per second.")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    repeats: Annotated[int, typer.Option(help="Repeats for mean ± std of scores.")] = 10,
+    no_map: Annotated[bool, typer.Option("--no-map", help="Skip the UMAP map (faster).")] = False,
+    ws: WorkspaceOpt = DEFAULT_WS,
+    as_json: JsonOpt = False,
+) -> None:
+    """Scan, embed (if needed), cluster, score (when labels exist) and optionally export FOLDER."""
+    from discovery.workflow import run_discovery
+
+    res = run_discovery(
+        workspace(ws), embedder, folder=folder, algorithm=algorithm, k=_k(k), seed=seed,
+        repeats=repeats, export=export, force=force, clips=clips, every=every, fps=fps,
+        with_map=not no_map, progress=not as_json,
+    )
+
+    def human(r: dict) -> None:
+        typer.echo(f"{r['n_frames']} frames of {r['n_videos']} videos, {r['algorithm']} K={r['k']}; sizes {r['sizes']}")
+        s = r.get("scores")
+        if s and s.get("conditional_entropy"):
+            ce, rnd = s["conditional_entropy"], s["random"]
+            typer.echo(f"conditional entropy H(label|cluster): {ce['mean']:.3f} ± {ce['std']:.3f} bits   RANDOM {rnd['mean']:.3f} ± {rnd['std']:.3f}")
+            typer.echo(f"purity {s['purity']['mean']:.3f}   NMI {s['nmi']['mean']:.3f}")
+        elif r.get("message"):
+            typer.echo(r["message"])
+        for name, p in r["plots"].items():
+            typer.echo(f"plot {name}: {p}")
+        if "export" in r:
+            typer.echo(f"exported to {r['export'].get('out_dir', export)}")
+
+    emit(res, as_json, human)
+
+
+evaluate_app = typer.Typer(help="Scores of an embedder, with plots under the workspace.", no_args_is_help=True)
+
+
+def _evaluate(what: str, embedder: str, ws: Path, as_json: bool, **kw) -> None:
+    from discovery.workflow import evaluate_workspace
+
+    res = evaluate_workspace(workspace(ws), embedder, what, **kw)
+    emit(res, as_json, lambda r: typer.echo(json.dumps(r, indent=2, default=str)))
+
+
+@evaluate_app.command("temporal-pr")
+def evaluate_temporal_pr(embedder: EmbedderOpt = "pixels", ws: WorkspaceOpt = DEFAULT_WS, as_json: JsonOpt = False) -> None:
+    """Temporal precision-recall (Goroshin et al.): middle frame of each shot vs the nearest 40."""
+    _evaluate("temporal-pr", embedder, ws, as_json)
+
+
+@evaluate_app.command("discovery")
+def evaluate_discovery(
+    embedder: EmbedderOpt = "pixels",
+    algorithm: Annotated[str, typer.Option(help="kmeans | spectral")] = "kmeans",
+    k: Annotated[int | None, typer.Option("--k", help="Clusters (default: number of labels).")] = None,
+    repeats: Annotated[int, typer.Option(help="Repeats for mean ± std.")] = 10,
+    ws: WorkspaceOpt = DEFAULT_WS,
+    as_json: JsonOpt = False,
+) -> None:
+    """Conditional entropy H(label|cluster) in bits with the RANDOM baseline (Redondo-Cabrera et al.)."""
+    _evaluate("discovery", embedder, ws, as_json, k=k, algorithm=algorithm, repeats=repeats)
+
+
+@evaluate_app.command("retrieval")
+def evaluate_retrieval(
+    embedder: EmbedderOpt = "pixels",
+    k: Annotated[int, typer.Option("--k", help="Top K.")] = 20,
+    same_video: Annotated[bool, typer.Option("--same-video/--other-videos", help="Count neighbours from the query's own video.")] = False,
+    ws: WorkspaceOpt = DEFAULT_WS,
+    as_json: JsonOpt = False,
+) -> None:
+    """Retrieval rate@K: share of the top K with the query's label (Wang & Gupta)."""
+    _evaluate("retrieval", embedder, ws, as_json, k=k, exclude_same_video=not same_video)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(discover)
+    app.add_typer(evaluate_app, name="evaluate")
