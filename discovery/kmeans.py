@@ -7,8 +7,9 @@ to 256 points per centroid and starts from random points, 15 % worse inertia tha
 at 100k x 256). Here:
 
 * ``max_points_per_centroid`` is raised to N so every point is used (set an int to subsample);
-* initialisation is k-means++ (D^2 sampling; FAISS ``ClusteringInitMethod_KMEANS_PLUS_PLUS``,
-  or scikit-learn's ``kmeans_plusplus`` fed as initial centroids on older FAISS);
+* initialisation is greedy k-means++ (D^2 sampling with 2 + log K trials per centre, scikit-
+  learn's ``kmeans_plusplus``, on a sample of max(20000, 100 K) points) fed to FAISS as initial
+  centroids — FAISS's own plain k-means++ gave 15-20 % worse inertia on blobs;
 * ``n_init`` runs with seeds ``random_state + r``; the run with the lowest inertia on all
   points wins (the same choice as FAISS ``nredo``, but measured after the final assignment);
 * iterations stop at ``max_iter`` or when the objective stops improving (relative ``tol``);
@@ -34,6 +35,7 @@ from typing import Any
 import faiss
 import numpy as np
 from sklearn.base import BaseEstimator, ClusterMixin
+from sklearn.cluster import kmeans_plusplus
 from sklearn.metrics import silhouette_score
 
 from discovery.validate import as_vectors, check_k
@@ -73,7 +75,10 @@ class KMeans(ClusterMixin, BaseEstimator):
             also runs 1 start for k-means++).
         max_iter: Lloyd iterations at most per start.
         tol: stop a start when the objective improves by less than this fraction.
-        init: ``"k-means++"`` or ``"random"`` (FAISS's default: K random points).
+        init: ``"k-means++"`` (greedy, scikit-learn's ``kmeans_plusplus``) or ``"random"``
+            (FAISS's default: K random points).
+        init_sample: k-means++ seeds are drawn from a seeded sample of max(init_sample, 100 K)
+            points (all points when fewer); Lloyd iterations always use all points.
         k_range: (K_min, K_max) tried when ``n_clusters="auto"``.
         silhouette_sample: points the silhouette is computed on (seeded sample).
         max_points_per_centroid: ``None`` uses all points; an int lets FAISS subsample.
@@ -99,6 +104,7 @@ class KMeans(ClusterMixin, BaseEstimator):
         init: str = "k-means++",
         k_range: tuple[int, int] = (2, 20),
         silhouette_sample: int = 2000,
+        init_sample: int = 20_000,
         max_points_per_centroid: int | None = None,
         gpu: bool | str = "auto",
         random_state: int | None = 0,
@@ -111,6 +117,7 @@ class KMeans(ClusterMixin, BaseEstimator):
         self.init = init
         self.k_range = k_range
         self.silhouette_sample = silhouette_sample
+        self.init_sample = init_sample
         self.max_points_per_centroid = max_points_per_centroid
         self.gpu = gpu
         self.random_state = random_state
@@ -145,13 +152,14 @@ class KMeans(ClusterMixin, BaseEstimator):
         }
         init_centroids = None
         if self.init == "k-means++":
-            if hasattr(faiss, "ClusteringInitMethod_KMEANS_PLUS_PLUS"):
-                params["init_method"] = faiss.ClusteringInitMethod_KMEANS_PLUS_PLUS
-            else:  # older FAISS: D^2 sampling by scikit-learn, then FAISS iterations
-                from sklearn.cluster import kmeans_plusplus
-
-                init_centroids, _ = kmeans_plusplus(X, k, random_state=seed)
-                init_centroids = np.ascontiguousarray(init_centroids, dtype=np.float32)
+            # Greedy k-means++ (scikit-learn: 2 + log K candidates per step, keep the best) on a
+            # seeded sample; FAISS's own KMEANS_PLUS_PLUS (plain D^2 sampling) measured 15-20 %
+            # worse inertia than scikit-learn on blobs, which this matches.
+            rng = np.random.default_rng(seed)
+            m = min(n, max(int(self.init_sample), 100 * k))
+            sample = X if m >= n else X[np.sort(rng.choice(n, size=m, replace=False))]
+            init_centroids, _ = kmeans_plusplus(sample, k, random_state=seed)
+            init_centroids = np.ascontiguousarray(init_centroids, dtype=np.float32)
         if hasattr(faiss.ClusteringParameters(), "early_stop_threshold"):
             params["early_stop_threshold"] = float(self.tol)
         if self._use_gpu():
@@ -187,7 +195,9 @@ class KMeans(ClusterMixin, BaseEstimator):
         if k == "auto":
             k_min, k_max = int(self.k_range[0]), min(int(self.k_range[1]), n - 1)
             if k_min < 2 or k_min > k_max:
-                raise BadInputError(f"k_range {self.k_range} does not fit {n} points; use 2 <= K_min <= K_max < N")
+                raise BadInputError(
+                    f"k_range {self.k_range} does not fit {n} points; use 2 <= K_min <= K_max < N"
+                )
             rng = np.random.default_rng(seed)
             sample = rng.choice(n, size=min(n, int(self.silhouette_sample)), replace=False)
             evidence: dict[int, float] = {}
@@ -196,7 +206,9 @@ class KMeans(ClusterMixin, BaseEstimator):
                 fit = self._fit_k(X, kk, seed)
                 lab = fit[1][sample]
                 n_lab = len(np.unique(lab))
-                evidence[kk] = float(silhouette_score(X[sample], lab)) if 2 <= n_lab < len(sample) else -1.0
+                evidence[kk] = (
+                    float(silhouette_score(X[sample], lab)) if 2 <= n_lab < len(sample) else -1.0
+                )
                 fits[kk] = fit
             k = max(evidence, key=lambda kk: (evidence[kk], -kk))
             self.k_evidence_ = evidence
@@ -221,7 +233,9 @@ class KMeans(ClusterMixin, BaseEstimator):
             raise BadInputError("this KMeans is not fitted yet; call fit first")
         X = as_vectors(X, "X")
         if X.shape[1] != self.cluster_centers_.shape[1]:
-            raise BadInputError(f"X has dim {X.shape[1]} but the model was fitted on dim {self.cluster_centers_.shape[1]}")
+            raise BadInputError(
+                f"X has dim {X.shape[1]} but the model was fitted on dim {self.cluster_centers_.shape[1]}"
+            )
         return assign(X, self.cluster_centers_)[0]
 
     def transform(self, X: Any) -> np.ndarray:

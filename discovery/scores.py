@@ -37,6 +37,7 @@ __all__ = [
     "entropy",
     "mean_std",
     "nmi",
+    "pr_auc",
     "purity",
     "random_baseline",
     "random_retrieval_rate",
@@ -59,7 +60,9 @@ def _encode(labels: Sequence[Any] | np.ndarray, what: str) -> tuple[np.ndarray, 
     return classes, codes.ravel()
 
 
-def contingency(labels_true: Sequence[Any] | np.ndarray, labels_pred: Sequence[Any] | np.ndarray) -> np.ndarray:
+def contingency(
+    labels_true: Sequence[Any] | np.ndarray, labels_pred: Sequence[Any] | np.ndarray
+) -> np.ndarray:
     """Contingency table n_xy: int64 [n_classes, n_clusters].
 
     Rows are the sorted distinct true labels X, columns the sorted distinct predicted clusters
@@ -93,7 +96,9 @@ def _ce_from_table(table: np.ndarray) -> float:
     return float(-(table[nz] / n * np.log2(ratio[nz])).sum()) + 0.0  # + 0.0 turns -0.0 into 0.0
 
 
-def conditional_entropy(labels_true: Sequence[Any] | np.ndarray, clusters: Sequence[Any] | np.ndarray) -> float:
+def conditional_entropy(
+    labels_true: Sequence[Any] | np.ndarray, clusters: Sequence[Any] | np.ndarray
+) -> float:
     """H(X|Y) in bits, X = true label, Y = cluster.
 
     H(X|Y) = sum_y p(y) sum_x p(x|y) log2(1/p(x|y)) = -sum_{x,y} (n_xy / N) log2(n_xy / n_y).
@@ -141,7 +146,9 @@ def random_baseline(
     close to log2 K (slightly below: with finite N random clusters are not perfectly mixed).
     """
     if n_clusters < 1 or repeats < 1:
-        raise BadInputError(f"random_baseline needs n_clusters >= 1 and repeats >= 1, got {n_clusters}, {repeats}")
+        raise BadInputError(
+            f"random_baseline needs n_clusters >= 1 and repeats >= 1, got {n_clusters}, {repeats}"
+        )
     _, x = _encode(labels_true, "labels_true")
     values = []
     for r in range(repeats):
@@ -163,7 +170,9 @@ def _unit(vectors: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(v / np.maximum(norms, 1e-12), dtype=np.float32)
 
 
-def _cosine_topk(unit: np.ndarray, queries: np.ndarray, k: int, exclude: np.ndarray | None = None) -> np.ndarray:
+def _cosine_topk(
+    unit: np.ndarray, queries: np.ndarray, k: int, exclude: np.ndarray | None = None
+) -> np.ndarray:
     """Indices [Q, k] of the k most cosine-similar rows of ``unit`` to rows ``queries``.
 
     The query row itself is never returned; nor, when ``exclude`` (group ids [N]) is given, any
@@ -215,14 +224,18 @@ def retrieval_rate_at_k(
     if len(lab) != n:
         raise BadInputError(f"{len(lab)} labels for {n} vectors; they must align")
     if k < 1 or n < 2:
-        raise BadInputError(f"retrieval rate needs k >= 1 and at least 2 frames, got k={k}, {n} frames")
+        raise BadInputError(
+            f"retrieval rate needs k >= 1 and at least 2 frames, got k={k}, {n} frames"
+        )
     nn = _cosine_topk(unit, np.arange(n), min(k, n - 1), exclude_same_group)
     valid = nn >= 0
     hits = (lab[np.maximum(nn, 0)] == lab[:, None]) & valid
     counts = valid.sum(axis=1)
     ok = counts > 0
     if not ok.any():
-        raise BadInputError("no query has any candidate neighbour (every frame is in its own excluded group)")
+        raise BadInputError(
+            "no query has any candidate neighbour (every frame is in its own excluded group)"
+        )
     return float((hits.sum(axis=1)[ok] / counts[ok]).mean())
 
 
@@ -302,7 +315,9 @@ def pr_auc(precision: np.ndarray, recall: np.ndarray) -> float:
     return float((np.diff(r) * (p[1:] + p[:-1]) / 2).sum())
 
 
-def _scene_queries(scene_ids: Sequence[Any] | np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _scene_queries(
+    scene_ids: Sequence[Any] | np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(scene code per frame [N], query row per usable scene [Q], scene size of each query [Q])."""
     arr = np.asarray(scene_ids)
     if arr.ndim != 1:
@@ -320,7 +335,9 @@ def _scene_queries(scene_ids: Sequence[Any] | np.ndarray) -> tuple[np.ndarray, n
     return code, queries, sizes[usable]
 
 
-def temporal_pr(vectors: np.ndarray, scene_ids: Sequence[Any] | np.ndarray, max_k: int = 40) -> PRResult:
+def temporal_pr(
+    vectors: np.ndarray, scene_ids: Sequence[Any] | np.ndarray, max_k: int = 40
+) -> PRResult:
     """Temporal coherence precision-recall of Goroshin et al. (2015), section 5.
 
     ``scene_ids`` [N] names each frame's scene (a shot of one video; ids must differ between
@@ -344,7 +361,9 @@ def temporal_pr(vectors: np.ndarray, scene_ids: Sequence[Any] | np.ndarray, max_
     if len(code) != len(unit):
         raise BadInputError(f"{len(code)} scene ids for {len(unit)} vectors; they must align")
     if len(queries) == 0:
-        raise BadInputError("every scene has a single frame; temporal PR needs scenes of 2 or more frames")
+        raise BadInputError(
+            "every scene has a single frame; temporal PR needs scenes of 2 or more frames"
+        )
     k = min(max_k, len(unit) - 1)
     nn = _cosine_topk(unit, queries, k)
     hits = code[nn] == code[queries][:, None]
@@ -367,7 +386,9 @@ def temporal_pr_random(
     code, queries, sizes = _scene_queries(scene_ids)
     n = len(code)
     if len(queries) == 0:
-        raise BadInputError("every scene has a single frame; temporal PR needs scenes of 2 or more frames")
+        raise BadInputError(
+            "every scene has a single frame; temporal PR needs scenes of 2 or more frames"
+        )
     k = min(max_k, n - 1)
     ks = np.arange(1, k + 1)
     precisions, recalls, aucs = [], [], []
@@ -384,4 +405,6 @@ def temporal_pr_random(
         recalls.append(rc)
         aucs.append(pr_auc(p, rc))
     auc, auc_std = mean_std(aucs)
-    return PRResult(np.mean(precisions, axis=0), np.mean(recalls, axis=0), auc, len(queries), auc_std)
+    return PRResult(
+        np.mean(precisions, axis=0), np.mean(recalls, axis=0), auc, len(queries), auc_std
+    )

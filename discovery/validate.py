@@ -57,10 +57,18 @@ def check_vectors(vectors: Any, meta: pd.DataFrame | None = None, min_rows: int 
     if bad.any():
         names: list[str] = []
         if meta is not None:
-            col = "path" if "path" in meta.columns else ("video_id" if "video_id" in meta.columns else None)
+            col = (
+                "path"
+                if "path" in meta.columns
+                else ("video_id" if "video_id" in meta.columns else None)
+            )
             if col is not None:
                 names = sorted({str(x) for x in meta[col].to_numpy()[bad]})
-        where = f" of {len(names)} video{'s' if len(names) != 1 else ''} ({', '.join(names[:5])}{', ...' if len(names) > 5 else ''})" if names else ""
+        where = (
+            f" of {len(names)} video{'s' if len(names) != 1 else ''} ({', '.join(names[:5])}{', ...' if len(names) > 5 else ''})"
+            if names
+            else ""
+        )
         raise BadInputError(
             f"{int(bad.sum())} vectors{where} contain NaN or infinite values; "
             "re-embed those videos (remove their shards and run `vidsift embed` again)"
@@ -84,7 +92,10 @@ def check_k(k: int | str, n: int, what: str = "frames in the store") -> int | st
         raise BadInputError(f"K must be an integer >= 2 or 'auto', got {k!r}")
     k = int(k)
     if n < 2:
-        raise BadInputError(f"there {'is' if n == 1 else 'are'} only {n} {what}; clustering needs at least 2")
+        noun = what.replace("frames", "frame", 1).replace("points", "point", 1) if n == 1 else what
+        raise BadInputError(
+            f"there {'is' if n == 1 else 'are'} only {n} {noun}; clustering needs at least 2"
+        )
     if k < 2:
         raise BadInputError(f"K={k} is too small; choose K >= 2")
     if k > n:
@@ -101,7 +112,9 @@ def _is_missing(x: Any) -> bool:
         return False
 
 
-def usable_labels(labels: Sequence[Any] | np.ndarray | None, n: int | None = None) -> tuple[np.ndarray | None, np.ndarray | None, str | None]:
+def usable_labels(
+    labels: Sequence[Any] | np.ndarray | None, n: int | None = None
+) -> tuple[np.ndarray | None, np.ndarray | None, str | None]:
     """Split a label column into what a label-based score can use.
 
     Returns ``(labels, mask, message)``:
@@ -121,7 +134,11 @@ def usable_labels(labels: Sequence[Any] | np.ndarray | None, n: int | None = Non
         return None, None, NO_LABELS
     kept = np.array([str(x) for x in arr[mask]], dtype=object)
     if len(set(kept.tolist())) < 2:
-        return None, None, f"only one label ({kept[0]!r}) among the frames: label-based scores need at least two classes"
+        return (
+            None,
+            None,
+            f"only one label ({kept[0]!r}) among the frames: label-based scores need at least two classes",
+        )
     message = None
     if not mask.all():
         message = f"scored on the {int(mask.sum())} of {len(arr)} frames that have a label"

@@ -18,14 +18,14 @@ from typing import Any
 def atomic_path(target: str | Path, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; on success it replaces ``target``.
 
-    The temporary file keeps ``target``'s suffix (or ``suffix``) so writers that pick a format
-    from the extension still work. On any exception the temporary file is removed and the old
+    The temporary name is hidden (leading dot), marked ``.tmp`` and ends with ``target``'s suffix
+    (or ``suffix``), so writers that pick a format from the extension still work. On any exception the temporary file is removed and the old
     ``target`` stays as it was.
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=(suffix if suffix is not None else target.suffix) + ".tmp",
+        prefix=f".{target.name}.", suffix=".tmp" + (suffix if suffix is not None else target.suffix),
         dir=target.parent,
     )
     os.close(fd)
