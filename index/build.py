@@ -21,8 +21,10 @@ Example::
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -65,15 +67,23 @@ class IndexParams:
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
-            raise BadInputError(f"unknown index kind {self.kind!r}; use one of {', '.join(KINDS)} or auto")
+            raise BadInputError(
+                f"unknown index kind {self.kind!r}; use one of {', '.join(KINDS)} or auto"
+            )
         if self.metric not in METRICS:
             raise BadInputError(f"unknown metric {self.metric!r}; use cosine or l2")
         if self.kind in ("ivf", "ivfpq"):
             if self.nlist < 1 or self.nprobe < 1:
-                raise BadInputError(f"{self.kind} needs nlist >= 1 and nprobe >= 1 (got {self.nlist}, {self.nprobe})")
+                raise BadInputError(
+                    f"{self.kind} needs nlist >= 1 and nprobe >= 1 (got {self.nlist}, {self.nprobe})"
+                )
         if self.kind == "ivfpq" and (self.m < 1 or not 1 <= self.nbits <= 16):
-            raise BadInputError(f"ivfpq needs m >= 1 and 1 <= nbits <= 16 (got m={self.m}, nbits={self.nbits})")
-        if self.kind == "hnsw" and (self.hnsw_m < 2 or self.ef_search < 1 or self.ef_construction < 1):
+            raise BadInputError(
+                f"ivfpq needs m >= 1 and 1 <= nbits <= 16 (got m={self.m}, nbits={self.nbits})"
+            )
+        if self.kind == "hnsw" and (
+            self.hnsw_m < 2 or self.ef_search < 1 or self.ef_construction < 1
+        ):
             raise BadInputError("hnsw needs hnsw_m >= 2, ef_search >= 1 and ef_construction >= 1")
 
     def to_dict(self) -> dict[str, Any]:
@@ -146,7 +156,9 @@ def choose_params(
     return IndexParams(**values)
 
 
-def check_vectors(x: Any, d: int | None = None, what: str = "vectors") -> np.ndarray:
+def check_vectors(
+    x: Any, d: int | None = None, what: str = "vectors", owner: str = "the index"
+) -> np.ndarray:
     """Return ``x`` as a C-contiguous float32 [N, d] array, or raise a clear error.
 
     Raises:
@@ -162,7 +174,7 @@ def check_vectors(x: Any, d: int | None = None, what: str = "vectors") -> np.nda
         raise BadInputError(f"{what} must be a [N, dim] array, got shape {arr.shape}")
     if d is not None and arr.shape[1] != d:
         raise BadInputError(
-            f"{what} have dim {arr.shape[1]} but the index has dim {d}; "
+            f"{what} have dim {arr.shape[1]} but {owner} has dim {d}; "
             "embed them with the index's embedder"
         )
     if not np.isfinite(arr).all():
@@ -183,6 +195,7 @@ def to_user_distance(raw: np.ndarray, metric: str) -> np.ndarray:
     return (1.0 - raw) if metric == "cosine" else raw
 
 
+@functools.cache
 def gpu_available() -> bool:
     """True when FAISS was built with GPU support, sees a GPU, and torch sees CUDA too."""
     try:
@@ -202,7 +215,9 @@ def resolve_gpu(use_gpu: UseGpu) -> bool:
     if use_gpu == "auto":
         return gpu_available()
     if use_gpu and not gpu_available():
-        raise BadInputError("no GPU visible to FAISS (is faiss-gpu installed?); use use_gpu='auto' or False")
+        raise BadInputError(
+            "no GPU visible to FAISS (is faiss-gpu installed?); use use_gpu='auto' or False"
+        )
     return bool(use_gpu)
 
 
@@ -215,25 +230,35 @@ def to_gpu(index: faiss.Index) -> faiss.Index | None:
     try:
         return faiss.index_cpu_to_all_gpus(index)
     except RuntimeError as exc:
-        log.warning("searching on CPU: FAISS could not move the %s index to GPU (%s)", type(index).__name__, exc)
+        log.warning(
+            "searching on CPU: FAISS could not move the %s index to GPU (%s)",
+            type(index).__name__,
+            exc,
+        )
         return None
 
 
 def _empty_index(params: IndexParams, d: int) -> faiss.Index:
     metric = params.faiss_metric
     if params.kind == "flat":
-        return faiss.IndexFlatIP(d) if metric == faiss.METRIC_INNER_PRODUCT else faiss.IndexFlatL2(d)
+        return (
+            faiss.IndexFlatIP(d) if metric == faiss.METRIC_INNER_PRODUCT else faiss.IndexFlatL2(d)
+        )
     if params.kind == "hnsw":
         inner = faiss.IndexHNSWFlat(d, params.hnsw_m, metric)
         inner.hnsw.efConstruction = params.ef_construction
         inner.hnsw.efSearch = params.ef_search
         return inner
-    quantizer = faiss.IndexFlatIP(d) if metric == faiss.METRIC_INNER_PRODUCT else faiss.IndexFlatL2(d)
+    quantizer = (
+        faiss.IndexFlatIP(d) if metric == faiss.METRIC_INNER_PRODUCT else faiss.IndexFlatL2(d)
+    )
     if params.kind == "ivf":
         ivf = faiss.IndexIVFFlat(quantizer, d, params.nlist, metric)
     else:
         if d % params.m:
-            raise BadInputError(f"ivfpq needs m dividing the dimension: {params.m} does not divide {d}")
+            raise BadInputError(
+                f"ivfpq needs m dividing the dimension: {params.m} does not divide {d}"
+            )
         ivf = faiss.IndexIVFPQ(quantizer, d, params.nlist, params.m, params.nbits, metric)
     ivf.own_fields = True
     quantizer.this.disown()  # the IVF index owns and frees its quantizer
@@ -247,6 +272,19 @@ def apply_search_params(index: faiss.Index, params: IndexParams) -> None:
         faiss.ParameterSpace().set_index_parameter(index, "nprobe", params.nprobe)
     elif params.kind == "hnsw":
         faiss.ParameterSpace().set_index_parameter(index, "efSearch", params.ef_search)
+
+
+def _check_training_size(params: IndexParams, n: int) -> None:
+    if params.kind in ("ivf", "ivfpq") and n < params.nlist:
+        raise BadInputError(
+            f"{params.kind} with nlist={params.nlist} needs at least {params.nlist} vectors, got {n}; "
+            "lower --nlist or use --kind flat"
+        )
+    if params.kind == "ivfpq" and n < (1 << params.nbits):
+        raise BadInputError(
+            f"ivfpq with nbits={params.nbits} needs at least {1 << params.nbits} vectors, got {n}; "
+            "lower nbits or use --kind ivf"
+        )
 
 
 def build_index(
@@ -265,29 +303,63 @@ def build_index(
         BadInputError: empty data, ids of the wrong length, too few vectors to train IVF/PQ.
     """
     x = prepare_vectors(check_vectors(vectors), params.metric)
-    n, d = x.shape
+    n = len(x)
     if n == 0:
         raise BadInputError("no vectors to index; embed some videos first")
     ids = np.arange(n, dtype=np.int64) if ids is None else np.ascontiguousarray(ids, dtype=np.int64)
     if ids.shape != (n,):
         raise BadInputError(f"ids {ids.shape} do not match {n} vectors")
-    if params.kind in ("ivf", "ivfpq") and n < params.nlist:
-        raise BadInputError(
-            f"{params.kind} with nlist={params.nlist} needs at least {params.nlist} vectors, got {n}; "
-            "lower --nlist or use --kind flat"
-        )
-    if params.kind == "ivfpq" and n < (1 << params.nbits):
-        raise BadInputError(
-            f"ivfpq with nbits={params.nbits} needs at least {1 << params.nbits} vectors, got {n}; "
-            "lower nbits or use --kind ivf"
-        )
-    gpu = resolve_gpu(use_gpu)
+    return _build([(x, ids)], params, x.shape[1], x, resolve_gpu(use_gpu))
+
+
+def build_index_batches(
+    batches: Iterable[tuple[np.ndarray, np.ndarray]],
+    params: IndexParams,
+    dim: int,
+    training: np.ndarray | None = None,
+    use_gpu: UseGpu = "auto",
+) -> faiss.Index:
+    """Like :func:`build_index`, but filled batch by batch (``(vectors, ids)`` pairs), so the
+    whole data set never has to be in memory at once. IVF kinds are trained on ``training``
+    (a sample of the vectors) first.
+
+    Raises:
+        BadInputError: IVF without (enough) training vectors, batches of the wrong dimension.
+    """
+    xt = None
+    if params.kind in ("ivf", "ivfpq"):
+        if training is None:
+            raise BadInputError(f"{params.kind} needs training vectors")
+        xt = prepare_vectors(check_vectors(training, dim, "training vectors"), params.metric)
+
+    def prepared() -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        for x, ids in batches:
+            x = prepare_vectors(check_vectors(x, dim), params.metric)
+            ids = np.ascontiguousarray(ids, dtype=np.int64)
+            if ids.shape != (len(x),):
+                raise BadInputError(f"ids {ids.shape} do not match {len(x)} vectors")
+            yield x, ids
+
+    return _build(prepared(), params, dim, xt, resolve_gpu(use_gpu))
+
+
+def _build(
+    batches: Iterable[tuple[np.ndarray, np.ndarray]],
+    params: IndexParams,
+    d: int,
+    training: np.ndarray | None,
+    gpu: bool,
+) -> faiss.Index:
+    """Build from already prepared (normalised, float32, contiguous) batches."""
     core = _empty_index(params, d)
     if params.kind in ("ivf", "ivfpq"):
+        assert training is not None
+        _check_training_size(params, len(training))
         target = to_gpu(core) if gpu else None
         work = target if target is not None else core
-        work.train(x)
-        work.add_with_ids(x, ids)
+        work.train(training)
+        for x, ids in batches:
+            work.add_with_ids(x, ids)
         if target is not None:
             core = faiss.index_gpu_to_cpu(target)
             apply_search_params(core, params)
@@ -297,5 +369,6 @@ def build_index(
     index = faiss.IndexIDMap2(core)
     core.this.disown()
     index.own_fields = True
-    index.add_with_ids(x, ids)  # flat add is a copy; HNSW graph building has no GPU version
+    for x, ids in batches:  # flat add is a copy; HNSW graph building has no GPU version
+        index.add_with_ids(x, ids)
     return index

@@ -113,6 +113,8 @@ def _indexed_vectors(vindex: VideoIndex, data: StoreData | None) -> tuple[np.nda
         meta = data.meta[["video_id", "frame"]].astype({"video_id": str}).reset_index(names="row")
         joined = keys.merge(meta, on=["video_id", "frame"], how="inner")
         if len(joined) == vindex.ntotal:
-            return joined["id"].to_numpy(np.int64), np.ascontiguousarray(data.vectors[joined["row"].to_numpy()])
+            return joined["id"].to_numpy(np.int64), np.ascontiguousarray(
+                data.vectors[joined["row"].to_numpy()]
+            )
     ids = vindex.idmap.index.to_numpy(np.int64)
     return ids, np.ascontiguousarray(vindex.index.reconstruct_batch(ids), dtype=np.float32)

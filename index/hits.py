@@ -71,8 +71,22 @@ class Columns:
         )
 
     def positions(self, ids: np.ndarray) -> np.ndarray:
-        """Row positions of ``ids`` (every id must be present, or -1 which maps to 0)."""
-        return np.searchsorted(self.ids, ids).clip(0, max(len(self.ids) - 1, 0))
+        """Row positions of ``ids`` (each present, or -1 which maps to row 0: mask those).
+
+        A direct lookup, not a binary search: after a build ids are ``0..N-1`` (position = id);
+        after removals a dense table over all ids ever allocated (4 bytes each) is used.
+        """
+        if len(self.ids) == 0:
+            return np.zeros(np.shape(ids), np.int64)
+        first, last = int(self.ids[0]), int(self.ids[-1])
+        if last - first + 1 == len(self.ids):  # no gaps
+            return np.clip(ids - first, 0, None) if first else np.maximum(ids, 0)
+        table = self._cache.get("table")
+        if table is None:
+            table = np.zeros(last + 1, np.int32 if len(self.ids) < 2**31 else np.int64)
+            table[self.ids] = np.arange(len(self.ids))
+            self._cache["table"] = table
+        return table[np.clip(ids, 0, last)]
 
     def frames_of(self, code: int) -> tuple[np.ndarray, np.ndarray]:
         """(sorted frame numbers, their ids) of one video."""

@@ -61,17 +61,23 @@ def read_meta(index_dir: str | Path, embedder: str | None = None) -> dict[str, A
     """
     path = Path(index_dir) / META
     if not path.exists():
-        raise WorkspaceError(f"{Path(index_dir)}: no index here; build it with `vidsift index build --embedder {embedder or 'NAME'}`")
+        raise WorkspaceError(
+            f"{Path(index_dir)}: no index here; build it with `vidsift index build --embedder {embedder or 'NAME'}`"
+        )
     try:
         meta = json.loads(path.read_text())
         if not isinstance(meta, dict) or "files" not in meta:
             raise ValueError("not an index meta file")
     except (OSError, ValueError) as exc:
-        raise WorkspaceError(f"{path}: unreadable index metadata ({exc}); {rebuild_hint(embedder)}") from exc
+        raise WorkspaceError(
+            f"{path}: unreadable index metadata ({exc}); {rebuild_hint(embedder)}"
+        ) from exc
     return meta
 
 
-def save_files(index_dir: str | Path, index: faiss.Index, idmap: pd.DataFrame, meta: dict[str, Any]) -> Path:
+def save_files(
+    index_dir: str | Path, index: faiss.Index, idmap: pd.DataFrame, meta: dict[str, Any]
+) -> Path:
     """Write ``index`` + ``idmap`` as a new generation, then ``meta.json``; drop older generations.
 
     ``idmap`` is indexed by the int64 id. Returns the path of ``meta.json``.
@@ -89,13 +95,21 @@ def save_files(index_dir: str | Path, index: faiss.Index, idmap: pd.DataFrame, m
     index_path = index_dir / f"index.{gen}.faiss"
     with atomic_path(index_path) as tmp:
         faiss.write_index(index, str(tmp))
-        files["index"] = {"name": index_path.name, "size": tmp.stat().st_size, "sha256": sha256_of(tmp)}
+        files["index"] = {
+            "name": index_path.name,
+            "size": tmp.stat().st_size,
+            "sha256": sha256_of(tmp),
+        }
 
     idmap_path = index_dir / f"idmap.{gen}.parquet"
     table = pa.Table.from_pandas(idmap.rename_axis("id").reset_index(), preserve_index=False)
     with atomic_path(idmap_path) as tmp:
         pq.write_table(table, tmp)
-        files["idmap"] = {"name": idmap_path.name, "size": tmp.stat().st_size, "sha256": sha256_of(tmp)}
+        files["idmap"] = {
+            "name": idmap_path.name,
+            "size": tmp.stat().st_size,
+            "sha256": sha256_of(tmp),
+        }
 
     meta_path = index_dir / META
     atomic_write_json(meta_path, {**meta, "format": FORMAT, "generation": gen, "files": files})
@@ -123,7 +137,9 @@ def _verified(index_dir: Path, entry: dict[str, Any], embedder: str | None) -> P
     return path
 
 
-def load_files(index_dir: str | Path, embedder: str | None = None) -> tuple[faiss.Index, pd.DataFrame, dict[str, Any]]:
+def load_files(
+    index_dir: str | Path, embedder: str | None = None
+) -> tuple[faiss.Index, pd.DataFrame, dict[str, Any]]:
     """Read and verify an index folder: ``(faiss index, idmap indexed by id, meta)``.
 
     Raises:
@@ -134,7 +150,9 @@ def load_files(index_dir: str | Path, embedder: str | None = None) -> tuple[fais
     meta = read_meta(index_dir, embedder)
     embedder = embedder or (meta.get("manifest") or {}).get("name")
     if meta.get("format", FORMAT) > FORMAT:
-        raise WorkspaceError(f"{index_dir / META}: written by a newer vidsift (format {meta['format']}); upgrade or {rebuild_hint(embedder)}")
+        raise WorkspaceError(
+            f"{index_dir / META}: written by a newer vidsift (format {meta['format']}); upgrade or {rebuild_hint(embedder)}"
+        )
     files = meta["files"]
     index_path = _verified(index_dir, files.get("index", {}), embedder)
     idmap_path = _verified(index_dir, files.get("idmap", {}), embedder)
@@ -142,11 +160,15 @@ def load_files(index_dir: str | Path, embedder: str | None = None) -> tuple[fais
         index = faiss.read_index(str(index_path))
     except RuntimeError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unreadable"
-        raise WorkspaceError(f"{index_path}: FAISS cannot read this index ({first[:120]}); {rebuild_hint(embedder)}") from exc
+        raise WorkspaceError(
+            f"{index_path}: FAISS cannot read this index ({first[:120]}); {rebuild_hint(embedder)}"
+        ) from exc
     try:
         idmap = pq.read_table(idmap_path).to_pandas().set_index("id")
     except (OSError, pa.ArrowException, KeyError) as exc:
-        raise WorkspaceError(f"{idmap_path}: unreadable id map ({exc}); {rebuild_hint(embedder)}") from exc
+        raise WorkspaceError(
+            f"{idmap_path}: unreadable id map ({exc}); {rebuild_hint(embedder)}"
+        ) from exc
     if index.ntotal != len(idmap):
         raise WorkspaceError(
             f"{index_path}: holds {index.ntotal} vectors but {idmap_path.name} lists {len(idmap)}; {rebuild_hint(embedder)}"

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +28,13 @@ import faiss
 import numpy as np
 import pandas as pd
 
-from embedder.store import META_COLUMNS, StoreData, check_manifest, load_store
+from embedder.store import StoreData, check_manifest, load_store
 from index.build import (
     IndexParams,
     UseGpu,
     apply_search_params,
     build_index,
+    build_index_batches,
     check_vectors,
     choose_params,
     prepare_vectors,
@@ -103,7 +104,11 @@ class VideoIndex:
         self.idmap = idmap.sort_index()
         self.manifest = dict(manifest)
         self.params = params
-        self.next_id = int(next_id if next_id is not None else (self.idmap.index.max() + 1 if len(self.idmap) else 0))
+        self.next_id = int(
+            next_id
+            if next_id is not None
+            else (self.idmap.index.max() + 1 if len(self.idmap) else 0)
+        )
         self.store_dir = Path(store_dir) if store_dir is not None else None
         self.use_gpu = resolve_gpu(use_gpu)
         self._cols: Columns | None = None
@@ -129,18 +134,89 @@ class VideoIndex:
         """
         data, store_dir = _as_store_data(source)
         if len(data) == 0:
-            raise BadInputError(f"{store_dir or 'the store'}: no embeddings to index; run `vidsift embed` first")
+            raise BadInputError(
+                f"{store_dir or 'the store'}: no embeddings to index; run `vidsift embed` first"
+            )
         d = data.vectors.shape[1]
         if int(data.manifest.get("dim", d)) != d:
-            raise WorkspaceError(f"store vectors have dim {d} but its manifest says {data.manifest.get('dim')}; re-embed")
+            raise WorkspaceError(
+                f"store vectors have dim {d} but its manifest says {data.manifest.get('dim')}; re-embed"
+            )
         dup = data.meta.duplicated(["video_id", "frame"])
         if dup.any():
             row = data.meta[dup].iloc[0]
-            raise BadInputError(f"video {row['video_id']} has frame {row['frame']} twice in the store; re-embed that video")
+            raise BadInputError(
+                f"video {row['video_id']} has frame {row['frame']} twice in the store; re-embed that video"
+            )
         params = params or choose_params(len(data), d, **choose)
         ids = np.arange(len(data), dtype=np.int64)
         index = build_index(data.vectors, params, ids, use_gpu=use_gpu)
-        return cls(index, _idmap_from(data.meta, ids), data.manifest, params, len(data), store_dir, use_gpu)
+        return cls(
+            index, _idmap_from(data.meta, ids), data.manifest, params, len(data), store_dir, use_gpu
+        )
+
+    @classmethod
+    def build_streaming(
+        cls,
+        store_dir: str | Path,
+        params: IndexParams | None = None,
+        use_gpu: UseGpu = "auto",
+        batch_rows: int = 250_000,
+        seed: int = 0,
+        **choose: Any,
+    ) -> VideoIndex:
+        """Build from a store folder without holding all its vectors in memory.
+
+        Shards are read in batches of whole videos (about ``batch_rows`` rows). IVF kinds are
+        first trained on a uniform random sample of rows (64 per centroid, the sample read in a
+        first pass), so peak memory is the sample + one batch + the index itself: this is what
+        makes IVF-PQ useful when the raw vectors exceed the memory budget. Ids and rows are
+        those of :meth:`build` on the same store.
+
+        Raises:
+            BadInputError: an empty store, or parameters the data cannot support.
+            WorkspaceError: a missing or corrupt store.
+        """
+        store_dir = Path(store_dir)
+        info = load_store(store_dir, with_vectors=False)
+        meta, manifest = info.meta, info.manifest
+        n, d = len(meta), int(manifest["dim"])
+        if n == 0:
+            raise BadInputError(f"{store_dir}: no embeddings to index; run `vidsift embed` first")
+        params = params or choose_params(n, d, **choose)
+        counts = meta.groupby("video_id", sort=True).size()
+        groups: list[list[str]] = [[]]
+        rows = 0
+        for vid, c in counts.items():
+            if rows >= batch_rows:
+                groups.append([])
+                rows = 0
+            groups[-1].append(str(vid))
+            rows += int(c)
+
+        def batches() -> Iterator[tuple[np.ndarray, np.ndarray]]:
+            start = 0
+            for videos in groups:
+                data = load_store(store_dir, videos)
+                check_manifest(data.manifest, manifest, what=f"store {store_dir}")
+                part = meta.iloc[start : start + len(data)]
+                if not np.array_equal(part["frame"].to_numpy(), data.meta["frame"].to_numpy()):
+                    raise WorkspaceError(
+                        f"{store_dir}: the store changed while indexing; run the build again"
+                    )
+                yield data.vectors, np.arange(start, start + len(data), dtype=np.int64)
+                start += len(data)
+
+        training = None
+        if params.kind in ("ivf", "ivfpq"):
+            want = max(64 * params.nlist, 64 * (1 << params.nbits) if params.kind == "ivfpq" else 0)
+            keep = min(1.0, want / n)
+            rng = np.random.default_rng(seed)
+            parts = [x if keep >= 1.0 else x[rng.random(len(x)) < keep] for x, _ in batches()]
+            training = np.concatenate(parts)
+        index = build_index_batches(batches(), params, d, training, use_gpu=use_gpu)
+        ids = np.arange(n, dtype=np.int64)
+        return cls(index, _idmap_from(meta, ids), manifest, params, n, store_dir, use_gpu)
 
     def save(self, index_dir: str | Path) -> Path:
         """Write the index atomically (see :mod:`index.persist`); returns the folder."""
@@ -175,9 +251,13 @@ class VideoIndex:
         if expected_manifest is not None:
             check_manifest(manifest, expected_manifest, what=f"index {Path(index_dir)}")
         if "dim" in manifest and index.d != int(manifest["dim"]):
-            raise WorkspaceError(f"{index_dir}: index has dim {index.d} but its manifest says {manifest['dim']}; rebuild it")
+            raise WorkspaceError(
+                f"{index_dir}: index has dim {index.d} but its manifest says {manifest['dim']}; rebuild it"
+            )
         params = IndexParams.from_dict(meta.get("params") or {})
-        return cls(index, idmap, manifest, params, meta.get("next_id"), meta.get("store_dir"), use_gpu)
+        return cls(
+            index, idmap, manifest, params, meta.get("next_id"), meta.get("store_dir"), use_gpu
+        )
 
     # ------------------------------------------------------------------ facts
     @property
@@ -232,7 +312,9 @@ class VideoIndex:
                 f"video(s) {', '.join(already[:5])} already in the index; remove them first with "
                 f"`vidsift index remove VIDEO --embedder {self.name}`"
             )
-        x = prepare_vectors(check_vectors(data.vectors, self.dim, "new vectors"), self.params.metric)
+        x = prepare_vectors(
+            check_vectors(data.vectors, self.dim, "new vectors"), self.params.metric
+        )
         ids = np.arange(self.next_id, self.next_id + len(x), dtype=np.int64)
         self.index.add_with_ids(x, ids)
         self.idmap = pd.concat([self.idmap, _idmap_from(data.meta, ids)])
@@ -314,7 +396,9 @@ class VideoIndex:
                 if len(row):
                     return prepare_vectors(data.vectors[row[:1]], self.params.metric)[0]
             except WorkspaceError as exc:
-                log.warning("decoding the PQ vector of %s frame %s instead: %s", video_id, frame, exc)
+                log.warning(
+                    "decoding the PQ vector of %s frame %s instead: %s", video_id, frame, exc
+                )
         return np.asarray(self.index.reconstruct(row_id), dtype=np.float32)
 
     # ------------------------------------------------------------------ search
@@ -347,7 +431,10 @@ class VideoIndex:
             BadInputError: a query dimension differing from the index (both named), NaN queries,
                 ``k < 1``, or exclusion arguments of the wrong length.
         """
-        q = prepare_vectors(check_vectors(queries, self.dim, "queries"), self.params.metric)
+        q = prepare_vectors(
+            check_vectors(queries, self.dim, "queries", f"the index of '{self.name}'"),
+            self.params.metric,
+        )
         nq = len(q)
         if int(k) < 1:
             raise BadInputError(f"k must be at least 1, got {k}")
@@ -367,7 +454,9 @@ class VideoIndex:
             codes = cols.codes[pos]
             drop |= codes == ex_code[:, None]
             if exclude_window > 0:
-                drop |= (codes == win_code[:, None]) & (np.abs(cols.frame[pos] - win_frame[:, None]) <= exclude_window)
+                drop |= (codes == win_code[:, None]) & (
+                    np.abs(cols.frame[pos] - win_frame[:, None]) <= exclude_window
+                )
         if drop.any():
             order = np.argsort(drop, axis=1, kind="stable")[:, :k]  # kept hits first, in order
             counts = np.minimum((~drop).sum(axis=1), k)
@@ -404,7 +493,9 @@ class VideoIndex:
                     count[i] += len(cols.frames_of(code)[0])
         if exclude_window > 0:
             if query_positions is None or len(query_positions) != nq:
-                raise BadInputError("exclude_window needs query_positions: one (video_id, frame) per query")
+                raise BadInputError(
+                    "exclude_window needs query_positions: one (video_id, frame) per query"
+                )
             for i, qp in enumerate(query_positions):
                 if qp is None:
                     continue

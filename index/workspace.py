@@ -42,7 +42,11 @@ def _ws(ws: WorkspaceLike) -> Workspace:
 
 def _store_manifest(ws: Workspace, embedder: str) -> dict[str, Any] | None:
     """The store's manifest, or None when the store is gone (the index can still answer)."""
-    return read_manifest(ws.embeddings(embedder)) if (ws.embeddings(embedder) / MANIFEST).exists() else None
+    return (
+        read_manifest(ws.embeddings(embedder))
+        if (ws.embeddings(embedder) / MANIFEST).exists()
+        else None
+    )
 
 
 def _summary(vi: VideoIndex, index_dir: Path, **extra: Any) -> dict[str, Any]:
@@ -93,22 +97,28 @@ def build_workspace_index(
     ws = _ws(ws)
     t0 = time.perf_counter()
     store_dir = ws.embeddings(embedder)
-    read_manifest(store_dir)  # a clear error when there is no store
-    data = load_store(store_dir)
-    if len(data) == 0:
-        raise BadInputError(f"{store_dir}: no finished videos to index; run `vidsift embed DIR --embedder {embedder}` first")
+    manifest = read_manifest(store_dir)  # a clear error when there is no store
+    n = len(load_store(store_dir, with_vectors=False))
+    if n == 0:
+        raise BadInputError(
+            f"{store_dir}: no finished videos to index; run `vidsift embed DIR --embedder {embedder}` first"
+        )
     budget = overrides.pop("memory_budget_bytes", None)
     choose: dict[str, Any] = {"kind": kind, "metric": metric, **overrides}
     if budget is not None:
         choose["memory_budget_bytes"] = int(budget)
-    params = choose_params(len(data), data.vectors.shape[1], **choose)
-    vi = VideoIndex.build(data, params, use_gpu=use_gpu)
-    vi.store_dir = store_dir
+    params = choose_params(n, int(manifest["dim"]), **choose)
+    if params.kind in ("ivf", "ivfpq"):  # trained on a sample, filled video batch by video batch
+        vi = VideoIndex.build_streaming(store_dir, params, use_gpu=use_gpu)
+    else:  # flat and HNSW hold every vector anyway
+        vi = VideoIndex.build(store_dir, params, use_gpu=use_gpu)
     index_dir = vi.save(ws.indexes(embedder))
     return _summary(vi, index_dir, seconds=round(time.perf_counter() - t0, 3))
 
 
-def add_to_workspace_index(ws: WorkspaceLike, embedder: str, use_gpu: UseGpu = "auto") -> dict[str, Any]:
+def add_to_workspace_index(
+    ws: WorkspaceLike, embedder: str, use_gpu: UseGpu = "auto"
+) -> dict[str, Any]:
     """Add the videos that are in the store but not yet in the index, and save.
 
     ``stale_videos`` lists indexed videos whose shard is gone from the store (remove them with
@@ -128,7 +138,11 @@ def add_to_workspace_index(ws: WorkspaceLike, embedder: str, use_gpu: UseGpu = "
         vi.store_dir = store_dir
         vi.save(index_dir)
     return _summary(
-        vi, index_dir, added_videos=new, added_vectors=added, stale_videos=sorted(set(vi.videos) - finished)
+        vi,
+        index_dir,
+        added_videos=new,
+        added_vectors=added,
+        stale_videos=sorted(set(vi.videos) - finished),
     )
 
 
@@ -142,7 +156,9 @@ def remove_from_workspace_index(
     """
     ws = _ws(ws)
     index_dir = ws.indexes(embedder)
-    vi = VideoIndex.load(index_dir, expected_manifest=_store_manifest(ws, embedder), use_gpu=use_gpu)
+    vi = VideoIndex.load(
+        index_dir, expected_manifest=_store_manifest(ws, embedder), use_gpu=use_gpu
+    )
     video_id = resolve_video(vi, video_ref)
     removed = vi.remove(video_id)
     vi.save(index_dir)
@@ -176,7 +192,7 @@ def load_workspace_index(ws: WorkspaceLike, embedder: str, use_gpu: UseGpu = "au
             _CACHE[str(index_dir)] = (key, vi)
     if expected is not None:
         check_manifest(vi.manifest, expected, what=f"index {index_dir}")
-    if vi.store_dir is None:
+    if expected is not None:  # the workspace may have moved since the index was saved
         vi.store_dir = ws.embeddings(embedder)
     return vi
 
@@ -212,7 +228,9 @@ def resolve_video(vi: VideoIndex, ref: str | Path) -> str:
     if len(candidates) == 1:
         return candidates[0]
     if len(candidates) > 1:
-        raise BadInputError(f"{text!r} matches {len(candidates)} videos ({', '.join(candidates[:4])}, ...); give the full id or path")
+        raise BadInputError(
+            f"{text!r} matches {len(candidates)} videos ({', '.join(candidates[:4])}, ...); give the full id or path"
+        )
     example = next(iter(paths.items()), ("ID", "PATH"))
     raise BadInputError(
         f"no video {text!r} in the index for embedder '{vi.name}'; give a video id or its path as stored "
@@ -226,7 +244,9 @@ def _load_vector(vector: Any, dim: int) -> np.ndarray:
         try:
             vector = np.load(path, allow_pickle=False)
         except (OSError, ValueError) as exc:
-            raise BadInputError(f"{path}: cannot read a vector from it ({exc}); save one with numpy.save") from exc
+            raise BadInputError(
+                f"{path}: cannot read a vector from it ({exc}); save one with numpy.save"
+            ) from exc
     arr = check_vectors(vector, dim, "the query vector")
     if len(arr) != 1:
         raise BadInputError(f"the query holds {len(arr)} vectors; give exactly one [dim] vector")
@@ -258,24 +278,31 @@ def _image_batch(img: Any, manifest: dict[str, Any]) -> np.ndarray:
         img = img.resize((w, h))
     frame = np.asarray(img, dtype=np.uint8)
     if manifest.get("unit") == "clip":
-        length = manifest.get("clip_length") or (size[0] if isinstance(size, list | tuple) and len(size) == 3 else None)
+        length = manifest.get("clip_length") or (
+            size[0] if isinstance(size, list | tuple) and len(size) == 3 else None
+        )
         if not length:
-            raise BadInputError(f"image search needs a frame embedder; '{manifest.get('name')}' embeds clips of unknown length")
+            raise BadInputError(
+                f"image search needs a frame embedder; '{manifest.get('name')}' embeds clips of unknown length"
+            )
         return np.repeat(frame[None, None], int(length), axis=1)
     return frame[None]
 
 
-def _embed_image(image: Any, manifest: dict[str, Any]) -> np.ndarray:
+def _embed_image(image: Any, manifest: dict[str, Any], ws: Workspace | None = None) -> np.ndarray:
     """Embed one image with the store's embedder -> float32 [1, dim].
 
-    The embedder registry is imported lazily so that search by frame or vector works without it.
+    Uses ``embedder.registry.embed_image`` (which caches the rebuilt embedder), or
+    ``get_embedder(manifest)`` when that is all the registry offers. The registry is imported
+    lazily so that search by frame or vector works without it.
 
     Raises:
-        BadInputError: no registry, an embedder that cannot be loaded, an unreadable image.
+        BadInputError: no registry, an embedder that cannot be rebuilt, an unreadable image.
+        WorkspaceError: the embedder's checkpoint/whitening is gone or changed (from the registry).
     """
     name = manifest.get("name", "?")
     try:
-        from embedder.registry import get_embedder
+        from embedder import registry
     except ImportError as exc:
         raise BadInputError(
             f"image search needs the embedder '{name}', but the embedder registry is not available ({exc}); "
@@ -283,12 +310,21 @@ def _embed_image(image: Any, manifest: dict[str, Any]) -> np.ndarray:
         ) from exc
     img = _open_image(image)
     try:
-        emb = get_embedder(manifest)
+        if hasattr(registry, "embed_image"):
+            out = registry.embed_image(img, manifest, ws)
+        else:
+            emb = registry.get_embedder(manifest)
+            out = (
+                emb.embed_image(img)
+                if hasattr(emb, "embed_image")
+                else emb.embed(_image_batch(img, manifest))
+            )
     except VidsiftError:
         raise
-    except Exception as exc:  # noqa: BLE001 - any failure to construct the model is a user-facing one
-        raise BadInputError(f"image search needs the embedder '{name}', which could not be loaded ({exc})") from exc
-    out = emb.embed_image(img) if hasattr(emb, "embed_image") else emb.embed(_image_batch(img, manifest))
+    except Exception as exc:  # noqa: BLE001 - any failure to build/run the model is a user-facing one
+        raise BadInputError(
+            f"image search needs the embedder '{name}', which could not be run ({exc})"
+        ) from exc
     if hasattr(out, "detach"):
         out = out.detach().cpu().numpy()
     return check_vectors(out, int(manifest.get("dim", np.shape(out)[-1])), "the image embedding")
@@ -317,14 +353,22 @@ def search_workspace(
             frame query, an unknown video/frame, a vector of the wrong dimension.
         WorkspaceError: no index, or one built for another embedder.
     """
-    given = [n for n, v in (("--video", video), ("--image", image), ("--vector-file", vector)) if v is not None]
+    given = [
+        n
+        for n, v in (("--video", video), ("--image", image), ("--vector-file", vector))
+        if v is not None
+    ]
     if len(given) != 1:
         how = "got " + " and ".join(given) if given else "got none"
-        raise BadInputError(f"search needs exactly one query: --video V --frame F, --image PATH or --vector-file F.npy ({how})")
+        raise BadInputError(
+            f"search needs exactly one query: --video V --frame F, --image PATH or --vector-file F.npy ({how})"
+        )
     if frame is not None and video is None:
         raise BadInputError("--frame needs --video: the frame number is counted within one video")
     if video is None and (exclude_same_video or exclude_window):
-        raise BadInputError("--exclude-same-video and --exclude-window need a --video/--frame query")
+        raise BadInputError(
+            "--exclude-same-video and --exclude-window need a --video/--frame query"
+        )
     if int(k) < 1:
         raise BadInputError(f"-k must be at least 1, got {k}")
     vi = load_workspace_index(ws, embedder)
@@ -332,12 +376,14 @@ def search_workspace(
         video_id = resolve_video(vi, video)
         if frame is None:
             frames = vi.columns.frames_of(vi.columns.code_of[video_id])[0]
-            raise BadInputError(f"--video needs --frame: video {video_id} has frames {frames[0]}..{frames[-1]} indexed")
+            raise BadInputError(
+                f"--video needs --frame: video {video_id} has frames {frames[0]}..{frames[-1]} indexed"
+            )
         hits = vi.search_frame(video_id, int(frame), k, exclude_same_video, int(exclude_window))
     elif vector is not None:
         hits = vi.search(_load_vector(vector, vi.dim), k)[0]
     else:
-        hits = vi.search(_embed_image(image, vi.manifest), k)[0]
+        hits = vi.search(_embed_image(image, vi.manifest, _ws(ws)), k)[0]
     return [hit_dict(h) for h in hits]
 
 

@@ -18,7 +18,9 @@ def blobs(n: int, d: int, centers: int = 20, spread: float = 0.15, seed: int = 0
     rng = np.random.default_rng(seed)
     c = rng.standard_normal((centers, d)).astype(np.float32)
     c /= np.linalg.norm(c, axis=1, keepdims=True)
-    x = c[rng.integers(0, centers, n)] + spread / np.sqrt(d) * rng.standard_normal((n, d)).astype(np.float32)
+    x = c[rng.integers(0, centers, n)] + spread / np.sqrt(d) * rng.standard_normal((n, d)).astype(
+        np.float32
+    )
     return np.ascontiguousarray(x, dtype=np.float32)
 
 
@@ -67,7 +69,9 @@ def write_store(
     return load_store(store_dir)
 
 
-def store_data(frames_per_video: dict[str, int], vectors: np.ndarray, name: str = "pixels") -> StoreData:
+def store_data(
+    frames_per_video: dict[str, int], vectors: np.ndarray, name: str = "pixels"
+) -> StoreData:
     """An in-memory StoreData over given vectors, rows split into videos in order."""
     rows = []
     for vid, n in frames_per_video.items():
@@ -75,4 +79,8 @@ def store_data(frames_per_video: dict[str, int], vectors: np.ndarray, name: str 
             rows.append((vid, f"/videos/{vid}.mp4", f, f / 25.0, f // 20, None))
     meta = pd.DataFrame(rows, columns=["video_id", "path", "frame", "time", "shot", "label"])
     assert len(meta) == len(vectors)
-    return StoreData(meta=meta, vectors=np.ascontiguousarray(vectors, np.float32), manifest=manifest(name, vectors.shape[1]))
+    return StoreData(
+        meta=meta,
+        vectors=np.ascontiguousarray(vectors, np.float32),
+        manifest=manifest(name, vectors.shape[1]),
+    )

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from index_testdata import blobs
 
 from index.build import IndexParams, build_index, choose_params, prepare_vectors
 from index.check import recall_at_k
 from vidsift.errors import BadInputError
-
-from index_testdata import blobs
 
 
 def brute_force(x: np.ndarray, q: np.ndarray, k: int, metric: str) -> tuple[np.ndarray, np.ndarray]:
@@ -46,21 +45,26 @@ def test_build_does_not_modify_callers_vectors() -> None:
     np.testing.assert_array_equal(x, before)
 
 
-# Measured on this data (seed 0): ivf 1.0, ivfpq ~0.6, hnsw ~1.0 at k=10. Floors leave a margin.
+# 400 tight blobs of ~15 points: true neighbours are well separated from the rest (on uniform
+# noise, or on few wide blobs in 32-d, within-blob neighbours are nearly equidistant and recall is
+# meaningless). Measured with seed 0 (k=10): ivf 1.0, ivfpq 0.66, hnsw 1.0. Floors leave a margin.
 @pytest.mark.parametrize(
     ("params", "floor"),
     [
         (IndexParams(kind="ivf", metric="cosine", nlist=40, nprobe=4), 0.95),
         (IndexParams(kind="ivf", metric="l2", nlist=40, nprobe=4), 0.95),
-        (IndexParams(kind="ivfpq", metric="cosine", nlist=40, nprobe=8, m=16, nbits=6), 0.45),
-        (IndexParams(kind="hnsw", metric="cosine", hnsw_m=16, ef_search=64, ef_construction=64), 0.95),
+        (IndexParams(kind="ivfpq", metric="cosine", nlist=40, nprobe=8, m=16, nbits=6), 0.55),
+        (
+            IndexParams(kind="hnsw", metric="cosine", hnsw_m=16, ef_search=64, ef_construction=64),
+            0.95,
+        ),
         (IndexParams(kind="hnsw", metric="l2", hnsw_m=16, ef_search=64, ef_construction=64), 0.95),
     ],
     ids=["ivf-cos", "ivf-l2", "ivfpq-cos", "hnsw-cos", "hnsw-l2"],
 )
 def test_approximate_recall_floor(params: IndexParams, floor: float) -> None:
-    x = blobs(6000, 32, centers=40, seed=0)
-    q = blobs(100, 32, centers=40, seed=0)[:100] + 0.01
+    x = blobs(6000, 32, centers=400, spread=0.1, seed=0)
+    q = x[:100] + 0.001
     ids = np.arange(len(x), dtype=np.int64)
     approx = build_index(x, params, ids, use_gpu=False)
     exact = build_index(x, IndexParams(kind="flat", metric=params.metric), ids, use_gpu=False)
@@ -97,7 +101,11 @@ def test_invalid_params_are_refused() -> None:
     with pytest.raises(BadInputError, match="unknown index option"):
         choose_params(100, 8, nlsit=3)
     with pytest.raises(BadInputError, match="m dividing the dimension: 5 does not divide 32"):
-        build_index(blobs(3000, 32), IndexParams(kind="ivfpq", nlist=4, nprobe=2, m=5, nbits=4), use_gpu=False)
+        build_index(
+            blobs(3000, 32),
+            IndexParams(kind="ivfpq", nlist=4, nprobe=2, m=5, nbits=4),
+            use_gpu=False,
+        )
     with pytest.raises(BadInputError, match="needs at least 64 vectors, got 10"):
         build_index(blobs(10, 8), IndexParams(kind="ivf", nlist=64, nprobe=8), use_gpu=False)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,10 +14,12 @@ index_app = typer.Typer(
     help="Build, update and check the FAISS index of an embedder's frames.", no_args_is_help=True
 )
 
-EmbedderOpt = Annotated[str, typer.Option("--embedder", "-e", help="Embedder whose store is indexed.")]
+EmbedderOpt = Annotated[
+    str, typer.Option("--embedder", "-e", help="Embedder whose store is indexed.")
+]
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     auto = "auto"
     flat = "flat"
     ivf = "ivf"
@@ -25,7 +27,7 @@ class Kind(str, Enum):
     hnsw = "hnsw"
 
 
-class Metric(str, Enum):
+class Metric(StrEnum):
     cosine = "cosine"
     l2 = "l2"
 
@@ -33,7 +35,7 @@ class Metric(str, Enum):
 def _print_summary(s: dict[str, Any]) -> None:
     typer.echo(
         f"{s['embedder']}: {s['kind']} index ({s['metric']}), {s['vectors']} vectors of dim {s['dim']} "
-        f"from {s['videos']} videos -> {s['path']}"
+        f"from {s['videos']} video(s) -> {s['path']}"
     )
     for key in ("added_videos", "stale_videos"):
         if s.get(key):
@@ -45,12 +47,24 @@ def _print_summary(s: dict[str, Any]) -> None:
 @index_app.command("build")
 def build_cmd(
     embedder: EmbedderOpt,
-    kind: Annotated[Kind, typer.Option("--kind", help="auto: flat up to 200k vectors, then IVF / IVF-PQ.")] = Kind.auto,
-    metric: Annotated[Metric, typer.Option("--metric", help="cosine (1 - cos) or l2 (squared).")] = Metric.cosine,
-    nlist: Annotated[int | None, typer.Option("--nlist", help="IVF lists (default ~4 sqrt(N)).")] = None,
-    nprobe: Annotated[int | None, typer.Option("--nprobe", help="IVF lists visited per query.")] = None,
-    m: Annotated[int | None, typer.Option("--m", help="PQ sub-quantizers (bytes per vector); divides dim.")] = None,
-    ef_search: Annotated[int | None, typer.Option("--ef-search", help="HNSW search breadth.")] = None,
+    kind: Annotated[
+        Kind, typer.Option("--kind", help="auto: flat up to 200k vectors, then IVF / IVF-PQ.")
+    ] = Kind.auto,
+    metric: Annotated[
+        Metric, typer.Option("--metric", help="cosine (1 - cos) or l2 (squared).")
+    ] = Metric.cosine,
+    nlist: Annotated[
+        int | None, typer.Option("--nlist", help="IVF lists (default ~4 sqrt(N)).")
+    ] = None,
+    nprobe: Annotated[
+        int | None, typer.Option("--nprobe", help="IVF lists visited per query.")
+    ] = None,
+    m: Annotated[
+        int | None, typer.Option("--m", help="PQ sub-quantizers (bytes per vector); divides dim.")
+    ] = None,
+    ef_search: Annotated[
+        int | None, typer.Option("--ef-search", help="HNSW search breadth.")
+    ] = None,
     ws: WorkspaceOpt = DEFAULT_WS,
     as_json: JsonOpt = False,
 ) -> None:
@@ -58,8 +72,14 @@ def build_cmd(
     from index.workspace import build_workspace_index
 
     summary = build_workspace_index(
-        workspace(ws), embedder, kind=kind.value, metric=metric.value,
-        nlist=nlist, nprobe=nprobe, m=m, ef_search=ef_search,
+        workspace(ws),
+        embedder,
+        kind=kind.value,
+        metric=metric.value,
+        nlist=nlist,
+        nprobe=nprobe,
+        m=m,
+        ef_search=ef_search,
     )
     emit(summary, as_json, _print_summary)
 
@@ -108,12 +128,24 @@ def check_cmd(
 def search_cmd(
     embedder: EmbedderOpt,
     video: Annotated[str | None, typer.Option("--video", help="Query video: id or path.")] = None,
-    frame: Annotated[int | None, typer.Option("--frame", help="Query frame number within --video.")] = None,
+    frame: Annotated[
+        int | None, typer.Option("--frame", help="Query frame number within --video.")
+    ] = None,
     image: Annotated[Path | None, typer.Option("--image", help="Query image file.")] = None,
-    vector_file: Annotated[Path | None, typer.Option("--vector-file", help="Query vector (.npy, [dim]).")] = None,
+    vector_file: Annotated[
+        Path | None,
+        typer.Option("--vector-file", help="Query vector: a .npy file holding one vector."),
+    ] = None,
     k: Annotated[int, typer.Option("-k", help="Number of results.")] = 10,
-    exclude_same_video: Annotated[bool, typer.Option("--exclude-same-video", help="Drop frames of the query video.")] = False,
-    exclude_window: Annotated[int, typer.Option("--exclude-window", help="Drop query-video frames within W frames of the query.")] = 0,
+    exclude_same_video: Annotated[
+        bool, typer.Option("--exclude-same-video", help="Drop frames of the query video.")
+    ] = False,
+    exclude_window: Annotated[
+        int,
+        typer.Option(
+            "--exclude-window", help="Drop query-video frames within W frames of the query."
+        ),
+    ] = 0,
     ws: WorkspaceOpt = DEFAULT_WS,
     as_json: JsonOpt = False,
 ) -> None:
@@ -121,14 +153,23 @@ def search_cmd(
     from index.workspace import search_workspace
 
     results = search_workspace(
-        workspace(ws), embedder, video=video, frame=frame, image=image, vector=vector_file,
-        k=k, exclude_same_video=exclude_same_video, exclude_window=exclude_window,
+        workspace(ws),
+        embedder,
+        video=video,
+        frame=frame,
+        image=image,
+        vector=vector_file,
+        k=k,
+        exclude_same_video=exclude_same_video,
+        exclude_window=exclude_window,
     )
 
     def human(rows: list[dict[str, Any]]) -> None:
         typer.echo(f"{'#':>3}  {'distance':>9}  {'frame':>6}  {'time':>8}  video / path")
         for i, r in enumerate(rows, 1):
-            typer.echo(f"{i:>3}  {r['distance']:>9.4f}  {r['frame']:>6}  {r['time']:>7.2f}s  {r['video']}  {r['path']}")
+            typer.echo(
+                f"{i:>3}  {r['distance']:>9.4f}  {r['frame']:>6}  {r['time']:>7.2f}s  {r['video']}  {r['path']}"
+            )
 
     emit(results, as_json, human)
 
