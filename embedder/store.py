@@ -13,7 +13,7 @@ resumable after a kill. Parquet is read as-is by pandas, DuckDB and Ray Data.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -128,9 +128,9 @@ def remove_shard(store_dir: str | Path, video_id: str) -> bool:
     return False
 
 
-def _read_table(path: Path) -> pa.Table:
+def _read_table(path: Path, columns: list[str] | None = None) -> pa.Table:
     try:
-        return pq.read_table(path, memory_map=True)
+        return pq.read_table(path, columns=columns, memory_map=True)
     except (OSError, pa.ArrowInvalid) as exc:
         raise WorkspaceError(f"{path}: corrupt shard ({exc}); delete it and rerun `vidsift embed`") from exc
 
@@ -152,7 +152,7 @@ def load_store(
         path = shard_path(store_dir, vid)
         if not path.exists():
             raise WorkspaceError(f"{path}: video {vid} has no shard in this store; run `vidsift embed`")
-        table = _read_table(path)
+        table = _read_table(path, None if with_vectors else list(META_COLUMNS))
         metas.append(table.select(list(META_COLUMNS)).to_pandas())
         if with_vectors:
             col = table.column("vector").combine_chunks()
@@ -162,7 +162,7 @@ def load_store(
     meta = (
         pd.concat(metas, ignore_index=True)
         if metas
-        else pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(META_COLUMNS, ["object", "object", "int64", "float64", "int32", "object"])})
+        else pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(META_COLUMNS, ["object", "object", "int64", "float64", "int32", "object"], strict=True)})
     )
     if with_vectors:
         vectors = np.ascontiguousarray(np.concatenate(vecs) if vecs else np.zeros((0, dim), np.float32), dtype=np.float32)
@@ -173,3 +173,41 @@ def load_store(
         meta = meta.iloc[order].reset_index(drop=True)
         vectors = vectors[order]
     return StoreData(meta=meta, vectors=vectors, manifest=manifest)
+
+
+def load_embeddings(ws: Any, embedder: str, video_ids: Iterable[str] | None = None) -> StoreData:
+    """The store of ``embedder`` in workspace ``ws`` (a ``Workspace`` or its folder), loaded.
+
+    Raises:
+        WorkspaceError: the embedder has no store there (run ``vidsift embed`` first).
+    """
+    from vidsift.workspace import Workspace
+
+    ws = ws if isinstance(ws, Workspace) else Workspace.at(ws)
+    return load_store(ws.embeddings(embedder), video_ids)
+
+
+def iter_store(
+    store_dir: str | Path, video_ids: Iterable[str] | None = None, max_rows: int = 100_000
+) -> Iterator[StoreData]:
+    """Stream a large store: ``StoreData`` batches of whole shards, about ``max_rows`` rows each.
+
+    Shards come in video-id order and rows within a batch are ordered like ``load_store``'s, so
+    concatenating the batches gives exactly ``load_store(store_dir, video_ids)``.
+    """
+    store_dir = Path(store_dir)
+    read_manifest(store_dir)
+    ids = sorted(finished_videos(store_dir) if video_ids is None else set(video_ids))
+    group: list[str] = []
+    rows = 0
+    for vid in ids:
+        path = shard_path(store_dir, vid)
+        if not path.exists():
+            raise WorkspaceError(f"{path}: video {vid} has no shard in this store; run `vidsift embed`")
+        group.append(vid)
+        rows += pq.ParquetFile(path).metadata.num_rows
+        if rows >= max_rows:
+            yield load_store(store_dir, group)
+            group, rows = [], 0
+    if group:
+        yield load_store(store_dir, group)

@@ -19,7 +19,7 @@ app = typer.Typer(
 )
 
 # Order is the order of `vidsift --help`. A module that is absent (not built yet) is skipped.
-_MODULES = ("core", "train", "embed", "index", "discover", "evaluate", "reproduce", "serve")
+_MODULES = ("core", "train", "embed", "index", "discover", "finetune", "reproduce", "serve")
 
 for _name in _MODULES:
     try:
