@@ -33,6 +33,9 @@ Encoder notes, checked with PyAV 18 (FFmpeg 8, libavcodec 62):
 * Rotation: ``stream.metadata["rotate"]`` is dropped by the muxer; PyAV >= 14's
   ``stream.set_display_rotation(deg)`` writes a display matrix, which decodes as
   ``frame.rotation == deg`` (and a ``DISPLAYMATRIX`` frame side data entry).
+* ``truncated.mp4`` is cut from a ``movflags=+faststart`` file (index first): it opens and
+  reports its frame count, then decoding fails part-way. Cut with the index at the end, a file
+  simply fails to open, like the zero-byte and text files.
 * A "header but no frames" mp4 needs ``movflags=empty_moov``; without it FFmpeg's mp4 muxer
   drops the empty track and the file opens with no video stream at all.
 * libx265 is in the wheel but crashed the process (``munmap_chunk(): invalid pointer``) when
@@ -55,7 +58,7 @@ import av
 import numpy as np
 
 from vidsift.atomic import atomic_path, atomic_write_bytes, atomic_write_json
-from vidsift.errors import BadInputError
+from vidsift.errors import BadInputError, VideoError
 
 __all__ = [
     "KINDS",
@@ -183,7 +186,11 @@ def write_video(
     name = _pick_codec(codec)
     if name == "mpeg4":
         pix_fmt = "yuv420p"  # the only format mpeg4 encodes
-    frames = _pad_even(frames, *_even_dims(pix_fmt))
+    try:
+        even = _even_dims(pix_fmt)
+    except ValueError as err:
+        raise BadInputError(f"unknown pixel format {pix_fmt!r}") from err
+    frames = _pad_even(frames, *even)
     height, width = frames.shape[1:3]
     rate = _fps_fraction(fps)
     in_fmt = "gray" if frames.ndim == 3 else "rgb24"
@@ -200,33 +207,36 @@ def write_video(
     else:
         opts["threads"] = "1"
 
-    with atomic_path(path) as tmp:
-        fmt = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska",
-               ".avi": "avi"}.get(path.suffix.lower())
-        container = av.open(str(tmp), "w", format=fmt, options=container_options or {})
-        try:
-            stream = container.add_stream(name, rate=rate)
-            stream.width = width
-            stream.height = height
-            stream.pix_fmt = pix_fmt
-            stream.codec_context.time_base = 1 / rate
-            stream.options = opts
-            if rotation is not None:
-                _set_rotation(stream, rotation)
-            container.start_encoding()
-            for i, arr in enumerate(frames):
-                frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(arr), format=in_fmt)
-                if in_fmt != pix_fmt:
-                    # convert here with one swscale thread rather than in PyAV's encode(),
-                    # which uses automatic threading, so nothing depends on the core count
-                    frame = frame.reformat(format=pix_fmt, threads=1)
-                frame.pts = i
-                frame.time_base = 1 / rate
-                container.mux(stream.encode(frame))
-            if len(frames):
-                container.mux(stream.encode(None))
-        finally:
-            container.close()
+    try:
+        with atomic_path(path) as tmp:
+            fmt = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska",
+                   ".avi": "avi"}.get(path.suffix.lower())
+            container = av.open(str(tmp), "w", format=fmt, options=container_options or {})
+            try:
+                stream = container.add_stream(name, rate=rate)
+                stream.width = width
+                stream.height = height
+                stream.pix_fmt = pix_fmt
+                stream.codec_context.time_base = 1 / rate
+                stream.options = opts
+                if rotation is not None:
+                    _set_rotation(stream, rotation)
+                container.start_encoding()
+                for i, arr in enumerate(frames):
+                    frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(arr), format=in_fmt)
+                    if in_fmt != pix_fmt:
+                        # convert here with one swscale thread rather than in PyAV's encode(),
+                        # which uses automatic threading, so nothing depends on the core count
+                        frame = frame.reformat(format=pix_fmt, threads=1)
+                    frame.pts = i
+                    frame.time_base = 1 / rate
+                    container.mux(stream.encode(frame))
+                if len(frames):
+                    container.mux(stream.encode(None))
+            finally:
+                container.close()
+    except av.FFmpegError as err:
+        raise VideoError(path, f"cannot encode with {name}/{pix_fmt}: {err}") from err
     return path
 
 

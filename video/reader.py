@@ -16,7 +16,7 @@ import numpy as np
 
 from video.backends import BACKENDS, Backend
 from video.info import VideoInfo
-from vidsift.errors import BadInputError, VideoError
+from vidsift.errors import BadInputError, VideoError, VidsiftError
 
 # Sampling sparser than this many frames apart is served by random access instead of decoding
 # everything in between.
@@ -92,6 +92,9 @@ class VideoReader:
         except VideoError as exc:
             self._failed[name] = exc.reason
             return None
+        except Exception as exc:  # noqa: BLE001 - any failure on a damaged file means unreadable
+            self._failed[name] = f"not a readable video ({type(exc).__name__}: {str(exc)[:120]})"
+            return None
         self._opened[name] = b
         return b
 
@@ -120,7 +123,7 @@ class VideoReader:
                 ref = self._opened[ref_name].get_frames(probe_idx, (32, 32)).astype(np.int16)
                 got = b.get_frames(probe_idx, (32, 32)).astype(np.int16)
                 ok = float(np.abs(ref - got).mean()) < 3.0
-            except VideoError:
+            except Exception:  # noqa: BLE001 - a back-end that fails here is simply not used
                 ok = False
         self._verified[name] = ok
         return ok
@@ -141,6 +144,20 @@ class VideoReader:
         return np.arange(start, stop, int(every), dtype=np.int64)
 
     def iter_frames(
+        self, *args, **kwargs
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Yield ``(indices int64 [B], frames uint8 [B, H, W, 3])`` in order, streaming.
+
+        Arguments as ``_iter_frames``: ``every``, ``fps``, ``size`` (H, W), ``batch``, ``start``, ``stop``.
+        """
+        try:
+            yield from self._iter_frames(*args, **kwargs)
+        except VidsiftError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - damaged data deep in a decoder
+            raise VideoError(self.path, f"decoding failed ({type(exc).__name__}: {str(exc)[:120]})") from exc
+
+    def _iter_frames(
         self,
         every: int = 1,
         fps: float | None = None,
@@ -149,7 +166,6 @@ class VideoReader:
         start: int = 0,
         stop: int | None = None,
     ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """Yield ``(indices int64 [B], frames uint8 [B, H, W, 3])`` in order, streaming."""
         size = _check_size(size)
         want = self.sample_indices(every, fps, start, stop)
         if len(want) == 0:
@@ -188,14 +204,22 @@ class VideoReader:
             return np.zeros((0, h, w, 3), np.uint8)
         backend = self._backend_for("random")
         try:
-            return backend.get_frames(idx, size)
+            return self._guarded(backend.get_frames, idx, size)
         except VideoError:
             # One back-end failing on a file another can read: fall back, remember the choice.
             others = [b for n, b in self._opened.items() if b is not backend and self._verified.get(n, True)]
             if self._choice != "auto" or not others:
                 raise
             self._verified[backend.NAME] = False
-            return others[0].get_frames(idx, size)
+            return self._guarded(others[0].get_frames, idx, size)
+
+    def _guarded(self, fn, *args):
+        try:
+            return fn(*args)
+        except VidsiftError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - damaged data deep in a decoder
+            raise VideoError(self.path, f"decoding failed ({type(exc).__name__}: {str(exc)[:120]})") from exc
 
     def get_clip(self, start: int, length: int, stride: int = 1, size: tuple[int, int] | None = None) -> np.ndarray:
         """``length`` frames from ``start`` every ``stride`` frames, ``[T, H, W, 3]``."""

@@ -129,12 +129,20 @@ def _label_for(path: Path, root: Path) -> str | None:
     return rel.parent.name if len(rel.parts) > 1 else None
 
 
-def inspect_video(path: str | Path) -> dict[str, Any]:
-    """Probe data and shots of one file; raises ``VideoError`` when it is not usable."""
+def inspect_video(path: str | Path, timeout: float | None = None) -> dict[str, Any]:
+    """Probe data and shots of one file; raises ``VideoError`` when it is not usable.
+
+    ``timeout`` (seconds) bounds the decode; by default it scales with the file size
+    (60 s + 10 s per MiB), so only a file that makes the decoder loop is stopped.
+    """
+    if timeout is None:
+        timeout = 60.0 + 10.0 * Path(path).stat().st_size / _MIB
+    from video.guard import time_limit
     from video.reader import VideoReader
     from video.shots import detect_shots
 
-    with VideoReader(path) as r:
+    with time_limit(timeout, path), VideoReader(path) as r:
+        # Generous: ~30 frames/s at worst on a loaded laptop, plus start-up.
         r.get_frames([0], size=(16, 16))
         shots = detect_shots(r)
         return {**r.info.to_dict(), "shots": shots}
