@@ -8,10 +8,10 @@ from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
+from vidsift_testdata import moving_gradient
 
 from video.generate import write_video
 from video.real import real_footage
-from vidsift_testdata import moving_gradient
 
 
 @pytest.fixture(scope="session")

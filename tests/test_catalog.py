@@ -3,12 +3,11 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from vidsift_testdata import moving_gradient
 
 from video.generate import make_broken_files, make_scene_videos, write_video
 from vidsift.catalog import Catalog, content_id
 from vidsift.errors import BadInputError
-
-from vidsift_testdata import moving_gradient
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ What it does, in order:
    (``batch_size=None``: the dataset yields whole batches; ``configure(start_step=...)`` makes a
    resumed run continue the very same stream);
 4. per step: ``begin_step`` hook, forward + loss under autocast (CUDA only; bfloat16 where
-   supported, else float16 with a GradScaler), backward, optimiser step;
+   supported, else float16 with a GradScaler), backward, optimiser step, ``after_step`` hook;
 5. every ``log_every`` steps (one "epoch" of the log) append one JSON line to ``log.jsonl``:
    step, loss (mean over those steps), time, samples/s, lr and the method's own metrics;
 6. every ``checkpoint_every`` steps and at the end write ``last.pt`` (atomic) + ``config.json``.
@@ -236,6 +236,7 @@ def _train(
             else:
                 loss.backward()
                 optimizer.step()
+            method.after_step(model, step, cfg)
             window.append(loss.detach().float())
             for k, v in step_metrics.items():  # tensors stay on the device until logged
                 v = v.detach().float() if isinstance(v, torch.Tensor) else float(v)

@@ -16,9 +16,8 @@ def _version(module: str) -> str | None:
 
 
 def doctor_report() -> dict[str, Any]:
-    from video.backends import BACKENDS, UNAVAILABLE
-
     import vidsift
+    from video.backends import BACKENDS, UNAVAILABLE
 
     report: dict[str, Any] = {
         "vidsift": vidsift.__version__,

@@ -11,11 +11,11 @@ import time
 
 import numpy as np
 import pytest
+from vidsift_testdata import moving_gradient
 
 from video.generate import make_broken_files, write_video
 from vidsift.catalog import Catalog, inspect_video
 from vidsift.errors import VideoError
-from vidsift_testdata import moving_gradient
 
 
 def mutate(data: bytes, rng: np.random.Generator) -> bytes:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from video import generate as gen
-from vidsift.errors import BadInputError
+from vidsift.errors import BadInputError, VideoError
 
 
 def decode(path: Path) -> np.ndarray:
@@ -57,6 +57,10 @@ def test_write_video_rejects_bad_input(tmp_path: Path) -> None:
         gen.write_video(tmp_path / "b.mp4", np.zeros((2, 8, 8, 4), np.uint8))
     with pytest.raises(BadInputError, match="encoder"):
         gen.write_video(tmp_path / "c.mp4", np.zeros((2, 8, 8, 3), np.uint8), codec="nope")
+    with pytest.raises(BadInputError, match="pixel format"):
+        gen.write_video(tmp_path / "d.mp4", np.zeros((2, 8, 8, 3), np.uint8), pix_fmt="nope")
+    with pytest.raises(VideoError, match="e.mp4"):  # libx264 cannot write rgb24
+        gen.write_video(tmp_path / "e.mp4", np.zeros((2, 8, 8, 3), np.uint8), pix_fmt="rgb24")
     assert not list(tmp_path.iterdir())
 
 

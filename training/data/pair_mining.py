@@ -161,8 +161,12 @@ class PairMiner:
             )
         # per-video upper bounds (exclusive) for (t, y, x), twice: one row per volume of a pair
         self._hi = np.stack(
-            [self.lengths - T + 1, np.full_like(self.lengths, H - h + 1),
-             np.full_like(self.lengths, W - w + 1)], axis=1,
+            [
+                self.lengths - T + 1,
+                np.full_like(self.lengths, H - h + 1),
+                np.full_like(self.lengths, W - w + 1),
+            ],
+            axis=1,
         )
         self._hi2 = np.concatenate([self._hi, self._hi], axis=1)
 
@@ -248,7 +252,11 @@ def crop_volume(frames: np.ndarray, volume: Volume, vol_shape: Sequence[int]) ->
 
 
 def decode_volume(
-    source: FrameSource, video_ids: Sequence[str], volume: Volume, frame_size: Sequence[int], vol_shape: Sequence[int]
+    source: FrameSource,
+    video_ids: Sequence[str],
+    volume: Volume,
+    frame_size: Sequence[int],
+    vol_shape: Sequence[int],
 ) -> np.ndarray:
     """Decode a volume's frames from a ``FrameSource`` and crop it: uint8 ``[T, h, w, 3]``."""
     T = int(vol_shape[0])
@@ -259,7 +267,11 @@ def decode_volume(
 
 
 def decode_pair(
-    source: FrameSource, video_ids: Sequence[str], spec: PairSpec, frame_size: Sequence[int], vol_shape: Sequence[int]
+    source: FrameSource,
+    video_ids: Sequence[str],
+    spec: PairSpec,
+    frame_size: Sequence[int],
+    vol_shape: Sequence[int],
 ) -> tuple[np.ndarray, np.ndarray]:
     """Both volumes of ``spec`` as uint8 ``[T, h, w, 3]``, the second one transformed."""
     v1 = decode_volume(source, video_ids, spec.first, frame_size, vol_shape)
@@ -306,7 +318,9 @@ class VolumePairStream(BatchStream):
             "x1": self.prep(np.stack(firsts)),
             "x2": self.prep(np.stack(seconds)),
             "y": torch.tensor([s.label for s in specs], dtype=torch.float32),
-            "video": torch.tensor([[s.first.video, s.second.video] for s in specs], dtype=torch.int64),
+            "video": torch.tensor(
+                [[s.first.video, s.second.video] for s in specs], dtype=torch.int64
+            ),
             "frame": torch.tensor([[s.first.t, s.second.t] for s in specs], dtype=torch.int64),
         }
 

@@ -37,6 +37,7 @@ may come from the query's own video.
 
 from __future__ import annotations
 
+from abc import ABCMeta, abstractmethod
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -93,7 +94,7 @@ class LongVideo:
         return v, g - self.starts[v]
 
 
-class BatchStream(IterableDataset):
+class BatchStream(IterableDataset, metaclass=ABCMeta):
     """Base stream: yields ``cfg.steps - start_step`` batches; subclasses implement ``make_batch``.
 
     ``preprocess`` is ``method.preprocess`` (run here, i.e. in the workers); without a method the
@@ -142,8 +143,9 @@ class BatchStream(IterableDataset):
         """The batch of ``step`` (deterministic)."""
         return self.make_batch(batch_rng(self.seed, self.rank, step), self.batch_size)
 
+    @abstractmethod
     def make_batch(self, rng: np.random.Generator, n: int) -> dict[str, torch.Tensor]:
-        raise NotImplementedError
+        ...
 
     # helpers
     def prep(self, frames: np.ndarray) -> torch.Tensor:
@@ -405,7 +407,11 @@ class TripletStream(BatchStream):
         """frames uint8 [K+1, H, W, 3] (t, t+s, ..., t+k) -> (patch_t, patch_t+k, (y0, x0, y1, x1))."""
         gray = tracker.to_gray(frames)
         p = self.patch
-        y, x = tracker.pick_patch(gray[0], gray[1], p, rng, margin=0)
+        # keep the start away from the border by how far the patch may travel (capped so that
+        # there is still room to choose), so a moving patch does not run into the frame edge
+        room = min(self.frame_size) - p
+        margin = min(self.radius * (len(frames) - 1), room // 2)
+        y, x = tracker.pick_patch(gray[0], gray[1], p, rng, margin=margin)
         path = tracker.track(gray, y, x, p, self.radius)
         y1, x1 = path[-1]
         return frames[0, y : y + p, x : x + p], frames[-1, y1 : y1 + p, x1 : x1 + p], (y, x, y1, x1)

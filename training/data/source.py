@@ -14,6 +14,7 @@ Frames always come back as uint8 RGB ``[N, H, W, 3]`` at the requested ``size = 
 from __future__ import annotations
 
 import os
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
@@ -84,6 +85,12 @@ class VideoFrameSource:
     ``videos`` are ``(id, path)`` pairs. Frame counts come from ``num_frames`` (e.g. the catalog)
     when given, else from ``video.probe`` on first use. Readers are cached per process id so the
     object survives ``fork`` and pickling into DataLoader workers.
+
+    Cache: random access into compressed video decodes up to a GOP per requested frame, which
+    dominates when the network input is small. A video whose frames at the requested size fit
+    in ``cache_mb`` (per process) is therefore decoded once, sequentially, and served from
+    memory afterwards (least recently used videos are dropped first); larger videos are read
+    frame by frame. ``cache_mb=0`` turns this off.
     """
 
     def __init__(
@@ -91,6 +98,7 @@ class VideoFrameSource:
         videos: Sequence[tuple[str, str]],
         num_frames: Mapping[str, int] | None = None,
         backend: str = "auto",
+        cache_mb: float = 256,
     ) -> None:
         self._paths = {str(vid): str(path) for vid, path in videos}
         if len(self._paths) != len(videos):
@@ -100,10 +108,13 @@ class VideoFrameSource:
         self.backend = backend
         self._readers: dict[str, Any] = {}
         self._pid = os.getpid()
+        self.cache_bytes = int(cache_mb * (1 << 20))
+        self._cache: OrderedDict[tuple[str, tuple[int, int]], np.ndarray] = OrderedDict()
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_readers"] = {}  # decoders never cross a process boundary
+        state["_cache"] = OrderedDict()
         return state
 
     def path(self, video_id: str) -> str:
@@ -119,6 +130,7 @@ class VideoFrameSource:
     def _reader(self, video_id: str) -> Any:
         if self._pid != os.getpid():  # forked: the parent's readers are not ours
             self._readers = {}
+            self._cache = OrderedDict()
             self._pid = os.getpid()
         reader = self._readers.get(video_id)
         if reader is None:
@@ -132,6 +144,10 @@ class VideoFrameSource:
         self, video_id: str, indices: Sequence[int], size: tuple[int, int]
     ) -> np.ndarray:
         idx = np.asarray(indices, dtype=np.int64)
+        size = (int(size[0]), int(size[1]))
+        whole = self._cached(video_id, size)
+        if whole is not None:
+            return whole[idx]
         # decode each distinct frame once, in increasing order (cheapest for seeking decoders)
         uniq, inverse = np.unique(idx, return_inverse=True)
         frames = self._reader(video_id).get_frames(uniq.tolist(), size=tuple(size))
@@ -140,7 +156,28 @@ class VideoFrameSource:
             frames = resize_frames(frames, size)
         return frames[inverse]
 
+    def _cached(self, video_id: str, size: tuple[int, int]) -> np.ndarray | None:
+        """All frames of the video at ``size`` if they fit the cache (decoded on first use)."""
+        key = (video_id, size)
+        reader = self._reader(video_id)  # also resets the cache after a fork
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            return self._cache[key]
+        need = self.num_frames(video_id) * size[0] * size[1] * 3
+        if need > self.cache_bytes:
+            return None
+        used = sum(a.nbytes for a in self._cache.values())
+        while self._cache and used + need > self.cache_bytes:
+            used -= self._cache.popitem(last=False)[1].nbytes
+        parts = [np.asarray(f) for _, f in reader.iter_frames(size=size)]
+        frames = np.concatenate(parts) if parts else np.empty((0, *size, 3), np.uint8)
+        if frames.shape[1:3] != size:
+            frames = resize_frames(frames, size)
+        self._cache[key] = frames
+        return frames
+
     def close(self) -> None:
+        self._cache = OrderedDict()
         for reader in self._readers.values():
             close = getattr(reader, "close", None)
             if close is not None:

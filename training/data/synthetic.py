@@ -48,40 +48,65 @@ def scene_videos(
     size: int = 32,
     seed: int = 0,
     canvas: int | None = None,
-    speed: float = 1.0,
-    nuisance: float = 0.6,
-) -> tuple[dict[str, np.ndarray], dict[str, int]]:
-    """``({video_id: uint8 [frames, size, size, 3]}, {video_id: scene})``.
+    speed: float = 2.0,
+    nuisance: float = 0.2,
+    flicker: float = 0.5,
+    shots: int = 1,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """``({video_id: uint8 [frames, size, size, 3]}, {video_id: int [frames] scene of each frame})``.
 
-    The window pans about ``speed`` pixels a frame; ``nuisance`` is the range of the gain/tint
-    drift (0 = none).
+    ``n_scenes * videos_per_scene`` videos. With ``shots=1`` video ``s{s}v{k}`` shows scene ``s``
+    throughout. With ``shots > 1`` every video is cut into that many equal shots, each of a
+    different scene (a seeded random choice; the video id still names the scene of shot 0), as
+    in Goroshin et al.'s scene-segmented footage.
+
+    Within a shot the window pans about ``speed`` pixels a frame over the scene's canvas (by
+    default only half a window larger than the frame, so all videos of a scene show much the same
+    place); ``nuisance`` is the range of a slow gain/tint drift and ``flicker`` of an independent
+    per-frame gain/tint jitter (a flickering camera: adjacent frames differ in it, so temporal
+    coherence teaches invariance to it, while a random network is sensitive to it).
     """
     rng = np.random.default_rng(seed)
-    canvas = canvas or 3 * size
+    canvas = canvas or size + size // 2
+    images = [scene_canvas(rng, canvas) for _ in range(n_scenes)]
     arrays: dict[str, np.ndarray] = {}
-    labels: dict[str, int] = {}
+    labels: dict[str, np.ndarray] = {}
+    bounds = np.linspace(0, frames, shots + 1).round().astype(int)
     for s in range(n_scenes):
-        img = scene_canvas(rng, canvas)
         for k in range(videos_per_scene):
-            # a smooth pan that stays inside the canvas
-            start = rng.uniform(0, canvas - size, size=2)
-            direction = rng.normal(size=2)
-            direction /= np.linalg.norm(direction) + 1e-9
-            pos = start[None] + speed * np.arange(frames)[:, None] * direction[None]
-            pos = np.abs(np.mod(pos, 2 * (canvas - size)))  # bounce off the borders
-            pos = np.where(pos > canvas - size, 2 * (canvas - size) - pos, pos).round().astype(int)
+            scenes = [s] + [int(v) for v in rng.permutation([x for x in range(n_scenes) if x != s])]
+            scenes = (scenes * shots)[:shots]
             gain = 1.0 + _smooth_walk(rng, frames, 1, nuisance)
+            gain = gain * (1.0 + rng.uniform(-flicker, flicker, size=(frames, 1)))
             tint = _smooth_walk(rng, frames, 3, 0.5 * nuisance)
+            tint = tint + rng.uniform(-0.5 * flicker, 0.5 * flicker, size=(frames, 3))
             out = np.empty((frames, size, size, 3), np.uint8)
-            for t in range(frames):
-                y, x = pos[t]
-                crop = img[y : y + size, x : x + size]
-                crop = crop * gain[t, 0] + tint[t][None, None, :]
-                out[t] = np.clip(crop * 255.0, 0, 255).astype(np.uint8)
+            lab = np.empty(frames, np.int64)
+            for shot, scene in enumerate(scenes):
+                a, b = bounds[shot], bounds[shot + 1]
+                pos = _pan(rng, b - a, canvas - size, speed)
+                for t in range(a, b):
+                    y, x = pos[t - a]
+                    crop = images[scene][y : y + size, x : x + size]
+                    crop = crop * gain[t, 0] + tint[t][None, None, :]
+                    out[t] = np.clip(crop * 255.0, 0, 255).astype(np.uint8)
+                lab[a:b] = scene
             vid = f"s{s}v{k}"
             arrays[vid] = out
-            labels[vid] = s
+            labels[vid] = lab
     return arrays, labels
+
+
+def _pan(rng: np.random.Generator, n: int, room: int, speed: float) -> np.ndarray:
+    """Integer top-left positions [n, 2] of a window panning in a straight line within
+    ``[0, room]``, bouncing off the borders."""
+    start = rng.uniform(0, room, size=2)
+    direction = rng.normal(size=2)
+    direction /= np.linalg.norm(direction) + 1e-9
+    pos = start[None] + speed * np.arange(n)[:, None] * direction[None]
+    pos = np.abs(np.mod(pos, 2 * room)) if room > 0 else np.zeros_like(pos)
+    pos = np.where(pos > room, 2 * room - pos, pos)
+    return pos.round().astype(int)
 
 
 def translating_sequence(

@@ -71,28 +71,30 @@ def rgb_to_hsv(rgb: np.ndarray) -> np.ndarray:
     r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
     v = rgb.max(-1)
     c = v - rgb.min(-1)
-    s = np.where(v > 0, c / np.where(v > 0, v, 1), 0.0)
+    s = np.divide(c, v, out=np.zeros_like(v), where=v > 0)
     safe_c = np.where(c > 0, c, 1)
-    rc, gc, bc = (v - r) / safe_c, (v - g) / safe_c, (v - b) / safe_c
-    h = np.where(v == r, bc - gc, np.where(v == g, 2.0 + rc - bc, 4.0 + gc - rc))
-    h = np.where(c > 0, (h / 6.0) % 1.0, 0.0)
-    return np.stack([h, s, v], -1)
+    # hue sector by the channel that holds the max: (g-b)/c, 2+(b-r)/c, 4+(r-g)/c
+    h = np.where(
+        v == r, (g - b) / safe_c, np.where(v == g, 2 + (b - r) / safe_c, 4 + (r - g) / safe_c)
+    )
+    h = np.where(c > 0, (h / 6) % 1, 0)
+    return np.stack([h, s, v], -1).astype(rgb.dtype, copy=False)
 
 
 def hsv_to_rgb(hsv: np.ndarray) -> np.ndarray:
-    """HSV in [0, 1] ``[..., 3]`` -> float RGB in [0, 1] ``[..., 3]``."""
-    h, s, v = hsv[..., 0], hsv[..., 1], hsv[..., 2]
-    h6 = (h % 1.0) * 6.0
-    i = np.floor(h6).astype(np.int64) % 6
-    f = h6 - np.floor(h6)
-    p, q, t = v * (1 - s), v * (1 - s * f), v * (1 - s * (1 - f))
-    choices_r = [v, q, p, p, t, v]
-    choices_g = [t, v, v, q, p, p]
-    choices_b = [p, p, t, v, v, q]
-    r = np.choose(i, choices_r)
-    g = np.choose(i, choices_g)
-    b = np.choose(i, choices_b)
-    return np.stack([r, g, b], -1)
+    """HSV in [0, 1] ``[..., 3]`` -> float RGB in [0, 1] ``[..., 3]``.
+
+    Branch-free form: channel n in (5, 3, 1) is ``v - v s clip(min(k, 4 - k), 0, 1)`` with
+    ``k = (n + 6 h) mod 6``.
+    """
+    h6 = (hsv[..., 0] % 1) * 6
+    s, v = hsv[..., 1], hsv[..., 2]
+    vs = v * s
+    out = np.empty(hsv.shape, dtype=hsv.dtype)
+    for ch, n in enumerate((5, 3, 1)):
+        k = (h6 + n) % 6
+        out[..., ch] = v - vs * np.clip(np.minimum(k, 4 - k), 0, 1)
+    return out
 
 
 def color_jitter(volume: np.ndarray, params: ColorJitter) -> np.ndarray:

@@ -8,6 +8,7 @@ so every loss reports a bad call with the same kind of message.
 from __future__ import annotations
 
 import math
+from abc import ABCMeta, abstractmethod
 from typing import ClassVar
 
 import torch
@@ -88,7 +89,7 @@ def shape_str(t: Tensor) -> str:
     return "[" + ", ".join(str(s) for s in t.shape) + "]"
 
 
-class EmbeddingLoss(nn.Module):
+class EmbeddingLoss(nn.Module, metaclass=ABCMeta):
     """Base class: ``forward(*embeddings, *targets)`` validates, then calls ``compute_loss``.
 
     Subclasses set ``EMBEDDINGS`` (names of the [N, D] float inputs, in positional order) and
@@ -114,8 +115,9 @@ class EmbeddingLoss(nn.Module):
                 self._check_target(name, value, first)
         return self.compute_loss(*embeddings.values(), **targets)
 
+    @abstractmethod
     def compute_loss(self, *embeddings: Tensor, **targets: Tensor | None) -> Tensor:
-        raise NotImplementedError
+        ...
 
     # -- validation ------------------------------------------------------------------------
     @property

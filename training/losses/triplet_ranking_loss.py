@@ -106,7 +106,7 @@ class TripletRankingLoss(EmbeddingLoss):
         else:
             cand_groups = groups.repeat(2)
             valid = (owner[None, :] != torch.arange(n, device=anchors.device)[:, None]) & (
-                cand_groups[None, :] == cand_groups[None, :]
+                cand_groups[None, :] != groups[:, None]
             )
         return loss, valid
 

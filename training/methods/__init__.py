@@ -1,0 +1,1 @@
+"""Training methods, one module per method; ``training.registry`` maps names to instances."""

@@ -30,6 +30,7 @@ To add a method: subclass, set the class attributes, and add one line
 from __future__ import annotations
 
 import dataclasses
+from abc import ABCMeta, abstractmethod
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -44,7 +45,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from training.data.source import FrameSource
 
 
-class Method:
+class Method(metaclass=ABCMeta):
     NAME: str = ""
     DESCRIPTION: str = ""
     UNIT: str = "frame"  # "frame" | "clip"
@@ -100,23 +101,27 @@ class Method:
             names.update(preset.get("params", {}))
         return tuple(sorted(names))
 
-    def validate_config(self, cfg: TrainConfig) -> None:
+    def validate_config(self, cfg: TrainConfig) -> None:  # noqa: B027 - optional hook
         """Raise ``BadInputError`` for a config this method cannot train with."""
 
     # -- building blocks (subclasses implement) ----------------------------------------------
+    @abstractmethod
     def build_model(self, cfg: TrainConfig) -> nn.Module:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def build_loss(self, cfg: TrainConfig) -> nn.Module:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def build_dataset(self, cfg: TrainConfig, source: FrameSource) -> torch.utils.data.IterableDataset:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def step(
         self, model: nn.Module, loss_fn: nn.Module, batch: dict[str, torch.Tensor]
     ) -> tuple[torch.Tensor, dict[str, float]]:
-        raise NotImplementedError
+        ...
 
     def preprocess(self, frames: np.ndarray, cfg: TrainConfig) -> torch.Tensor:
         """uint8 [N,H,W,3] (or [N,T,H,W,3]) -> float network input; default: [0,1] then
@@ -128,8 +133,9 @@ class Method:
         std = torch.tensor([0.229, 0.224, 0.225]).view(shape)
         return ((x - mean) / std).contiguous()
 
+    @abstractmethod
     def features(self, model: nn.Module, x: torch.Tensor, layer: str) -> torch.Tensor:
-        raise NotImplementedError
+        ...
 
     # -- optional hooks ----------------------------------------------------------------------
     def build_optimizer(self, model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
@@ -142,11 +148,15 @@ class Method:
             return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
         return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
 
-    def init_from_data(self, model: nn.Module, cfg: TrainConfig, source: FrameSource) -> None:
+    def init_from_data(self, model: nn.Module, cfg: TrainConfig, source: FrameSource) -> None:  # noqa: B027 - optional hook
         """Fit data-dependent buffers (e.g. ZCA) before step 0 of a fresh run."""
 
-    def begin_step(self, model: nn.Module, loss_fn: nn.Module, step: int, cfg: TrainConfig) -> None:
+    def begin_step(self, model: nn.Module, loss_fn: nn.Module, step: int, cfg: TrainConfig) -> None:  # noqa: B027 - optional hook
         """Called before every step (0-based) with the bare model, e.g. to switch greedy phases."""
+
+    def after_step(self, model: nn.Module, step: int, cfg: TrainConfig) -> None:  # noqa: B027 - optional hook
+        """Called after every optimiser step (0-based) with the bare model, e.g. to project
+        weights back onto a constraint set."""
 
     def check_layer(self, layer: str | None) -> str:
         """``layer`` (or the default) if this method has it, else ``BadInputError``."""

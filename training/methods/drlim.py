@@ -14,8 +14,7 @@ from training.config import TrainConfig
 from training.data.samplers import PairStream
 from training.data.source import FrameSource
 from training.losses import DrLIMLoss
-from training.methods._alexnet import CPU_RUN, PAPER_RUN, AlexNetMethod, embed
-from training.methods.siamese import pair_distances
+from training.methods.siamese import CPU_RUN, PAPER_RUN, AlexNetMethod, embed, pair_distances
 
 
 class DrLIMMethod(AlexNetMethod):

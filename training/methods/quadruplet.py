@@ -17,7 +17,7 @@ from training.config import TrainConfig
 from training.data.samplers import QuadrupletStream
 from training.data.source import FrameSource
 from training.losses import QuadrupletLoss
-from training.methods._alexnet import CPU_RUN, PAPER_RUN, AlexNetMethod, embed
+from training.methods.siamese import CPU_RUN, PAPER_RUN, AlexNetMethod, embed
 
 
 class QuadrupletMethod(AlexNetMethod):

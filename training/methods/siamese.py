@@ -8,9 +8,15 @@ of 120 pairs; vidsift uses half and half (``pos_fraction``).
 ``siamese-mu`` is the paper's "More Unsupervised" variant: all videos concatenated (seeded random
 order) into one long video; the negative is any frame of it outside the query's window
 (``training.data.samplers``).
+
+This module also holds what the AlexNet-based methods share (``AlexNetMethod``: the randomly
+initialised AlexNet trunk + fc6/fc7 of Redondo-Cabrera et al. and Wang & Gupta, presets' runtime
+settings, and ``SmallConvEmbedding``, the tiny ``backbone="small"`` stand-in).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import torch
 from torch import nn
@@ -19,7 +25,117 @@ from training.config import TrainConfig
 from training.data.samplers import PairStream
 from training.data.source import FrameSource
 from training.losses import ContrastiveLoss
-from training.methods._alexnet import CPU_RUN, PAPER_RUN, AlexNetMethod, embed
+from training.methods.base import Method
+from training.models import AlexNetEmbedding
+from vidsift.errors import BadInputError
+
+# -- the Siamese base network, shared by siamese, quadruplet, drlim and triplet ----------------
+
+#: paper-scale runtime settings shared by the AlexNet methods
+PAPER_RUN: dict[str, Any] = {
+    "steps": 50_000,
+    "lr": 1e-3,
+    "optimizer": "sgd",
+    "momentum": 0.9,
+    "weight_decay": 5e-4,
+    "input_size": (227, 227),
+    "num_workers": 8,
+    "log_every": 100,
+    "checkpoint_every": 2_000,
+}
+#: laptop-scale settings: 64x64 (the smallest input the AlexNet trunk takes), small fc layers
+CPU_RUN: dict[str, Any] = {
+    "steps": 300,
+    "lr": 1e-4,
+    "optimizer": "adam",
+    "weight_decay": 5e-4,
+    "input_size": (64, 64),
+    "num_workers": 1,
+    "log_every": 25,
+    "checkpoint_every": 100,
+}
+
+
+class SmallConvEmbedding(nn.Module):
+    """fc7 = W7 fc6, fc6 = ReLU(W6 pool(conv3(conv2(conv1(x))))): a tiny stand-in for AlexNet.
+
+    Not from any paper: three conv layers (16-32-64 maps) and the same fc6/fc7 head and layer
+    names as ``AlexNetEmbedding``, about 10x cheaper than AlexNet at 64x64 and usable at 32x32.
+    Selected with ``backbone="small"``; meant for tests and quick CPU experiments.
+    """
+
+    LAYERS = ("fc6", "fc7")
+
+    def __init__(self, fc6: int = 128, fc7: int = 32, dropout: float = 0.0) -> None:
+        super().__init__()
+        self.trunk = nn.Sequential(
+            nn.Conv2d(3, 16, 5, padding=2), nn.ReLU(inplace=True), nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(inplace=True), nn.AdaptiveAvgPool2d(2),
+        )
+        self.fc6 = nn.Linear(64 * 4, fc6)
+        self.dropout = nn.Dropout(float(dropout))
+        self.fc7 = nn.Linear(fc6, fc7)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc7(self.dropout(torch.relu(self.fc6(self.trunk(x).flatten(1)))))
+
+    def features(self, x: torch.Tensor, layer: str = "fc6") -> torch.Tensor:
+        f6 = torch.relu(self.fc6(self.trunk(x).flatten(1)))
+        return f6 if layer == "fc6" else self.fc7(self.dropout(f6))
+
+
+BACKBONES = ("alexnet", "small")
+
+
+class AlexNetMethod(Method):
+    """AlexNet conv trunk (random init) + fc6 + fc7; features at fc6 (default) or fc7.
+
+    ``backbone="small"`` swaps the AlexNet trunk for ``SmallConvEmbedding`` (tests, quick CPU
+    runs); every preset uses ``"alexnet"``.
+    """
+
+    LAYERS = ("fc6", "fc7")
+    DEFAULT_LAYER = "fc6"
+
+    def known_params(self) -> tuple[str, ...]:
+        return tuple(sorted({*super().known_params(), "backbone"}))
+
+    def validate_config(self, cfg: TrainConfig) -> None:
+        backbone = cfg.p("backbone", "alexnet")
+        if backbone not in BACKBONES:
+            raise BadInputError(
+                f"{self.NAME}: unknown backbone {backbone!r}; use one of {', '.join(BACKBONES)}"
+            )
+        if backbone == "alexnet" and min(cfg.input_size) < 63:
+            raise BadInputError(
+                f"{self.NAME}: the AlexNet trunk needs inputs of at least 63x63, got "
+                f"{cfg.input_size[0]}x{cfg.input_size[1]}; use input_size=(64, 64) or larger"
+            )
+
+    def build_model(self, cfg: TrainConfig) -> nn.Module:
+        if cfg.p("backbone", "alexnet") == "small":
+            return SmallConvEmbedding(
+                fc6=int(cfg.p("fc6", 128)), fc7=int(cfg.p("fc7", 32)),
+                dropout=float(cfg.p("dropout", 0.0)),
+            )
+        return AlexNetEmbedding(
+            fc6=int(cfg.p("fc6", 4096)),
+            fc7=int(cfg.p("fc7", 4096)),
+            dropout=float(cfg.p("dropout", 0.5)),
+            input_size=int(cfg.input_size[0]),
+        )
+
+    def features(self, model: nn.Module, x: torch.Tensor, layer: str) -> torch.Tensor:
+        return model.features(x, self.check_layer(layer))
+
+
+def embed(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """One forward pass over the whole batch (all tuple members at once), in float32."""
+    return model(x).float()
+
+
+# -- Ls ---------------------------------------------------------------------------------------
 
 
 class SiameseMethod(AlexNetMethod):

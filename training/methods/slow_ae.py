@@ -15,7 +15,12 @@ frames before step 0 (``init_from_data``) and stored in the checkpoint, so the e
 exactly the whitening used in training. ``zca=False`` skips it (x - 0.5).
 
 Choices where the paper is silent: alpha (sparsity weight) 0.01, ZCA epsilon 0.01 (on [0, 1]
-pixels), Adam with lr 1e-3 and no weight decay, unsquared reconstruction norm (as printed).
+pixels), Adam with lr 1e-3 and no weight decay, unsquared reconstruction norm (as printed), and
+decoder filters kept at L2 norm <= 1 after every step (``decoder_norm``; without it codes shrink
+towards zero while the decoder grows, which makes sparsity and slowness meaningless — the usual
+sparse-coding constraint). Before layer 2, z1 is divided by a fixed scale (its RMS on the first
+stage-2 batch, a buffer) so layer 2's reconstruction term does not vanish next to its
+sparsity/slowness terms whatever scale layer 1 ended at.
 Layers: ``z1`` (16x16x16 = 4096 at 32x32) and ``z2`` (64x4x4 = 1024); default ``z2``.
 """
 
@@ -52,6 +57,10 @@ class SlowAENet(nn.Module):
         if self.zca:
             self.register_buffer("zca_mean", torch.zeros(d))
             self.register_buffer("zca_matrix", torch.eye(d))
+        # z1 is divided by this before layer 2 so that layer 2 sees unit-RMS input whatever
+        # scale layer 1 ended at. Fitted on the first stage-2 batch (0 = not fitted yet); a
+        # buffer, so it is saved in the checkpoint and DDP broadcasts rank 0's value.
+        self.register_buffer("z1_scale", torch.zeros(()))
         self.phase = 2  # set by SlowAEMethod.begin_step during training
 
     def whiten(self, x: torch.Tensor) -> torch.Tensor:
@@ -61,11 +70,26 @@ class SlowAENet(nn.Module):
         flat = x.reshape(n, -1).float() - self.zca_mean
         return (flat @ self.zca_matrix).reshape(x.shape).to(x.dtype)
 
+    def z1(self, x: torch.Tensor) -> torch.Tensor:
+        first = self.ae.layers[0]
+        return first.pool(first.encode(self.whiten(x)))
+
     def forward(self, x: torch.Tensor) -> SlowAEOutput:
-        return self.ae(self.whiten(x), upto=self.phase)
+        if self.phase == 1:
+            return self.ae.layers[0](self.whiten(x))
+        # greedy stage 2: layer 1 is frozen (no gradient flows into it)
+        z1 = self.z1(x).detach()
+        if self.z1_scale.item() == 0:
+            self.z1_scale.fill_(float(z1.float().pow(2).mean().sqrt().clamp(min=1e-6)))
+        return self.ae.layers[1](z1 / self.z1_scale)
 
     def features(self, x: torch.Tensor, layer: str) -> torch.Tensor:
-        return self.ae.features(self.whiten(x), layer)
+        z1 = self.z1(x)
+        if layer == "z1":
+            return z1.flatten(1)
+        second = self.ae.layers[1]
+        scale = self.z1_scale.clamp(min=1e-6)  # unfitted (0) before stage 2 has run
+        return second.pool(second.encode(z1 / scale)).flatten(1)
 
 
 def fit_zca(x: np.ndarray, eps: float) -> tuple[np.ndarray, np.ndarray]:
@@ -96,6 +120,7 @@ class SlowAEMethod(Method):
             "params": {
                 "layer1": (64, 9, 4, 2), "layer2": (64, 5, 1, 4), "alpha": 0.01, "beta": 2.0,
                 "zca": True, "zca_eps": 0.01, "zca_samples": 10_000, "layer1_fraction": 0.5, "w": 1,
+                "squared_recon": False, "decoder_norm": True,
             },
         },
         "cpu": {
@@ -104,6 +129,7 @@ class SlowAEMethod(Method):
             "params": {
                 "layer1": (32, 9, 4, 2), "layer2": (32, 5, 1, 4), "alpha": 0.01, "beta": 2.0,
                 "zca": True, "zca_eps": 0.01, "zca_samples": 2_000, "layer1_fraction": 0.5, "w": 1,
+                "squared_recon": False, "decoder_norm": True,
             },
         },
     }
@@ -124,7 +150,11 @@ class SlowAEMethod(Method):
         )
 
     def build_loss(self, cfg: TrainConfig) -> nn.Module:
-        return SlowFeatureAELoss(alpha=float(cfg.p("alpha", 0.01)), beta=float(cfg.p("beta", 2.0)))
+        return SlowFeatureAELoss(
+            alpha=float(cfg.p("alpha", 0.01)),
+            beta=float(cfg.p("beta", 2.0)),
+            squared_recon=bool(cfg.p("squared_recon", False)),
+        )
 
     def build_dataset(self, cfg: TrainConfig, source: FrameSource) -> PairStream:
         return PairStream(cfg, source, self, w=int(cfg.p("w", 1)), pos_fraction=1.0)
@@ -152,6 +182,20 @@ class SlowAEMethod(Method):
     def begin_step(self, model, loss_fn, step, cfg) -> None:
         switch = int(float(cfg.p("layer1_fraction", 0.5)) * cfg.steps)
         model.phase = 1 if step < switch else 2
+
+    def after_step(self, model, step, cfg) -> None:
+        # Without a bound on the decoder, codes can shrink (less sparsity and slowness cost)
+        # while the decoder grows to keep the reconstruction: the usual sparse-coding
+        # degeneracy. As in sparse coding / PSD, each decoder filter (the image of one code map)
+        # is projected back to L2 norm <= 1 after every step.
+        if not cfg.p("decoder_norm", True):
+            return
+        layer = model.ae.layers[model.phase - 1]
+        with torch.no_grad():
+            w = layer.decoder.weight  # Conv2d [C, F, k, k] | ConvTranspose2d [F, C, k, k]
+            dims = (0, 2, 3) if isinstance(layer.decoder, nn.Conv2d) else (1, 2, 3)
+            norms = torch.linalg.vector_norm(w, dim=dims, keepdim=True).clamp(min=1.0)
+            w.div_(norms)
 
     def step(self, model, loss_fn, batch):
         out = model(batch["x"])

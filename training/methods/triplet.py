@@ -19,7 +19,7 @@ from training.config import TrainConfig
 from training.data.samplers import TripletStream
 from training.data.source import FrameSource
 from training.losses import TripletRankingLoss
-from training.methods._alexnet import CPU_RUN, PAPER_RUN, AlexNetMethod, embed
+from training.methods.siamese import CPU_RUN, PAPER_RUN, AlexNetMethod, embed
 
 
 class TripletMethod(AlexNetMethod):

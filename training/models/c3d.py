@@ -38,6 +38,20 @@ def _pool_kernel(size: tuple[int, int, int], kernel: tuple[int, int, int]) -> tu
     return tuple(max(1, min(k, s)) for k, s in zip(kernel, size, strict=True))  # type: ignore[return-value]
 
 
+def init_weights(module: nn.Module) -> None:
+    """He (fan-in, ReLU) normal weights and zero biases for every conv / linear layer.
+
+    PyTorch's default (uniform, a = sqrt(5)) shrinks the activations about 2x per layer, so a
+    from-scratch C3D starts with fc7 outputs near 0 and the pair head stuck at t ~ bias, where
+    the class-balanced hinge loss is flat (= 2 for any |bias| < 1).
+    """
+    for m in module.modules():
+        if isinstance(m, (nn.Conv3d, nn.Linear)):
+            nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+
+
 class C3D(nn.Module):
     """f = fc7(fc6(pool5(conv5(...conv1(x))))), the small C3D of Tran et al. (2015), used as T in
     Paul et al. (2018).
@@ -94,6 +108,7 @@ class C3D(nn.Module):
         self.fc7 = nn.Linear(out_dim, out_dim)
         self.drop = nn.Dropout(dropout)
         self.relu = nn.ReLU(inplace=True)
+        init_weights(self)
 
     def _check(self, x: torch.Tensor) -> None:
         if x.dim() != 5 or x.shape[1] != 3:
@@ -145,6 +160,7 @@ class SiameseC3D(nn.Module):
             nn.Dropout(dropout),
             nn.Linear(hidden, 1),  # final output layer: no dropout
         )
+        init_weights(self.head)
 
     def forward(self, x1: torch.Tensor, x2: torch.Tensor) -> torch.Tensor:
         if x1.shape != x2.shape:

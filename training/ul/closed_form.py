@@ -57,7 +57,9 @@ def chain_affinity(
     return A.tocsr()
 
 
-def markov_laplacian(A: sp.spmatrix | np.ndarray) -> tuple[sp.csr_matrix, sp.csr_matrix, np.ndarray]:
+def markov_laplacian(
+    A: sp.spmatrix | np.ndarray,
+) -> tuple[sp.csr_matrix, sp.csr_matrix, np.ndarray]:
     """(L, D, p) of Eq. 4 for the chain with pair distribution p_ij = A_ij / sum(A)."""
     A = sp.csr_matrix(A, dtype=np.float64)
     if A.shape[0] != A.shape[1]:
@@ -72,13 +74,17 @@ def markov_laplacian(A: sp.spmatrix | np.ndarray) -> tuple[sp.csr_matrix, sp.csr
     P = A / total
     p = np.asarray(P.sum(axis=1)).ravel()
     if (p <= 0).any():
-        raise BadInputError(f"{int((p <= 0).sum())} frame(s) have no edge; the graph must be connected")
+        raise BadInputError(
+            f"{int((p <= 0).sum())} frame(s) have no edge; the graph must be connected"
+        )
     D = sp.diags(p).tocsr()
     L = (D - P).tocsr()
     return L, D, p
 
 
-def _smallest_generalised(L: sp.csr_matrix, D: sp.csr_matrix, k: int, solver: str) -> tuple[np.ndarray, np.ndarray]:
+def _smallest_generalised(
+    L: sp.csr_matrix, D: sp.csr_matrix, k: int, solver: str
+) -> tuple[np.ndarray, np.ndarray]:
     n = L.shape[0]
     if solver == "auto":
         solver = "dense" if n <= 1500 else "eigsh"
@@ -141,7 +147,9 @@ def closed_form_embedding(
     L, D, p = markov_laplacian(A)
     vals, vecs = _smallest_generalised(L, D, dim + 1, solver)
     if vals[1] < 1e-10:
-        raise BadInputError("the frame graph is disconnected (several zero eigenvalues); add knn edges")
+        raise BadInputError(
+            "the frame graph is disconnected (several zero eigenvalues); add knn edges"
+        )
     U, lam = vecs[:, 1:], vals[1:]
     M = 2.0 * (U.T @ (L @ U))
     w, V = np.linalg.eigh((M + M.T) / 2)

@@ -117,6 +117,7 @@ class ULLayer(nn.Module):
         self.dim, self.mu, self.eps, self.conv = int(dim), float(mu), float(eps), bool(conv)
         self.weight, self.delta, self.init_cov = float(weight), float(delta), float(init_cov)
         d = self.dim
+        self._new_sequence = False
         self.register_buffer("steps", torch.zeros((), dtype=torch.long))
         # moving averages, [P, d] with P = 1 (fc) or H*W (conv, sized on first use)
         self.register_buffer("y_short", torch.zeros(0 if conv else 1, d, dtype=torch.float64))
@@ -140,6 +141,12 @@ class ULLayer(nn.Module):
         self.W = eye.clone()
         self.B = eye.clone()
 
+    def start_sequence(self) -> None:
+        """The next row starts a new sequence: re-seed the short-term average ŷ with it (as at
+        the very first step) so the jump from the previous sequence is not read as motion;
+        ȳ, W and B (the slow statistics) carry over."""
+        self._new_sequence = True
+
     def _load_from_state_dict(self, state_dict: dict, prefix: str, *args: Any, **kw: Any) -> None:
         # conv layers size their per-position averages on first use; take the stored size
         for name in ("y_short", "y_long"):
@@ -158,7 +165,9 @@ class ULLayer(nn.Module):
                 )
             return y.flatten(2).transpose(1, 2)
         if y.dim() != 2 or y.shape[1] != self.dim:
-            raise ValueError(f"ULLayer(dim={self.dim}) expects [N, {self.dim}], got {tuple(y.shape)}")
+            raise ValueError(
+                f"ULLayer(dim={self.dim}) expects [N, {self.dim}], got {tuple(y.shape)}"
+            )
         return y.unsqueeze(1)
 
     def _from_samples(self, z: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
@@ -179,6 +188,9 @@ class ULLayer(nn.Module):
         if self.steps.item() == 0 or self.y_short.shape[0] != p:
             self.y_short = z[0].clone()
             self.y_long = z[0].clone()
+        elif self._new_sequence:
+            self.y_short = z[0].clone()
+        self._new_sequence = False
         mu, eps = self.mu, self.eps
         ys, yl, W, B = self.y_short, self.y_long, self.W, self.B
         grads = torch.empty_like(z)
@@ -191,7 +203,9 @@ class ULLayer(nn.Module):
             W = (1 - mu) * W + mu * (short.T @ short) / p
             B = (1 - eps) * B + eps * (spread.T @ spread) / p
             # W and B are symmetric, so (v^T M^{-1}) = (M^{-1} v)^T: rows times the inverse
-            grads[t] = (short @ self._regularised_inverse(W) - spread @ self._regularised_inverse(B)) / p
+            grads[t] = (
+                short @ self._regularised_inverse(W) - spread @ self._regularised_inverse(B)
+            ) / p
         self.y_short, self.y_long, self.W, self.B = ys, yl, W, B
         self.steps += n
         return self._from_samples(grads, y).to(y.dtype)

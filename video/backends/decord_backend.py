@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import decord  # noqa: E402  (import errors are handled by the registry)
 import numpy as np
 
 from video.backends.base import Backend
 from video.info import MAX_PIXELS, MIN_SIDE, VideoInfo
 from video.resize import resize_frames
 from vidsift.errors import VideoError
-
-import decord  # noqa: E402  (import errors are handled by the registry)
 
 CHUNK = 64
 
@@ -78,7 +77,7 @@ class DecordBackend(Backend):
         for lo in range(start, stop, CHUNK):
             idx = list(range(lo, min(lo + CHUNK, stop)))
             frames = self._batch(idx, size)
-            yield from zip(idx, frames)
+            yield from zip(idx, frames, strict=True)
 
     def get_frames(self, indices: Sequence[int], size):
         n = self.info.num_frames
@@ -90,7 +89,7 @@ class DecordBackend(Backend):
         got: dict[int, np.ndarray] = {}
         for lo in range(0, len(want), CHUNK):
             part = want[lo : lo + CHUNK]
-            got.update(zip(part, self._batch(part, size)))
+            got.update(zip(part, self._batch(part, size), strict=True))
         if not len(indices):
             return np.zeros((0, 0, 0, 3), np.uint8)
         return np.stack([got[int(i)] for i in indices])

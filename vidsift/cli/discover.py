@@ -106,6 +106,55 @@ def evaluate_retrieval(
     _evaluate("retrieval", embedder, ws, as_json, k=k, exclude_same_video=not same_video)
 
 
+@evaluate_app.command("probe")
+def evaluate_probe(
+    embedder: EmbedderOpt = "pixels",
+    shots: Annotated[int, typer.Option("--shots", help="Labelled training videos per class; the rest are tested.")] = 5,
+    repeats: Annotated[int, typer.Option(help="Random splits for mean ± std.")] = 10,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    ws: WorkspaceOpt = DEFAULT_WS,
+    as_json: JsonOpt = False,
+) -> None:
+    """Few-shot k-NN (k=1, 5; cosine) and logistic-regression accuracy on frozen embeddings, split by video."""
+    from discovery.transfer import probe_workspace
+
+    res = probe_workspace(workspace(ws), embedder, shots=shots, repeats=repeats, seed=seed)
+
+    def human(r: dict) -> None:
+        typer.echo(f"{r['embedder']}: {r['n_classes']} classes, {r['shots']} training videos per class, {r['repeats']} splits")
+        typer.echo(f"{'accuracy':<10}{'frame':>16}{'video vote':>16}{'video mean':>16}")
+        for clf, levels in r["accuracy"].items():
+            typer.echo(f"{clf:<10}" + "".join(f"{levels[lv]['mean']:>9.3f} ± {levels[lv]['std']:.3f}" for lv in ("frame", "video_vote", "video_mean")))
+        maj = r["chance"]["majority"]
+        typer.echo(f"chance: 1/C {r['chance']['uniform']:.3f}, majority {maj['frame']['mean']:.3f} (frames) {maj['video']['mean']:.3f} (videos)")
+        if r.get("message"):
+            typer.echo(r["message"])
+
+    emit(res, as_json, human)
+
+
+@evaluate_app.command("similarity")
+def evaluate_similarity(
+    embedder: EmbedderOpt = "pixels",
+    pairs: Annotated[int, typer.Option("--pairs", help="Video pairs, half same-class, half not.")] = 1000,
+    repeats: Annotated[int, typer.Option(help="Validation/test halvings for mean ± std.")] = 10,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    ws: WorkspaceOpt = DEFAULT_WS,
+    as_json: JsonOpt = False,
+) -> None:
+    """Same / not-same video pairs by cosine distance of mean embeddings: ROC AUC and accuracy (ASLAN protocol)."""
+    from discovery.transfer import similarity_workspace
+
+    res = similarity_workspace(workspace(ws), embedder, pairs=pairs, repeats=repeats, seed=seed)
+
+    def human(r: dict) -> None:
+        typer.echo(f"{r['embedder']}: {r['n_pairs']} pairs ({r['n_same']} same, {r['n_not_same']} not) of {r['n_videos']} videos")
+        typer.echo(f"ROC AUC {r['auc']:.3f}   accuracy {r['accuracy']['mean']:.3f} ± {r['accuracy']['std']:.3f} (chance {r['chance']:.1f})")
+        typer.echo(f"plot similarity_roc: {r['plots']['similarity_roc']}")
+
+    emit(res, as_json, human)
+
+
 def register(app: typer.Typer) -> None:
     app.command()(discover)
     app.add_typer(evaluate_app, name="evaluate")

@@ -1,0 +1,24 @@
+"""A tiny workspace for the page's tests: two labelled scene videos, embedded with ``pixels``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from embedder.extract import extract
+from index.workspace import build_workspace_index
+from video.generate import make_scene_videos
+from vidsift.workspace import Workspace
+
+SCENES = ("astronaut", "coffee")
+APP = Path(__file__).resolve().parents[2] / "app.py"
+
+
+def build_workspace(root: Path, index: bool = True) -> Workspace:
+    """Videos under ``root/videos/<scene>/``, the workspace in ``root/ws`` (pixels store + index)."""
+    make_scene_videos(root / "videos", scenes=SCENES, videos_per_scene=1, shots_per_video=2,
+                      frames_per_shot=8, size=(32, 32), fps=10.0, seed=0)
+    ws = Workspace.at(root / "ws")
+    extract(ws, root / "videos", "pixels", progress=False, workers=0)
+    if index:
+        build_workspace_index(ws, "pixels")
+    return ws

@@ -1,0 +1,168 @@
+"""The training loop: files it writes, resume == uninterrupted (bitwise on CPU), refusals."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from training.config import TrainConfig
+from training.data.samplers import PairStream
+from training.data.source import ArrayFrameSource
+from training.methods.base import Method
+from training.registry import METHODS
+from training.trainer import read_log, train
+from vidsift.errors import WorkspaceError
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    # 2 shared cores: several OpenMP threads per process spin against each other
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
+class TinyNet(nn.Module):
+    def __init__(self, d: int) -> None:
+        super().__init__()
+        self.fc1 = nn.Linear(d, 16)
+        self.drop = nn.Dropout(0.3)  # uses the torch RNG: resume must restore it
+        self.fc2 = nn.Linear(16, 4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc2(self.drop(torch.relu(self.fc1(x.flatten(1)))))
+
+
+class TinyMethod(Method):
+    NAME = "tiny"
+    DESCRIPTION = "test method"
+    LAYERS = ("out",)
+    DEFAULT_LAYER = "out"
+    PRESETS = {
+        "cpu": {"steps": 12, "batch_size": 8, "input_size": (6, 6), "optimizer": "sgd", "lr": 0.05,
+                "num_workers": 0, "log_every": 4, "checkpoint_every": 4, "params": {"margin": 1.0}},
+        "paper": {"params": {"margin": 1.0}},
+    }
+
+    def build_model(self, cfg):
+        return TinyNet(3 * cfg.input_size[0] * cfg.input_size[1])
+
+    def build_loss(self, cfg):
+        from training.losses import ContrastiveLoss
+
+        return ContrastiveLoss(margin=cfg.p("margin"))
+
+    def build_dataset(self, cfg, source):
+        return PairStream(cfg, source, self)
+
+    def step(self, model, loss_fn, batch):
+        y = batch["y"]
+        out = model(batch["x"])
+        return loss_fn(out[: len(y)], out[len(y) :], y), {"seen": float(len(y))}
+
+    def features(self, model, x, layer):
+        return model(x)
+
+
+@pytest.fixture
+def tiny(monkeypatch):
+    method = TinyMethod()
+    monkeypatch.setitem(METHODS, "tiny", method)
+    return method
+
+
+def source() -> ArrayFrameSource:
+    rng = np.random.default_rng(0)
+    return ArrayFrameSource({f"v{k}": rng.integers(0, 255, (20, 6, 6, 3), dtype=np.uint8) for k in range(3)})
+
+
+def states_equal(a: dict, b: dict) -> bool:
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_train_writes_checkpoint_log_and_config(tiny, tmp_path) -> None:
+    cfg = tiny.config("cpu")
+    res = train(cfg, source(), tmp_path / "run", progress=False)
+    assert res.checkpoint == tmp_path / "run" / "last.pt" and res.checkpoint.exists()
+    assert res.step == 12 and len(res.losses) == 12
+    log = read_log(res.log_path)
+    assert [r["step"] for r in log] == [4, 8, 12]
+    for r in log:
+        assert {"step", "loss", "time", "samples_per_s", "lr", "seen"} <= set(r)
+        assert r["samples_per_s"] > 0 and r["seen"] == 8.0
+    assert abs(log[0]["loss"] - np.mean(res.losses[:4])) < 1e-6
+    assert json.loads((tmp_path / "run" / "config.json").read_text()) == cfg.to_dict()
+    ck = torch.load(res.checkpoint, weights_only=True)
+    assert ck["step"] == 12 and ck["method"] == "tiny" and ck["metrics"]["step"] == 12
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_resume_equals_uninterrupted_bitwise(tiny, tmp_path, workers) -> None:
+    cfg = tiny.config("cpu", num_workers=workers, seed=5)
+    src = source()
+    full = train(cfg, src, tmp_path / "full", progress=False)
+    # "interrupted" after step 6 (checkpoint written there), then resumed to the end
+    part = train(cfg, src, tmp_path / "split", progress=False, stop_at=6)
+    assert part.step == 6 and torch.load(part.checkpoint, weights_only=True)["step"] == 6
+    rest = train(cfg, src, tmp_path / "split", resume=True, progress=False)
+    assert part.losses + rest.losses == full.losses  # bit-for-bit, every step
+    a = torch.load(full.checkpoint, weights_only=True)
+    b = torch.load(rest.checkpoint, weights_only=True)
+    assert states_equal(a["model"], b["model"])
+    assert torch.equal(a["rng"]["torch"], b["rng"]["torch"])
+    mom_a = a["optimizer"]["state"]
+    mom_b = b["optimizer"]["state"]
+    assert all(torch.equal(mom_a[k]["momentum_buffer"], mom_b[k]["momentum_buffer"]) for k in mom_a)
+    # the log has one line per "epoch" of 4 steps, none duplicated by the resume
+    assert [r["step"] for r in read_log(tmp_path / "split")] == [4, 6, 8, 12]
+
+
+def test_resume_from_a_periodic_checkpoint_after_a_crash(tiny, tmp_path) -> None:
+    cfg = tiny.config("cpu")
+    src = source()
+    full = train(cfg, src, tmp_path / "full", progress=False)
+    train(cfg, src, tmp_path / "crash", progress=False, stop_at=4)
+    # steps 5..7 ran and logged, then the process died before the next checkpoint
+    with open(tmp_path / "crash" / "log.jsonl", "a") as f:
+        f.write(json.dumps({"step": 7, "loss": 0.0}) + "\n")
+    rest = train(cfg, src, tmp_path / "crash", resume=True, progress=False)
+    assert rest.losses == full.losses[4:]
+    assert [r["step"] for r in read_log(tmp_path / "crash")] == [4, 8, 12]
+
+
+def test_resume_can_extend_steps_but_not_change_the_recipe(tiny, tmp_path) -> None:
+    cfg = tiny.config("cpu", steps=8)
+    src = source()
+    train(cfg, src, tmp_path / "r", progress=False)
+    longer = train(tiny.config("cpu", steps=12), src, tmp_path / "r", resume=True, progress=False)
+    assert longer.step == 12 and len(longer.losses) == 4
+    with pytest.raises(WorkspaceError, match=r"different config \(lr 0.05 vs now 0.1\)"):
+        train(tiny.config("cpu", steps=16, lr=0.1), src, tmp_path / "r", resume=True, progress=False)
+    done = train(tiny.config("cpu", steps=12), src, tmp_path / "r", resume=True, progress=False)
+    assert done.losses == [] and done.step == 12
+
+
+def test_refusals(tiny, tmp_path) -> None:
+    cfg = tiny.config("cpu", steps=4)
+    src = source()
+    with pytest.raises(WorkspaceError, match="nothing to resume .* no last.pt"):
+        train(cfg, src, tmp_path / "none", resume=True, progress=False)
+    train(cfg, src, tmp_path / "r", progress=False)
+    with pytest.raises(WorkspaceError, match=r"already holds a run .*--resume.*--overwrite"):
+        train(cfg, src, tmp_path / "r", progress=False)
+    again = train(cfg, src, tmp_path / "r", progress=False, overwrite=True)
+    assert again.step == 4
+    other = TrainConfig.from_dict({**cfg.to_dict(), "method": "siamese"})
+    with pytest.raises(WorkspaceError, match="checkpoint is for 'tiny', not 'siamese'"):
+        train(other, src, tmp_path / "r", resume=True, progress=False)
+
+
+def test_nan_loss_stops_with_a_clear_error(tiny, tmp_path) -> None:
+    cfg = tiny.config("cpu", lr=1e30, steps=8, momentum=0.0)
+    with pytest.raises(FloatingPointError, match="lower the learning rate"):
+        train(cfg, source(), tmp_path / "nan", progress=False)

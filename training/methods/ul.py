@@ -1,0 +1,362 @@
+"""``ul``: a small network trained only by unsupervised-learning (UL) layers (card E, "Unsupervised
+learning layers for video analysis").
+
+Network (:class:`ULNet`): ``[conv k x 5 x 5 -> ULLayer(conv) -> ReLU] -> flatten -> fc -> ULLayer``.
+With ``conv_channels = 0`` it is the paper's synthetic-sequence network, one fully connected
+layer followed by a UL layer (56 -> 2 for the rotating points, ``bench/ul_rotation.py``); with a
+conv layer it is the head-orientation network of section 4.2 ("a regular convolutional and a
+fully connected layers, each followed by an unsupervised layer"). The UL layers are identities
+in the forward pass; the only training signal is their dJ/dy (the cost layer at the top gets a
+zero upstream gradient). ``mu_conv`` > ``mu``: "the closer [the layer] is to the input, the
+larger mu should be".
+
+Data (:class:`SequenceStream`): the UL layers read the rows of a batch as consecutive time steps,
+so a batch is ``batch_size`` consecutive frames (step ``frame_stride``) of one video, from a random
+video (weighted by length) at a random start. At the start of every batch the short-term
+average ŷ is re-seeded with the batch's first frame (``ULLayer.start_sequence``), so the jump
+between two unrelated chunks is not taken as motion; ȳ, W and B carry over (they are the slow,
+global statistics).
+
+Works on video frames (the trainer's ``FrameSource``) as ``UNIT = "frame"``; features are the fc
+output (``"fc"``) or the flattened conv maps (``"conv"``).
+
+Presets: ``paper`` -- the paper's real-video settings (56 x 56 input, 4 conv kernels, SGD lr 1e-5,
+weight decay 0.01, mu 0.5, eps 0.001, 2 outputs). ``cpu`` -- 32 x 32 input, 8 outputs, lr 1e-3.
+The synthetic settings (lr 0.01, momentum 0.9, weight decay 0.1) are in ``bench/ul_rotation.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from training.config import TrainConfig
+from training.data.samplers import BatchStream
+from training.data.source import FrameSource
+from training.methods.base import Method
+from training.ul.layer import ULLayer
+from vidsift.errors import BadInputError
+
+
+class ULNet(nn.Module):
+    """y = UL(fc(flatten([ReLU(UL_conv(conv(x)))]))): a network whose only cost is UL layers.
+
+    Shapes: ``x`` ``[N, *in_shape]`` (``[N, D]`` vectors, or ``[N, C, H, W]`` images when
+    ``conv_channels > 0``) with rows in temporal order -> ``[N, out_dim]``.
+
+    Examples:
+        >>> net = ULNet((56,), 2, mu=0.5, eps=0.001)    # the rotating-points network
+        >>> net(torch.randn(10, 56)).shape
+        torch.Size([10, 2])
+
+    Raises:
+        ValueError: ``conv_channels > 0`` with a non-image ``in_shape``, bad sizes.
+    """
+
+    LAYERS = ("fc", "conv")
+
+    def __init__(
+        self,
+        in_shape: Sequence[int],
+        out_dim: int,
+        *,
+        conv_channels: int = 0,
+        kernel: int = 5,
+        mu: float = 0.5,
+        mu_conv: float = 0.9,
+        eps: float = 0.001,
+        weight: float = 1.0,
+    ) -> None:
+        super().__init__()
+        in_shape = tuple(int(v) for v in in_shape)
+        if out_dim < 1 or min(in_shape) < 1:
+            raise ValueError(
+                f"ULNet needs positive sizes, got in_shape={in_shape}, out_dim={out_dim}"
+            )
+        self.in_shape, self.out_dim = in_shape, int(out_dim)
+        self.conv: nn.Module | None = None
+        self.ul_conv: ULLayer | None = None
+        if conv_channels > 0:
+            if len(in_shape) != 3:
+                raise ValueError(f"a conv layer needs image input (C, H, W), got {in_shape}")
+            c, h, w = in_shape
+            if kernel > min(h, w):
+                raise ValueError(f"kernel {kernel} does not fit {h}x{w} input")
+            self.conv = nn.Conv2d(c, conv_channels, kernel, stride=2, padding=kernel // 2)
+            self.ul_conv = ULLayer(conv_channels, mu=mu_conv, eps=eps, conv=True, weight=weight)
+            with torch.no_grad():
+                flat = self.conv(torch.zeros(1, *in_shape)).numel()
+        else:
+            flat = int(np.prod(in_shape))
+        self.fc = nn.Linear(flat, out_dim)
+        self.ul = ULLayer(out_dim, mu=mu, eps=eps, weight=weight)
+
+    def ul_layers(self) -> list[ULLayer]:
+        return [m for m in (self.ul_conv, self.ul) if m is not None]
+
+    def forward(self, x: torch.Tensor, new_sequence: bool = False) -> torch.Tensor:
+        if new_sequence:
+            for layer in self.ul_layers():
+                layer.start_sequence()
+        h = x
+        if self.conv is not None:
+            h = torch.relu(self.ul_conv(self.conv(h)))
+        return self.ul(self.fc(h.flatten(1)))
+
+    def features(self, x: torch.Tensor, layer: str = "fc") -> torch.Tensor:
+        """``"fc"``: the output (UL layers are identities); ``"conv"``: flattened conv maps."""
+        if layer not in self.LAYERS:
+            raise ValueError(f"ULNet has no layer {layer!r}; use one of {', '.join(self.LAYERS)}")
+        if layer == "conv":
+            if self.conv is None:
+                raise ValueError("this ULNet has no conv layer (conv_channels = 0)")
+            return torch.relu(self.conv(x)).flatten(1)
+        h = torch.relu(self.conv(x)) if self.conv is not None else x
+        return self.fc(h.flatten(1))
+
+
+class ULCost(nn.Module):
+    """The cost of a :class:`ULNet`: J = sum over its UL layers of 1/2 (log det W - log det B).
+
+    ``forward(out, net)`` returns a scalar whose value is that J (for the log) and whose
+    gradient into ``out`` is zero: the UL layers add their own dJ/dy in the backward pass.
+    """
+
+    def forward(self, out: torch.Tensor, net: ULNet) -> torch.Tensor:
+        value = sum(layer.objective() for layer in net.ul_layers())
+        return (out * 0).sum() + out.new_tensor(float(value))
+
+
+class SequenceStream(BatchStream):
+    """Batches of ``batch_size`` consecutive frames (step ``frame_stride``) of one video.
+
+    A video shorter than a batch gives all its frames (a shorter batch). Batch: ``x``
+    (preprocessed frames in temporal order), ``video`` ``[1]`` (position in ``ids``), ``frame``
+    ``[n]`` (frame indices).
+    """
+
+    WHAT = "frame sequences"
+
+    def __init__(
+        self,
+        cfg: TrainConfig,
+        source: FrameSource,
+        method: Method | None = None,
+        *,
+        frame_stride: int = 1,
+    ) -> None:
+        super().__init__(cfg, source, method)
+        if frame_stride < 1:
+            raise BadInputError(f"frame_stride must be >= 1, got {frame_stride}")
+        self.stride = int(frame_stride)
+        self.ids, self.lengths = self._usable(self.stride, 1, "UL frame sequences")
+
+    def make_batch(self, rng: np.random.Generator, n: int) -> dict[str, torch.Tensor]:
+        span = (n - 1) * self.stride + 1
+        weights = self.lengths.astype(np.float64)
+        v = int(rng.choice(len(self.ids), p=weights / weights.sum()))
+        length = int(self.lengths[v])
+        start = int(rng.integers(0, max(1, length - span + 1)))
+        frames = np.arange(start, min(length, start + span), self.stride)
+        x = self.source.get_frames(self.ids[v], frames.tolist(), self.cfg.input_size)
+        return {
+            "x": self.prep(x),
+            "video": torch.tensor([v], dtype=torch.int64),
+            "frame": torch.from_numpy(frames.astype(np.int64)),
+        }
+
+
+class ULMethod(Method):
+    NAME = "ul"
+    DESCRIPTION = (
+        "conv + fc network trained only by online unsupervised-learning layers: slow short-term "
+        "change, large long-term spread (UL-layers paper)"
+    )
+    UNIT = "frame"
+    SAMPLE = "sequence of consecutive frames"
+    LAYERS = ("fc", "conv")
+    DEFAULT_LAYER = "fc"
+    PRESETS = {
+        "paper": {
+            "optimizer": "sgd",
+            "lr": 1e-5,
+            "momentum": 0.9,
+            "weight_decay": 0.01,
+            "batch_size": 32,
+            "steps": 5000,
+            "input_size": (56, 56),
+            "params": {
+                "conv_channels": 4,
+                "out_dim": 2,
+                "mu": 0.5,
+                "mu_conv": 0.9,
+                "eps": 0.001,
+                "weight": 1.0,
+                "frame_stride": 1,
+            },
+        },
+        "cpu": {
+            "optimizer": "sgd",
+            "lr": 1e-3,
+            "momentum": 0.9,
+            "weight_decay": 0.01,
+            "batch_size": 32,
+            "steps": 500,
+            "input_size": (32, 32),
+            "params": {
+                "conv_channels": 4,
+                "out_dim": 8,
+                "mu": 0.5,
+                "mu_conv": 0.9,
+                "eps": 0.001,
+                "weight": 1.0,
+                "frame_stride": 1,
+            },
+        },
+    }
+
+    def validate_config(self, cfg: TrainConfig) -> None:
+        mu, mu_conv, eps = (
+            float(cfg.p(k, d)) for k, d in (("mu", 0.5), ("mu_conv", 0.9), ("eps", 0.001))
+        )
+        if not (0 < eps <= mu < 1 and eps <= mu_conv < 1):
+            raise BadInputError(
+                f"ul needs 0 < eps <= mu, mu_conv < 1; got eps={eps}, mu={mu}, mu_conv={mu_conv}"
+            )
+        if cfg.batch_size < 2:
+            raise BadInputError("ul reads a batch as a sequence of frames; use batch_size >= 2")
+        if cfg.clip_len != 1:
+            raise BadInputError("ul works on single frames; clip_len must be 1")
+
+    def build_model(self, cfg: TrainConfig) -> ULNet:
+        return ULNet(
+            (3, *cfg.input_size),
+            int(cfg.p("out_dim", 8)),
+            conv_channels=int(cfg.p("conv_channels", 4)),
+            mu=float(cfg.p("mu", 0.5)),
+            mu_conv=float(cfg.p("mu_conv", 0.9)),
+            eps=float(cfg.p("eps", 0.001)),
+            weight=float(cfg.p("weight", 1.0)),
+        )
+
+    def build_loss(self, cfg: TrainConfig) -> ULCost:
+        return ULCost()
+
+    def build_dataset(self, cfg: TrainConfig, source: FrameSource) -> SequenceStream:
+        return SequenceStream(cfg, source, self, frame_stride=int(cfg.p("frame_stride", 1)))
+
+    def step(self, model, loss_fn, batch):
+        out = model(batch["x"], new_sequence=True)
+        net = model.module if hasattr(model, "module") else model
+        loss = loss_fn(out, net)
+        metrics = {"J_fc": net.ul.objective()}
+        if net.ul_conv is not None:
+            metrics["J_conv"] = net.ul_conv.objective()
+        return loss, metrics
+
+    def features(self, model: nn.Module, x: torch.Tensor, layer: str) -> torch.Tensor:
+        layer = self.check_layer(layer)
+        net = model.module if hasattr(model, "module") else model
+        return net.features(x, layer)
+
+
+# -- the synthetic experiment (rotating points) --------------------------------------------------
+
+
+def angle_decoding_error(
+    Y_fit: np.ndarray, angles_fit: np.ndarray, Y_test: np.ndarray, angles_test: np.ndarray
+) -> tuple[float, float]:
+    """Fit [sin, cos] of the angle (degrees) by least squares on ``[Y_fit, 1]``; return the mean
+    absolute error on the fit set and on the test set (averaged over sin and cos)."""
+
+    def design(Y: np.ndarray) -> np.ndarray:
+        return np.c_[np.asarray(Y, dtype=np.float64), np.ones(len(Y))]
+
+    def target(a: np.ndarray) -> np.ndarray:
+        r = np.deg2rad(np.asarray(a, dtype=np.float64))
+        return np.c_[np.sin(r), np.cos(r)]
+
+    coef, *_ = np.linalg.lstsq(design(Y_fit), target(angles_fit), rcond=None)
+    fit = float(np.abs(design(Y_fit) @ coef - target(angles_fit)).mean())
+    test = float(np.abs(design(Y_test) @ coef - target(angles_test)).mean())
+    return fit, test
+
+
+def train_rotation(
+    X: np.ndarray,
+    angles: np.ndarray,
+    *,
+    epochs: int = 10,
+    n_train: int | None = None,
+    lr: float = 0.01,
+    momentum: float = 0.9,
+    weight_decay: float = 0.1,
+    mu: float = 0.5,
+    eps: float = 0.001,
+    batch: int = 1,
+    seed: int = 0,
+    train: bool = True,
+    subspace: np.ndarray | None = None,
+) -> list[dict[str, float]]:
+    """The paper's synthetic experiment: FC (D -> 2) + UL layer trained online on ``X[:n_train]``
+    (one frame per step when ``batch = 1``), ``epochs`` passes in temporal order.
+
+    After every epoch (and before the first, epoch 0) the 2-D outputs of all frames are decoded
+    into sin/cos of the angle by linear regression fitted on the training frames; returns one
+    dict per epoch: ``epoch``, ``train_error``, ``test_error`` (mean absolute error on the
+    frames after ``n_train``), ``objective`` (J of the UL layer), and with ``subspace``
+    (``[D, k]``, e.g. the top principal directions of the clean sequence) ``weight_angle``: the
+    largest principal angle in degrees between the FC weight rows and that subspace (the paper's
+    Fig. 1(b, c): the weights become the two major eigenvectors). ``train=False`` keeps the
+    random initial weights (the baseline).
+    """
+    X = np.asarray(X, dtype=np.float32)
+    n_train = len(X) // 2 if n_train is None else int(n_train)
+    if not 2 <= n_train < len(X):
+        raise BadInputError(f"n_train must be in [2, {len(X) - 1}], got {n_train}")
+    torch.manual_seed(seed)
+    net = ULNet((X.shape[1],), 2, mu=mu, eps=eps)
+    opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
+    xt = torch.from_numpy(X)
+    cost = ULCost()
+    rows = []
+    for epoch in range(epochs + 1):
+        if epoch > 0 and train:
+            net.train()
+            for i in range(0, n_train, batch):
+                out = net(xt[i : min(i + batch, n_train)])
+                opt.zero_grad()
+                cost(out, net).backward()
+                opt.step()
+        net.eval()
+        with torch.no_grad():
+            Y = net(xt).numpy()
+        fit, test = angle_decoding_error(
+            Y[:n_train], angles[:n_train], Y[n_train:], angles[n_train:]
+        )
+        row = {
+            "epoch": epoch,
+            "train_error": fit,
+            "test_error": test,
+            "objective": net.ul.objective(),
+        }
+        if subspace is not None:
+            import scipy.linalg
+
+            w = net.fc.weight.detach().double().numpy().T
+            row["weight_angle"] = float(np.rad2deg(scipy.linalg.subspace_angles(w, subspace).max()))
+        rows.append(row)
+    return rows
+
+
+__all__ = [
+    "ULMethod",
+    "ULNet",
+    "ULCost",
+    "SequenceStream",
+    "angle_decoding_error",
+    "train_rotation",
+]

@@ -1,0 +1,104 @@
+"""Training inside a workspace: scan a folder into the catalog, train on its videos, list runs.
+
+``train_workspace(ws, "siamese", "videos/")`` writes ``<ws>/checkpoints/siamese-cpu/`` with
+``last.pt``, ``config.json`` and ``log.jsonl`` (the embedder finds it as ``ckpt:siamese-cpu``).
+The catalog ids of the videos trained on are stored in the config (``data_ids``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from training.config import TrainConfig
+from training.data.source import VideoFrameSource
+from training.registry import get_method
+from training.trainer import CHECKPOINT, LOG, TrainResult, read_log, train
+from vidsift.errors import BadInputError
+from vidsift.workspace import Workspace, safe_name
+
+
+def run_dir(ws: Workspace, method: str, preset: str) -> Path:
+    """``<ws>/checkpoints/<method>-<preset>``."""
+    return ws.checkpoints / safe_name(f"{method}-{preset}")
+
+
+def _saved_config(out: Path) -> TrainConfig | None:
+    try:
+        return TrainConfig.from_dict(json.loads((out / "config.json").read_text()))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def train_workspace(
+    ws: Workspace,
+    method: str,
+    folder: str | Path,
+    preset: str = "cpu",
+    steps: int | None = None,
+    resume: bool = False,
+    seed: int = 0,
+    progress: bool = True,
+    overwrite: bool = False,
+    **overrides: Any,
+) -> TrainResult:
+    """Scan ``folder`` into the catalog and train ``method`` on its readable videos.
+
+    ``overrides`` are ``TrainConfig`` fields (``batch_size=16``) or method parameters
+    (``margin=2.0``); ``None`` values are ignored. With ``resume`` the run's stored config is
+    kept and only ``steps`` (and the runtime fields) may change.
+    """
+    from vidsift.catalog import Catalog
+
+    m = get_method(method)  # unknown method: BadInputError before any scanning
+    folder = Path(folder).expanduser()
+    if not folder.is_dir():
+        raise BadInputError(f"{folder}: no such folder of videos to train on")
+    cat = Catalog(ws.catalog_path)
+    try:
+        report = cat.scan(folder)
+        records = cat.videos(status="ok", root=folder)
+    finally:
+        cat.close()
+    if not records:
+        failed = f" ({len(report.failed)} could not be read)" if report.failed else ""
+        raise BadInputError(f"{folder}: no readable videos to train on{failed}")
+    records = sorted(records, key=lambda r: r.id)
+    data_ids = tuple(r.id for r in records)
+    out = run_dir(ws, method, preset)
+    saved = _saved_config(out) if resume else None
+    if saved is not None and (out / CHECKPOINT).exists():
+        given = {k: v for k, v in overrides.items() if v is not None}
+        cfg = saved.replace(data_ids=data_ids, **given)
+        if steps is not None:
+            cfg = cfg.replace(steps=steps)
+    else:
+        cfg = m.config(preset, steps=steps, seed=seed, data_ids=data_ids, **overrides)
+    source = VideoFrameSource(
+        [(r.id, r.path) for r in records], num_frames={r.id: int(r.num_frames) for r in records}
+    )
+    return train(cfg, source, out, resume=resume, progress=progress, overwrite=overwrite)
+
+
+def list_checkpoints(ws: Workspace) -> list[dict[str, Any]]:
+    """The training runs in the workspace: name, method, preset, step, steps, loss, path."""
+    rows: list[dict[str, Any]] = []
+    if not ws.checkpoints.is_dir():
+        return rows
+    for ck in sorted(ws.checkpoints.glob(f"*/{CHECKPOINT}")):
+        cfg = _saved_config(ck.parent)
+        log = read_log(ck.parent / LOG)
+        last = log[-1] if log else {}
+        rows.append({
+            "name": ck.parent.name,
+            "method": cfg.method if cfg else None,
+            "preset": cfg.preset if cfg else None,
+            "step": last.get("step"),
+            "steps": cfg.steps if cfg else None,
+            "loss": last.get("loss"),
+            "videos": len(cfg.data_ids) if cfg else None,
+            "path": str(ck),
+            "modified": ck.stat().st_mtime,
+        })
+    return rows
