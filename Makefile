@@ -34,6 +34,11 @@ test: $(STAMP) $(BROWSER_STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
+# The demo: sample data -> catalog -> train a cpu-preset Quadruplet encoder -> embed -> index ->
+# search -> discover + export -> the page in the browser. DEMO_APP=0 stops before the page.
+DEMO_STEPS ?= 200
+DEMO_EMB   := ckpt:quadruplet-cpu@fc6
+DEMO_APP   ?= 1
 demo: $(STAMP)
 	$(VIDSIFT) doctor
 	$(VIDSIFT) sample make scenes $(DATA)/scenes
@@ -41,6 +46,15 @@ demo: $(STAMP)
 	$(VIDSIFT) sample real $(DATA)/real
 	$(VIDSIFT) scan $(DATA) -w $(WS)
 	$(VIDSIFT) shots $(DATA)/real/bikes.mp4
+	$(VIDSIFT) train quadruplet $(DATA)/scenes --preset cpu --steps $(DEMO_STEPS) --resume -w $(WS)
+	$(VIDSIFT) embed $(DATA)/scenes --embedder pixels -w $(WS)
+	$(VIDSIFT) embed $(DATA) --embedder $(DEMO_EMB) -w $(WS)
+	$(VIDSIFT) index build --embedder $(DEMO_EMB) -w $(WS)
+	$(VIDSIFT) search --embedder $(DEMO_EMB) --video $(DATA)/scenes/astronaut/astronaut_0.mp4 --frame 10 -k 5 --exclude-same-video -w $(WS)
+	$(VIDSIFT) discover $(DATA)/scenes --embedder $(DEMO_EMB) --k 4 --export $(WS)/exports/demo --force -w $(WS)
+	$(VIDSIFT) evaluate temporal-pr --embedder $(DEMO_EMB) -w $(WS)
+	@if [ "$(DEMO_APP)" = "1" ]; then echo "opening the page: http://127.0.0.1:8501 (Ctrl-C to stop)"; \
+	  $(VIDSIFT) app -w $(WS); fi
 
 clean:
 	rm -rf $(WS)

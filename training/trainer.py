@@ -70,6 +70,12 @@ class TrainResult:
     step: int = 0
 
 
+def _worker_context() -> str:
+    import multiprocessing as mp
+
+    return "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+
+
 def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
@@ -198,6 +204,9 @@ def _train(
         batch_size=None,
         num_workers=workers,
         persistent_workers=workers > 0,
+        # forkserver: workers start from a clean process, not a fork of one whose decoder and
+        # OpenMP threads are live (a forked worker segfaulted in `vidsift reproduce`)
+        multiprocessing_context=_worker_context() if workers > 0 else None,
         pin_memory=dev.type == "cuda",
         prefetch_factor=4 if workers > 0 else None,
         # its own generator: creating the iterator must not draw from the global torch RNG,
