@@ -1,0 +1,188 @@
+"""Extraction pipeline efficiency: does decoding overlap the model?
+
+On the same videos (generated scene videos + bikes.mp4), in one run, for each embedder:
+
+* decode-only  frames/s of the reader stage alone (``embedder.reader.read_video``, one process,
+               frames at the embedder's input size, no thumbnails)
+* model-only   frames/s of ``Embedder.embed`` on those frames held in memory, batch ``--batch-size``,
+               with the torch threads the pipeline gives the model (cores - workers)
+* end-to-end   frames/s of ``embedder.extract.extract`` (workers=1, local engine, shards written,
+               no thumbnails), after the catalog scan
+* efficiency   end-to-end / min(decode-only, model-only); 1.0 = the slower stage never waits
+* + thumbnails end-to-end frames/s with a JPEG thumbnail per frame (a second decode pass)
+* model idle   share of the end-to-end run the model process waited for frames
+* no workers   end-to-end frames/s with ``workers=0`` (decode and model in turn, one process):
+               what the pipeline gains by overlapping them
+
+Rates are medians of ``--repeats`` runs; the three measures are taken back to back in each run
+and the efficiency is the median of the per-run ratios, so that load from other processes hits
+numerator and denominator alike. ``--quick``: small scene videos, one repeat.
+
+    python bench/extract.py --quick
+    python bench/extract.py --embedders pixels random:siamese --repeats 3 --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def make_videos(root: Path, quick: bool) -> Path:
+    from video.generate import make_scene_videos
+    from video.real import real_footage
+
+    folder = root / "videos"
+    if quick:
+        make_scene_videos(folder / "scenes", scenes=("astronaut", "coffee"), videos_per_scene=2,
+                          shots_per_video=2, frames_per_shot=25, size=(96, 128), seed=0)
+    else:
+        make_scene_videos(folder / "scenes", videos_per_scene=3, frames_per_shot=50, size=(96, 128), seed=0)
+    bikes = real_footage().get("bikes.mp4")
+    if bikes is not None:
+        shutil.copy(bikes, folder / "bikes.mp4")
+    return folder
+
+
+def tasks_for(ws: Any, emb: Any) -> list[Any]:
+    from embedder.reader import VideoTask
+    from vidsift.catalog import Catalog
+
+    return [
+        VideoTask(video_id=r.id, path=r.path, size=tuple(emb.input_size), unit=emb.unit, clip_len=emb.clip_len,
+                  chunk=64)
+        for r in Catalog(ws.catalog_path).videos()
+    ]
+
+
+def decode_only(tasks: list[Any]) -> tuple[float, list[np.ndarray]]:
+    from embedder.reader import read_video
+
+    chunks: list[np.ndarray] = []
+    t = time.perf_counter()
+    for task in tasks:
+        for msg in read_video(task):
+            if msg[0] == "chunk":
+                chunks.append(msg[3])
+    dt = time.perf_counter() - t
+    return sum(len(c) for c in chunks) / dt, chunks
+
+
+def model_only(emb: Any, chunks: list[np.ndarray], batch_size: int) -> float:
+    frames = np.concatenate(chunks)
+    batches = [frames[i : i + batch_size] for i in range(0, len(frames), batch_size)]
+    emb.embed(batches[0])  # warm-up (allocations, lazy init)
+    t = time.perf_counter()
+    for b in batches:
+        emb.embed(b)
+    return len(frames) / (time.perf_counter() - t)
+
+
+def end_to_end(ws: Any, name: str, batch_size: int, workers: int, thumbnails: bool = False) -> Any:
+    from embedder.extract import extract
+
+    shutil.rmtree(ws.embeddings(name), ignore_errors=True)
+    from vidsift.catalog import Catalog
+
+    cat = Catalog(ws.catalog_path)
+    cat._db.execute("DELETE FROM embed_status")  # noqa: SLF001 - bench resets its own scratch catalog
+    cat._db.commit()  # noqa: SLF001
+    shutil.rmtree(ws.thumbnails, ignore_errors=True)
+    return extract(ws, None, name, batch_size=batch_size, workers=workers, progress=False, thumbnails=thumbnails)
+
+
+def bench(names: list[str], quick: bool, repeats: int, batch_size: int, workers: int) -> list[dict[str, Any]]:
+    import torch
+
+    from embedder.registry import get_embedder
+    from vidsift.catalog import Catalog
+    from vidsift.workspace import Workspace
+
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="vidsift-bench-") as tmp:
+        root = Path(tmp)
+        folder = make_videos(root, quick)
+        ws = Workspace.at(root / "ws")
+        Catalog(ws.catalog_path).scan(folder)
+        for name in names:
+            emb = get_embedder(name, ws, batch_size=batch_size)
+            tasks = tasks_for(ws, emb)
+            dec, mod, e2e, thumbs, serial, idle = [], [], [], [], [], []
+            threads = torch.get_num_threads()
+            for _ in range(repeats):
+                d, chunks = decode_only(tasks)
+                torch.set_num_threads(max(1, min(threads, (os.cpu_count() or 1) - workers)))
+                try:
+                    m = model_only(emb, chunks, batch_size)
+                finally:
+                    torch.set_num_threads(threads)
+                rep = end_to_end(ws, name, batch_size, workers)
+                dec.append(d)
+                mod.append(m)
+                e2e.append(rep.frames_per_second)
+                idle.append(rep.wait_seconds / rep.seconds)
+                thumbs.append(end_to_end(ws, name, batch_size, workers, thumbnails=True).frames_per_second)
+                torch.set_num_threads(max(1, min(threads, (os.cpu_count() or 1) - workers)))
+                try:  # same model threads as above: the column shows what overlap alone gains
+                    serial.append(end_to_end(ws, name, batch_size, 0).frames_per_second)
+                finally:
+                    torch.set_num_threads(threads)
+            frames = sum(len(c) for c in chunks)
+            runs = [x / min(a, b) for a, b, x in zip(dec, mod, e2e, strict=True)]
+            rows.append({
+                "embedder": name, "input": f"{emb.input_size[0]}x{emb.input_size[1]}", "dim": emb.dim,
+                "videos": len(tasks), "frames": frames, "decode_only_fps": statistics.median(dec),
+                "model_only_fps": statistics.median(mod), "end_to_end_fps": statistics.median(e2e),
+                "efficiency": statistics.median(runs), "efficiency_runs": [round(r, 3) for r in runs],
+                "efficiency_of_medians": statistics.median(e2e) / min(statistics.median(dec), statistics.median(mod)),
+                "with_thumbnails_fps": statistics.median(thumbs), "no_workers_fps": statistics.median(serial),
+                "model_idle": statistics.median(idle),
+            })
+    return rows
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    out = ["| embedder | input | frames | decode-only f/s | model-only f/s | end-to-end f/s | efficiency: median of runs (runs) | of medians | model idle | + thumbnails f/s | no workers f/s |",
+           "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        runs = ", ".join(f"{x:.2f}" for x in r["efficiency_runs"])
+        out.append(
+            f"| {r['embedder']} | {r['input']} | {r['frames']} | {r['decode_only_fps']:.0f} | "
+            f"{r['model_only_fps']:.0f} | {r['end_to_end_fps']:.0f} | {r['efficiency']:.2f} ({runs}) | {r['efficiency_of_medians']:.2f} | "
+            f"{100 * r['model_idle']:.0f}% | "
+            f"{r['with_thumbnails_fps']:.0f} | {r['no_workers_fps']:.0f} |"
+        )
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="small videos, one repeat")
+    ap.add_argument("--embedders", nargs="+", default=["pixels", "random:siamese"])
+    ap.add_argument("--repeats", type=int, default=None, help="runs per measure (default 3, 1 with --quick)")
+    ap.add_argument("--batch-size", type=int, default=64)
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--json", action="store_true", help="print JSON rows instead of a table")
+    args = ap.parse_args(argv)
+    repeats = args.repeats or (1 if args.quick else 3)
+    rows = bench(args.embedders, args.quick, repeats, args.batch_size, args.workers)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        print(f"cores: {os.cpu_count()}, workers: {args.workers}, batch: {args.batch_size}, repeats: {repeats}")
+        print(table(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,558 @@
+"""Extraction: catalogued videos -> embedding store, resumable and pipelined (design decision 5).
+
+    report = extract(ws, "clips/", "random:siamese", every=5)   # ExtractReport
+
+Three stages, as in clip-retrieval: the reader (``embedder.reader.read_video``) decodes sampled
+frames at the embedder's input size in ``workers`` processes ahead of the model; the mapper
+(``Embedder.embed``) runs in this process on batches that span videos; the writer
+(``embedder.writer.ShardWriter``) writes one Parquet shard per video, atomically. The Ray engine
+(``embedder.ray_engine``) runs the same three stages as Ray Data operators.
+
+Resume semantics: a shard exists only once complete, so a rerun (after a kill, a crash or a full
+disk) skips finished videos and redoes the others from scratch: no duplicate, no missing frame.
+A video that fails to decode is recorded in the catalog (``embed_status``) and the run goes on;
+later runs skip it with a note unless ``retry_failed=True``. The store's manifest is checked
+first: a store written by another embedder, or with another sampling, is refused.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing as mp
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from embedder.base import Embedder
+from embedder.reader import VideoTask, check_sampling, expected_rows, read_video
+from embedder.store import MANIFEST, check_manifest, finished_videos, read_manifest, write_manifest
+from embedder.writer import ShardWriter
+from vidsift.errors import BadInputError, VideoError, WorkspaceError
+from vidsift.workspace import Workspace
+
+ENGINES = ("local", "ray")
+ProgressFn = Callable[[int, int, int, int], None]  # (frames done, frames total, videos done, videos total)
+
+
+@dataclass
+class ExtractReport:
+    """What one extraction run did. Paths are the catalog's (absolute) paths."""
+
+    embedder: str
+    store: str
+    engine: str = "local"
+    done: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    previously_failed: list[tuple[str, str]] = field(default_factory=list)
+    frames: int = 0
+    seconds: float = 0.0
+    dim: int = 0
+    scan: dict[str, Any] | None = None
+    model_seconds: float = 0.0  # time in Embedder.embed
+    wait_seconds: float = 0.0  # time the model process had nothing to embed (local engine)
+
+    @property
+    def frames_per_second(self) -> float:
+        return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def notes(self) -> list[str]:
+        out = []
+        if self.seconds > 1 and self.wait_seconds > 0.3 * self.seconds and self.engine == "local":
+            out.append(
+                f"decoding was the bottleneck: the model waited {100 * self.wait_seconds / self.seconds:.0f}% "
+                "of the time; more --workers may help if cores are free"
+            )
+        if self.previously_failed:
+            out.append(
+                f"{len(self.previously_failed)} video(s) failed in an earlier run and were skipped; "
+                "rerun with --retry-failed to try them again"
+            )
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["failed"] = [{"path": p, "reason": r} for p, r in self.failed]
+        d["previously_failed"] = [{"path": p, "reason": r} for p, r in self.previously_failed]
+        d["frames_per_second"] = round(self.frames_per_second, 1)
+        d["notes"] = self.notes
+        return d
+
+
+# -- the run ---------------------------------------------------------------------------------
+def extract(
+    ws: Workspace | str | Path,
+    folder: str | Path | None,
+    embedder_name: str,
+    every: int | None = None,
+    fps: float | None = None,
+    engine: str = "local",
+    retry_failed: bool = False,
+    batch_size: int = 64,
+    workers: int = 1,
+    progress: bool = True,
+    on_progress: ProgressFn | None = None,
+    thumbnails: bool | None = None,
+    device: str | None = None,
+) -> ExtractReport:
+    """Embed the sampled frames of the videos of ``folder`` (scanned first), or of the whole
+    catalog when ``folder`` is None, into ``ws.embeddings(embedder_name)``.
+
+    Args:
+        every / fps: sample every N-th frame, or F frames per second (default: every frame).
+        engine: ``"local"`` (worker processes + this process) or ``"ray"`` (Ray Data).
+        workers: decoding processes (local; 0 decodes in this process) or model actors (Ray).
+        thumbnails: write a JPEG per embedded frame (default: on for frame embedders).
+
+    Raises:
+        BadInputError: bad options, unknown embedder, no videos, Ray not installed.
+        WorkspaceError: a store from another embedder/sampling, a shard that cannot be written
+            (shards written before stay), a checkpoint that does not load.
+    """
+    t0 = time.perf_counter()
+    ws = ws if isinstance(ws, Workspace) else Workspace.at(ws)
+    if engine not in ENGINES:
+        raise BadInputError(f"unknown engine {engine!r}; use {' or '.join(ENGINES)}")
+    if int(batch_size) < 1:
+        raise BadInputError(f"--batch-size must be at least 1, got {batch_size}")
+    if int(workers) < 0:
+        raise BadInputError(f"--workers must be 0 or more, got {workers}")
+    every_n, fps_f = check_sampling(every, fps)
+    if engine == "ray":
+        from embedder.ray_engine import require_ray
+
+        require_ray()
+
+    from embedder.registry import get_embedder
+    from vidsift.catalog import Catalog
+
+    emb = get_embedder(embedder_name, ws, batch_size=int(batch_size), device=device)
+    cat = Catalog(ws.catalog_path)
+    scan_report = None
+    if folder is not None:
+        scan_report = cat.scan(folder, progress=progress)
+        records = cat.videos(status=None, root=scan_report.root)
+        where = scan_report.root
+        if Path(folder).expanduser().is_file():  # one video
+            one = str(Path(folder).expanduser().resolve())
+            records = [r for r in records if r.path == one]
+    else:
+        records = cat.videos(status=None)
+        where = str(ws.catalog_path)
+    if not records:
+        raise BadInputError(f"{where}: no videos to embed; run `vidsift scan DIR` or give a folder of videos")
+
+    store_dir = ws.embeddings(emb.name)
+    report = ExtractReport(embedder=emb.name, store=str(store_dir), engine=engine,
+                           scan=scan_report.to_dict() if scan_report else None)
+    sampling = {"every": every_n, "fps": fps_f}
+    existing = read_manifest(store_dir) if (store_dir / MANIFEST).exists() else None
+    if existing is not None:
+        _check_store(existing, emb, sampling, store_dir)  # before fitting anything
+    emb.prepare(ws, cat.videos(status="ok"), progress=progress)
+    manifest = {**emb.manifest(), "sampling": sampling}
+    if existing is not None:
+        _check_store(existing, emb, sampling, store_dir)  # fitted state (ZCA hash) too
+    else:
+        try:
+            write_manifest(store_dir, manifest)
+        except OSError as exc:
+            raise WorkspaceError(f"{store_dir}: cannot create the embedding store ({exc.strerror or exc})") from None
+    report.dim = emb.dim
+
+    finished = finished_videos(store_dir)
+    statuses = cat.embed_status(emb.name)
+    todo = []
+    for r in records:
+        if r.status != "ok":
+            report.failed.append((r.path, r.error or "unreadable"))
+        elif r.id in finished:
+            report.skipped.append(r.path)
+        elif statuses.get(r.id, ("", None))[0] == "error" and not retry_failed:
+            report.previously_failed.append((r.path, statuses[r.id][1] or "failed"))
+        else:
+            todo.append(r)
+
+    if thumbnails is None:
+        thumbnails = emb.unit == "frame"
+    chunk = max(1, min(int(batch_size), 64))
+    tasks = [
+        VideoTask(
+            video_id=r.id, path=r.path, size=tuple(emb.input_size), unit=emb.unit, clip_len=emb.clip_len,
+            every=every_n, fps=fps_f, chunk=chunk,
+            thumbnails_dir=str(ws.thumbnails) if thumbnails else None,
+        )
+        for r in todo
+    ]
+    writer = ShardWriter(store_dir, emb.name, {r.id: r for r in todo}, cat, emb.dim)
+    estimates = {r.id: expected_rows(r.num_frames, r.fps, every_n, fps_f) for r in todo}
+    tracker = _Progress(estimates, emb.name, progress and bool(todo), on_progress, writer)
+    try:
+        if todo and engine == "local":
+            run_local(emb, tasks, writer, int(batch_size), int(workers), tracker)
+        elif todo:
+            from embedder.ray_engine import run_ray
+
+            run_ray(ws, manifest, tasks, writer, int(batch_size), max(1, int(workers)), tracker, device=device)
+        for vid in writer.open_videos():
+            p = writer.pending[vid]
+            writer.fail(vid, f"only {p.rows} of {p.expected} sampled frames could be decoded")
+        writer.close()  # waits for the last shards; raises a write error
+    except BaseException:
+        writer.abort()
+        raise
+    finally:
+        tracker.close()
+        cat.close()
+    report.done = writer.done
+    if tracker.batcher is not None:
+        report.model_seconds, report.wait_seconds = tracker.batcher.seconds, tracker.batcher.waited
+    report.failed += writer.failed
+    report.frames = writer.frames_written
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def _check_store(existing: dict[str, Any], emb: Embedder, sampling: dict[str, Any], store_dir: Path) -> None:
+    expected = emb.manifest()
+    hint = f"; delete {store_dir} to re-embed with {emb.name!r}, or pick another --embedder"
+    try:
+        check_manifest(existing, {k: v for k, v in expected.items() if k != "checkpoint_hash" or v is not None},
+                       what=f"the store {store_dir}")
+    except WorkspaceError as exc:
+        raise WorkspaceError(f"{exc}{hint}") from None
+    for key in ("input_size", "clip_len", "preprocessing"):
+        if key in existing and existing[key] != expected.get(key):
+            raise WorkspaceError(
+                f"the store {store_dir} was embedded with {key} {existing[key]!r}, not {expected.get(key)!r}{hint}"
+            )
+    old = existing.get("sampling")
+    if old is not None and old != sampling:
+        def fmt(s: dict[str, Any]) -> str:
+            return f"--fps {s['fps']:g}" if s.get("fps") else f"--every {s.get('every', 1)}"
+
+        raise WorkspaceError(
+            f"the store {store_dir} was sampled with {fmt(old)}, this run asks for {fmt(sampling)}; "
+            f"rerun with {fmt(old)} or delete the store to resample"
+        )
+
+
+class _Progress:
+    """tqdm bar in frames (its rate is frames/s) plus the ``on_progress`` callback."""
+
+    def __init__(self, estimates: dict[str, int], name: str, show: bool, fn: ProgressFn | None, writer: ShardWriter) -> None:
+        self.estimates = dict(estimates)
+        self.total, self.videos = sum(estimates.values()), len(estimates)
+        self.fn, self.writer, self.frames = fn, writer, 0
+        self.batcher: Batcher | None = None  # set by the local engine (timings for the report)
+        self.bar = None
+        if show:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=self.total, desc=f"embed {name}", unit="frame", dynamic_ncols=True)
+
+    def set_exact(self, video_id: str, rows: int) -> None:
+        """The reader's exact row count replaces the estimate from the catalog."""
+        delta = rows - self.estimates.pop(video_id, rows)
+        if delta:
+            self.total += delta
+            if self.bar is not None:
+                self.bar.total = self.total
+                self.bar.refresh()
+
+    def update(self, n: int) -> None:
+        self.frames += n
+        if self.bar is not None and n:
+            self.bar.update(n)
+            self.bar.set_postfix(videos=f"{len(self.writer.done)}/{self.videos}", refresh=False)
+        if self.fn is not None:
+            self.fn(self.frames, self.total, len(self.writer.done), self.videos)
+
+    def close(self) -> None:
+        if self.fn is not None and self.videos:
+            self.fn(self.frames, self.total, len(self.writer.done), self.videos)  # after the last write
+        if self.bar is not None:
+            self.bar.set_postfix(videos=f"{len(self.writer.done)}/{self.videos}", refresh=True)
+            self.bar.close()
+
+
+# -- mapper: batches across videos --------------------------------------------------------------
+class Batcher:
+    """Collects reader chunks of any videos into model batches, then hands rows to the writer."""
+
+    def __init__(self, emb: Embedder, writer: ShardWriter, batch_size: int, tracker: _Progress) -> None:
+        self.emb, self.writer, self.batch_size, self.tracker = emb, writer, batch_size, tracker
+        self.items: list[tuple[str, np.ndarray, np.ndarray]] = []
+        self.rows = 0
+        self.seconds = 0.0  # spent embedding
+        self.waited = 0.0  # spent waiting for the reader with nothing to embed
+
+    def add(self, video_id: str, frames: np.ndarray, pixels: np.ndarray) -> None:
+        self.items.append((video_id, frames, pixels))
+        self.rows += len(frames)
+        if self.rows >= self.batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.items:
+            return
+        items, self.items, self.rows = self.items, [], 0
+        t = time.perf_counter()
+        vectors = self.emb.embed(np.concatenate([p for _, _, p in items]) if len(items) > 1 else items[0][2])
+        self.seconds += time.perf_counter() - t
+        lo = 0
+        for vid, frames, _ in items:
+            self.writer.add(vid, frames, vectors[lo : lo + len(frames)])
+            lo += len(frames)
+        self.tracker.update(lo)
+
+
+# -- local engine --------------------------------------------------------------------------------
+def _mp_context() -> Any:
+    # fork: workers start in milliseconds and inherit the imports; they never touch torch/CUDA.
+    return mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to SIGKILL this worker when its parent dies (a killed run leaves no orphans)."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(Exception):
+            import ctypes
+
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def _reader_worker(wid: int, conn: Any, parent: int, current: Any) -> None:
+    """Decode the videos the parent sends over ``conn`` (``None``: stop) and send back reader
+    messages through a bounded queue of ``CHUNKS_AHEAD`` chunks and a sender thread, so decoding
+    goes on while the parent is busy with the model. ``current[wid]`` (shared memory, written
+    before a video is decoded) tells the parent which video a crash happened in."""
+    import queue
+    import threading
+
+    _die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    out: queue.Queue = queue.Queue(maxsize=CHUNKS_AHEAD)
+    stop = object()
+
+    def sender() -> None:
+        while (msg := out.get()) is not stop:
+            try:
+                conn.send(msg)
+            except OSError:  # the parent is gone
+                os._exit(0)
+
+    def put(msg: Any) -> None:
+        while True:
+            try:
+                out.put(msg, timeout=1.0)
+                return
+            except queue.Full:
+                if os.getppid() != parent:  # no PDEATHSIG on this OS and the parent died
+                    os._exit(0)
+
+    thread = threading.Thread(target=sender, name="vidsift-sender", daemon=True)
+    thread.start()
+    try:
+        while (item := conn.recv()) is not None:
+            i, task = item
+            current[wid] = i
+            try:
+                for msg in read_video(task):
+                    put(msg)
+            except VideoError as exc:
+                put(("error", task.video_id, exc.reason))
+            except Exception as exc:  # noqa: BLE001 - one broken video must not stop the run
+                put(("error", task.video_id, f"{type(exc).__name__}: {str(exc)[:200]}"))
+            current[wid] = -1
+    except (EOFError, OSError):
+        os._exit(0)  # the parent is gone
+    put(stop)
+    thread.join()
+
+
+def _handle(msg: tuple[Any, ...], batcher: Batcher, writer: ShardWriter, tracker: _Progress) -> None:
+    """Apply one reader message (see ``embedder.reader``)."""
+    kind, vid = msg[0], msg[1]
+    if kind == "start":
+        tracker.set_exact(vid, int(msg[2]))
+        writer.start(vid, int(msg[2]))
+    elif kind == "chunk":
+        batcher.add(vid, msg[2], msg[3])
+    elif kind == "end":
+        writer.end(vid)  # its shard is written once its last rows leave the batcher
+    elif kind == "error":
+        writer.fail(vid, str(msg[2]))
+
+
+def run_local(emb: Embedder, tasks: list[VideoTask], writer: ShardWriter, batch_size: int, workers: int, tracker: _Progress) -> None:
+    """Reader processes -> queue -> model batches here -> shards. ``workers=0``: no processes."""
+    batcher = tracker.batcher = Batcher(emb, writer, batch_size, tracker)
+    threads = _model_threads(emb, workers)
+    try:
+        if workers == 0:
+            emb.to_device()
+            for task in tasks:
+                messages = read_video(task)
+                while True:
+                    try:
+                        msg = next(messages)
+                    except StopIteration:
+                        break
+                    except VideoError as exc:
+                        writer.fail(task.video_id, exc.reason)
+                        break
+                    except Exception as exc:  # noqa: BLE001 - as in the worker processes
+                        writer.fail(task.video_id, f"{type(exc).__name__}: {str(exc)[:200]}")
+                        break
+                    _handle(msg, batcher, writer, tracker)  # model errors are not the video's
+            batcher.flush()
+            return
+        _run_pool(emb, tasks, writer, batcher, tracker, workers)
+    finally:
+        if threads is not None:
+            import torch
+
+            torch.set_num_threads(threads)
+
+
+def _model_threads(emb: Embedder, workers: int) -> int | None:
+    """On CPU, leave one core per decoding worker: returns the previous torch thread count."""
+    if "torch" not in sys.modules or workers == 0:
+        return None
+    import torch
+
+    if torch.cuda.is_available():
+        return None
+    old = torch.get_num_threads()
+    torch.set_num_threads(max(1, min(old, (os.cpu_count() or 1) - workers)))
+    return old
+
+
+#: videos handed to a worker ahead of the one it reads, so it never waits for the parent
+AHEAD = 2
+#: chunks a worker may decode ahead of what the parent has received
+CHUNKS_AHEAD = 4
+
+
+def _run_pool(emb: Embedder, tasks: list[VideoTask], writer: ShardWriter, batcher: Batcher, tracker: _Progress, workers: int) -> None:
+    """``workers`` reader processes, each with its own pipe; the parent hands out videos, runs
+    the model on what comes back, and notices a worker that dies: the video it was decoding
+    fails, its other unfinished videos (whose messages may be lost) are read again by a new one."""
+    from collections import deque
+    from multiprocessing.connection import wait
+
+    ctx = _mp_context()
+    todo = deque(range(len(tasks)))
+    conns: dict[int, Any] = {}
+    procs: dict[int, Any] = {}
+    queued: dict[int, deque[int]] = {}  # per worker: videos sent and not finished, in order
+    stopped: set[int] = set()  # workers told to exit
+    current = ctx.Array("i", [-1] * (workers + 100), lock=False)
+    respawns = 0
+
+    def feed(wid: int) -> None:
+        while todo and len(queued[wid]) < AHEAD:
+            i = todo.popleft()
+            queued[wid].append(i)
+            conns[wid].send((i, tasks[i]))
+        if not todo and not queued[wid] and wid not in stopped:
+            stopped.add(wid)
+            with contextlib.suppress(OSError):
+                conns[wid].send(None)
+
+    def spawn() -> None:
+        wid = len(procs)
+        mine, theirs = ctx.Pipe(duplex=True)
+        current[wid] = -1
+        p = ctx.Process(target=_reader_worker, args=(wid, theirs, os.getpid(), current), daemon=True,
+                        name=f"vidsift-reader-{wid}")
+        p.start()
+        theirs.close()
+        procs[wid], conns[wid], queued[wid] = p, mine, deque()
+        feed(wid)
+
+    def receive(wid: int) -> bool:
+        """Handle one message from ``wid``; False at end of stream."""
+        try:
+            msg = conns[wid].recv()
+        except (EOFError, OSError):
+            return False
+        _handle(msg, batcher, writer, tracker)
+        if msg[0] in ("end", "error"):
+            with contextlib.suppress(ValueError):
+                queued[wid].remove(next(i for i in queued[wid] if tasks[i].video_id == msg[1]))
+            for w in list(conns):
+                feed(w)
+        return True
+
+    def gone(wid: int) -> None:
+        nonlocal respawns
+        while conns[wid].poll(0) and receive(wid):  # what it sent before dying still counts
+            pass
+        p = procs[wid]
+        p.join(timeout=5)
+        conns.pop(wid).close()
+        left = queued.pop(wid)
+        if not left:
+            return
+        culprit = current[wid]
+        batcher.flush()  # rows of the videos below leave the batcher before they are reset
+        again = []
+        for i in left:
+            vid = tasks[i].video_id
+            if i == culprit:
+                writer.fail(vid, f"the decoding process died (exit code {p.exitcode})")
+            else:
+                writer.pending.pop(vid, None)  # partial rows, if any: read it again from the start
+                again.append(i)
+        todo.extendleft(reversed(again))
+        if todo and respawns < 100:
+            respawns += 1
+            spawn()
+        elif todo:
+            for i in todo:
+                writer.fail(tasks[i].video_id, "not read: decoding processes keep dying")
+            todo.clear()
+
+    for _ in range(max(1, min(workers, len(tasks)))):
+        spawn()
+    emb.to_device()
+    try:
+        while conns:
+            t = time.perf_counter()
+            idle = not batcher.items
+            ready = wait([*conns.values(), *(procs[w].sentinel for w in conns)],
+                         timeout=0.002 if batcher.items else 1.0)
+            if idle:
+                batcher.waited += time.perf_counter() - t
+            if not ready:
+                if batcher.items:
+                    batcher.flush()  # nothing ready to add: keep the model busy with what is here
+                continue
+            for wid in list(conns):
+                if conns[wid] in ready:
+                    receive(wid)  # one message per worker per round: fair, and bounded
+            for wid in list(conns):
+                if procs[wid].sentinel in ready or not procs[wid].is_alive():
+                    gone(wid)
+        batcher.flush()
+    finally:
+        for p in procs.values():
+            if p.is_alive():
+                p.terminate()
+        for p in procs.values():
+            p.join(timeout=5)
+        for c in conns.values():
+            c.close()
+
+
+__all__ = ["ENGINES", "ExtractReport", "extract", "run_local"]
