@@ -46,7 +46,8 @@ demo: $(STAMP)
 	$(VIDSIFT) sample real $(DATA)/real
 	$(VIDSIFT) scan $(DATA) -w $(WS)
 	$(VIDSIFT) shots $(DATA)/real/bikes.mp4
-	$(VIDSIFT) train quadruplet $(DATA)/scenes --preset cpu --steps $(DEMO_STEPS) --resume -w $(WS)
+	$(VIDSIFT) train quadruplet $(DATA)/scenes --preset cpu --steps $(DEMO_STEPS) -w $(WS) \
+	  $$(test -f $(WS)/checkpoints/quadruplet-cpu/last.pt && echo --resume)
 	$(VIDSIFT) embed $(DATA)/scenes --embedder pixels -w $(WS)
 	$(VIDSIFT) embed $(DATA) --embedder $(DEMO_EMB) -w $(WS)
 	$(VIDSIFT) index build --embedder $(DEMO_EMB) -w $(WS)

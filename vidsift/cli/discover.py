@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -72,7 +71,21 @@ def _evaluate(what: str, embedder: str, ws: Path, as_json: bool, **kw) -> None:
     from discovery.workflow import evaluate_workspace
 
     res = evaluate_workspace(workspace(ws), embedder, what, **kw)
-    emit(res, as_json, lambda r: typer.echo(json.dumps(r, indent=2, default=str)))
+    emit(res, as_json, _print_scores)
+
+
+def _print_scores(r: dict, indent: str = "") -> None:
+    """Scalars and mean ± std pairs, one per line; curves (lists) are left to --json and the plots."""
+    for key, value in r.items():
+        if isinstance(value, dict) and set(value) >= {"mean", "std"} and not isinstance(value["mean"], list | dict):
+            typer.echo(f"{indent}{key}: {value['mean']:.4f} ± {value['std']:.4f}")
+        elif isinstance(value, dict):
+            typer.echo(f"{indent}{key}:")
+            _print_scores(value, indent + "  ")
+        elif isinstance(value, float):
+            typer.echo(f"{indent}{key}: {value:.4f}")
+        elif value is not None and not isinstance(value, list | tuple):
+            typer.echo(f"{indent}{key}: {value}")
 
 
 @evaluate_app.command("temporal-pr")
