@@ -536,6 +536,23 @@ def page_evaluate(ws: Workspace) -> None:
         st.plotly_chart(fig, width="stretch", key="e_pr")
     st.dataframe(ui.evaluation_table(results), hide_index=True, width="stretch")
 
+    transfer = ui.transfer_table(results)
+    if len(transfer):
+        st.subheader("Transfer: few labels")
+        st.caption("Linear probe on frozen features, 1 labelled video per class for training and the rest for testing "
+                   "(split by video); similarity: same-label vs other-label video pairs scored by cosine distance.")
+        st.dataframe(transfer, hide_index=True, width="stretch")
+        roc = go.Figure()
+        for name, r in results.items():
+            sim = r.get("similarity")
+            if sim and sim.get("roc"):
+                roc.add_scatter(x=sim["roc"]["fpr"], y=sim["roc"]["tpr"], mode="lines", name=f"{name} (AUC {sim['auc']:.3f})")
+        if roc.data:
+            roc.add_scatter(x=[0, 1], y=[0, 1], mode="lines", line={"dash": "dash", "color": "grey"}, name="chance")
+            roc.update_layout(xaxis_title="false positive rate", yaxis_title="true positive rate", height=380,
+                              title="Same / not-same ROC", margin={"l": 10, "r": 10, "t": 40, "b": 10})
+            st.plotly_chart(roc, width="stretch", key="e_roc")
+
 
 # ------------------------------------------------------------------------------- Train
 def page_train(ws: Workspace) -> None:

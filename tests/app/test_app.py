@@ -308,3 +308,33 @@ def test_a_file_as_workspace_is_refused_in_the_sidebar(tmp_path, monkeypatch):
     assert not at.exception
     assert any("is a file; the workspace must be a folder" in e.value for e in at.sidebar.error)
     assert any("Choose a workspace folder" in i.value for i in at.info)
+
+
+def test_evaluate_page_transfer_table_and_roc(tmp_path, make_app):
+    """Probe and same/not-same ROC appear when the store has several labelled videos per class."""
+    import numpy as np
+    import pandas as pd
+
+    from embedder.store import write_manifest, write_shard
+    from vidsift.workspace import Workspace
+
+    ws = Workspace.at(tmp_path / "tws")
+    store = ws.embeddings("pixels")
+    write_manifest(store, {"name": "pixels", "dim": 8, "unit": "frame", "layer": None, "checkpoint_hash": None})
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(3, 8)) * 4
+    for lab in range(3):
+        for v in range(3):
+            frames = np.arange(12)
+            meta = pd.DataFrame({"video_id": f"v{lab}{v}", "path": f"/d/{lab}/{v}.mp4", "frame": frames,
+                                 "time": frames / 25.0, "shot": frames // 6, "label": f"c{lab}"})
+            write_shard(store, f"v{lab}{v}", meta, centres[lab] + rng.normal(size=(12, 8)) * 0.3)
+    at = make_app(ws, "Evaluate")
+    at.number_input(key="e_repeats").set_value(2)
+    next(b for b in at.button if b.label == "Evaluate").click().run()
+    assert not at.exception
+    transfer = at.dataframe[1].value
+    row = transfer.iloc[0]
+    assert row["embedder"] == "pixels" and row["probe logreg (video)"].startswith("1.000")
+    assert float(row["similarity ROC AUC"]) > 0.95
+    assert len(at.get("plotly_chart")) >= 2
