@@ -274,6 +274,8 @@ class Reproduction:
         return "\n".join(lines)
 
     def table_paul(self) -> str:
+        import torch
+
         from bench.pair_mining import PAPER_S_PER_PAIR, time_mining
         from discovery.scores import conditional_entropy, random_baseline
         from training.checkpoint import load_model
@@ -284,6 +286,7 @@ class Reproduction:
 
         loaded = load_model(self.ws.checkpoints / "c3d-siamese" / "last.pt")
         cfg = loaded.cfg
+        torch.manual_seed(self.seed)  # the random-init row must be the same network every run
         random_model = loaded.method.build_model(cfg)
         recs = sorted(Catalog(self.ws.catalog_path).videos(root=self.folders["shapes"]), key=lambda r: r.id)
         src = VideoFrameSource([(r.id, r.path) for r in recs], num_frames={r.id: r.num_frames for r in recs})
