@@ -1,0 +1,76 @@
+"""Fuzzed numeric options and paths: every outcome is a result or one readable line, never a traceback."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from embedder.store import write_manifest, write_shard
+from index.workspace import build_workspace_index, clear_cache
+from vidsift.workspace import Workspace
+
+NUMBERS = st.one_of(
+    st.integers(min_value=-10**12, max_value=10**12).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(str),
+    st.sampled_from(["", "abc", "1e309", "-0", "0x10", "  3", "½"]),
+)
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory) -> Workspace:
+    ws = Workspace.at(tmp_path_factory.mktemp("fuzzws"))
+    store = ws.embeddings("pixels")
+    write_manifest(store, {"name": "pixels", "dim": 8, "unit": "frame", "layer": None, "checkpoint_hash": None})
+    rng = np.random.default_rng(0)
+    for v in range(3):
+        frames = np.arange(20)
+        meta = pd.DataFrame({"video_id": f"v{v}", "path": f"/d/v{v}.mp4", "frame": frames, "time": frames / 25.0,
+                             "shot": frames // 10, "label": f"c{v}"})
+        write_shard(store, f"v{v}", meta, rng.normal(size=(20, 8)))
+    build_workspace_index(ws, "pixels")
+    clear_cache()
+    return ws
+
+
+def one_line_or_ok(r) -> None:
+    assert "Traceback" not in r.err and "Traceback" not in r.out, r
+    if r.code != 0:
+        # click usage errors draw a small box; vidsift errors are one "error:" line (progress bars aside)
+        errors = [ln for ln in r.err.splitlines() if ln.startswith("error:")]
+        assert len(errors) == 1 or "Usage" in r.err or "Try '" in r.err, r
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(k=NUMBERS, frame=NUMBERS, window=NUMBERS)
+def test_search_numbers(cli, ws, k, frame, window):
+    r = cli("search", "--embedder", "pixels", "--video", "v1", "--frame", frame, "-k", k, "--exclude-window", window, "-w", ws.root, "--json")
+    one_line_or_ok(r)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(k=NUMBERS, repeats=NUMBERS)
+def test_evaluate_numbers(cli, ws, k, repeats):
+    r = cli("evaluate", "discovery", "--embedder", "pixels", "--k", k, "--repeats", repeats, "-w", ws.root, "--json")
+    one_line_or_ok(r)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(path=st.sampled_from(["", "/", "/dev/null", "..", "/nonexistent/x", "\x01bad", "a" * 300, "/proc/self/status"]))
+def test_paths(cli, ws, tmp_path_factory, path):
+    for args in (("shots", path), ("scan", path, "-w", ws.root), ("search", "--embedder", "pixels", "--image", path, "-w", ws.root)):
+        one_line_or_ok(cli(*args))
+
+
+def test_foreign_workspace_files(cli, tmp_path):
+    ws = Workspace.at(tmp_path / "foreign")
+    ws.catalog_path.write_text("not a database" * 50)
+    r = cli("videos", "-w", ws.root)
+    assert r.code != 0 and "not a vidsift catalog" in r.err
+    store = ws.embeddings("pixels")
+    store.mkdir(parents=True)
+    (store / "manifest.json").write_text("{broken")
+    r = cli("index", "build", "--embedder", "pixels", "-w", ws.root)
+    assert r.code != 0 and "manifest" in r.err and "Traceback" not in r.err
