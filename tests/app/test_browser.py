@@ -195,3 +195,29 @@ def test_discover_map_and_lasso(page, tmp_path):
     _idle(pg)
     pg.get_by_role("tab", name="2-D map").scroll_into_view_if_needed()
     assert _shot(pg, tmp_path, "discover.png").stat().st_size > 10_000
+
+
+def test_two_sessions_search_at_once(server):
+    """Two tabs (two Streamlit sessions) search different frames at the same time; each keeps its own
+    query and results."""
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        try:
+            pages = []
+            for _ in range(2):
+                pg = browser.new_page(viewport={"width": 1400, "height": 1700})
+                pg.set_default_timeout(60_000)
+                pg.goto(server)
+                pg.get_by_test_id("stSidebar").get_by_text("Library", exact=True).wait_for()
+                _open(pg, "Search")
+                pg.get_by_text("nearest frames").wait_for()
+                pages.append(pg)
+            # click both without waiting in between, so the two script runs overlap on the server
+            pages[0].get_by_role("button", name="#4", exact=True).click()
+            pages[1].get_by_role("button", name="#21", exact=True).click()
+            for pg, frame in zip(pages, (4, 21), strict=True):
+                pg.get_by_text(re.compile(rf"Query: astronaut_0\.mp4 · frame {frame} ")).wait_for()
+                _idle(pg)
+                _wait_caption(pg, rf"^1\. astronaut_0\.mp4 \(astronaut\) · [\d.]+ s · frame {frame} · .*d=0\.0000")
+        finally:
+            browser.close()
