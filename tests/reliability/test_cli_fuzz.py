@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from vidsift_testdata import write_walk_store
 
-from embedder.store import write_manifest, write_shard
 from index.workspace import build_workspace_index, clear_cache
 from vidsift.workspace import Workspace
 
@@ -22,14 +20,7 @@ NUMBERS = st.one_of(
 @pytest.fixture(scope="module")
 def ws(tmp_path_factory) -> Workspace:
     ws = Workspace.at(tmp_path_factory.mktemp("fuzzws"))
-    store = ws.embeddings("pixels")
-    write_manifest(store, {"name": "pixels", "dim": 8, "unit": "frame", "layer": None, "checkpoint_hash": None})
-    rng = np.random.default_rng(0)
-    for v in range(3):
-        frames = np.arange(20)
-        meta = pd.DataFrame({"video_id": f"v{v}", "path": f"/d/v{v}.mp4", "frame": frames, "time": frames / 25.0,
-                             "shot": frames // 10, "label": f"c{v}"})
-        write_shard(store, f"v{v}", meta, rng.normal(size=(20, 8)))
+    write_walk_store(ws)
     build_workspace_index(ws, "pixels")
     clear_cache()
     return ws
@@ -43,21 +34,21 @@ def one_line_or_ok(r) -> None:
         assert len(errors) == 1 or "Usage" in r.err or "Try '" in r.err, r
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(k=NUMBERS, frame=NUMBERS, window=NUMBERS)
 def test_search_numbers(cli, ws, k, frame, window):
     r = cli("search", "--embedder", "pixels", "--video", "v1", "--frame", frame, "-k", k, "--exclude-window", window, "-w", ws.root, "--json")
     one_line_or_ok(r)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(k=NUMBERS, repeats=NUMBERS)
 def test_evaluate_numbers(cli, ws, k, repeats):
     r = cli("evaluate", "discovery", "--embedder", "pixels", "--k", k, "--repeats", repeats, "-w", ws.root, "--json")
     one_line_or_ok(r)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(path=st.sampled_from(["", "/", "/dev/null", "..", "/nonexistent/x", "\x01bad", "a" * 300, "/proc/self/status"]))
 def test_paths(cli, ws, tmp_path_factory, path):
     for args in (("shots", path), ("scan", path, "-w", ws.root), ("search", "--embedder", "pixels", "--image", path, "-w", ws.root)):

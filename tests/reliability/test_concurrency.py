@@ -4,25 +4,15 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-import numpy as np
-import pandas as pd
+from vidsift_testdata import write_walk_store
 
-from embedder.store import write_manifest, write_shard
 from index.workspace import build_workspace_index, clear_cache, search_workspace
 from vidsift.workspace import Workspace
 
 
 def make_ws(root) -> Workspace:
     ws = Workspace.at(root)
-    store = ws.embeddings("pixels")
-    write_manifest(store, {"name": "pixels", "dim": 16, "unit": "frame", "layer": None, "checkpoint_hash": None})
-    rng = np.random.default_rng(0)
-    for v in range(8):
-        frames = np.arange(150)
-        meta = pd.DataFrame({"video_id": f"v{v}", "path": f"/d/v{v}.mp4", "frame": frames, "time": frames / 25.0,
-                             "shot": frames // 50, "label": f"c{v % 3}"})
-        vec = np.cumsum(rng.standard_normal((150, 16)) * 0.3, axis=0) + rng.standard_normal(16) * 3
-        write_shard(store, f"v{v}", meta, vec)
+    write_walk_store(ws, videos=8, frames=150, dim=16, shot_len=50)
     build_workspace_index(ws, "pixels")
     return ws
 

@@ -16,12 +16,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from vidsift_testdata import moving_gradient
 
 from embedder.store import load_store
 from index.workspace import clear_cache, search_workspace
 from video.generate import write_video
 from vidsift.workspace import Workspace
-from vidsift_testdata import moving_gradient
 
 pytestmark = pytest.mark.slow
 TRIALS = 20
