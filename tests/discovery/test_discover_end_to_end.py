@@ -1,0 +1,36 @@
+"""`vidsift discover` end to end on generated labelled scenes and on the shipped real footage."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from video.generate import make_scene_videos
+from video.real import link_real
+
+
+@pytest.mark.parametrize("embedder", ["pixels", "zca"])
+def test_discover_scenes_then_real_footage(cli, tmp_path, embedder):
+    scenes = tmp_path / "scenes"
+    make_scene_videos(scenes, scenes=("astronaut", "coffee", "chelsea"), videos_per_scene=2, shots_per_video=2,
+                      frames_per_shot=10, size=(32, 32))
+    ws = tmp_path / "ws"
+    out = tmp_path / "export"
+    r = cli("discover", scenes, "--embedder", embedder, "--k", "3", "--repeats", "3", "--no-map",
+            "--export", out, "-w", ws, "--json")
+    assert r.code == 0, r
+    res = json.loads(r.out)
+    assert res["k"] == 3 and res["n_videos"] == 6
+    ce, rnd = res["scores"]["conditional_entropy"], res["scores"]["random"]
+    assert ce["mean"] < rnd["mean"] - 0.05  # RANDOM is worst
+    assert (out / "clusters.csv").exists() and (out / "clusters.json").exists()
+    assert any(p.name == "contact_sheet.png" for p in out.rglob("*.png"))
+
+    real = tmp_path / "real"
+    link_real(real)  # bikes, bigbuckbunny, carphone pair, cityCC0: unlabelled
+    r = cli("discover", real, "--embedder", embedder, "--k", "auto", "--every", "5", "--no-map", "-w", tmp_path / "ws_real", "--json")
+    assert r.code == 0, r
+    res = json.loads(r.out)
+    assert res["n_videos"] == 5 and res["scores"] is None and "label" in res["message"].lower()
+    assert sum(res["sizes"]) == res["n_frames"]
