@@ -425,14 +425,19 @@ def gallery(ws: Workspace, assign: Any, sizes: Any) -> None:
         labels = members["label"].dropna()
         top = f" · mostly '{labels.mode().iat[0]}'" if len(labels) else ""
         st.markdown(f"**Cluster {int(row['cluster'])}** — {int(row['size'])} frames{top}")
-        images, captions = [], []
-        for _, m in members.iterrows():
-            img = thumb(str(ws.root), m["path"], m["video_id"], int(m["frame"]))
-            if img is not None:
-                images.append(img)
-                captions.append(f"{Path(m['path']).name} {m['time']:.1f}s")
-        if images:
-            st.image(images, caption=captions, width=110)
+        thumbnail_grid(ws, members, lambda m: f"{Path(m['path']).name} {m['time']:.1f}s")
+
+
+def thumbnail_grid(ws: Workspace, rows, caption) -> None:
+    """Thumbnails of the frames in ``rows`` (a DataFrame), captioned by ``caption(row)``."""
+    images, captions = [], []
+    for _, m in rows.iterrows():
+        img = thumb(str(ws.root), m["path"], m["video_id"], int(m["frame"]))
+        if img is not None:
+            images.append(img)
+            captions.append(caption(m))
+    if images:
+        st.image(images, caption=captions, width=110)
 
 
 def cluster_map(ws: Workspace, emb: str, seed: int) -> None:
@@ -465,14 +470,7 @@ def cluster_map(ws: Workspace, emb: str, seed: int) -> None:
     if rows:
         sel = df.iloc[rows]
         st.markdown(f"**{len(sel)} frames selected**")
-        images, captions = [], []
-        for _, m in sel.head(40).iterrows():
-            img = thumb(str(ws.root), m["path"], m["video_id"], int(m["frame"]))
-            if img is not None:
-                images.append(img)
-                captions.append(f"{m['video']} {m['time']:.1f}s (c{m['cluster']})")
-        if images:
-            st.image(images, caption=captions, width=110)
+        thumbnail_grid(ws, sel.head(40), lambda m: f"{m['video']} {m['time']:.1f}s (c{m['cluster']})")
         st.dataframe(sel[["video", "frame", "time", "shot", "label", "cluster"]], hide_index=True, width="stretch")
 
 

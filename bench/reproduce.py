@@ -309,7 +309,7 @@ class Reproduction:
         rm, rs = random_baseline(labels, len(set(labels.tolist())), repeats=self.s.repeats, seed=self.seed)
         chance = 1 / len(set(labels.tolist()))
         lines.append(f"| chance / RANDOM | {1 / len(set(labels.tolist())):.3f} | {rm:.3f} ± {rs:.3f} |")
-        src.close() if hasattr(src, "close") else None
+        src.close()
         lengths = np.random.default_rng(0).integers(100, 750, size=1000).tolist()
         wall, cpu = time_mining(PairMiner(lengths, (128, 171), (16, 112, 112)), self.s.mining_pairs, 1)
         lines += ["", f"Seconds per mined pair (indices and transform parameters, 16x112x112 volumes, 1000 videos): "
