@@ -528,6 +528,30 @@ def _shape_mask(shape: str, yy: np.ndarray, xx: np.ndarray, cy: float, cx: float
     raise BadInputError(f"unknown shape {shape!r}; valid shapes: {', '.join(SHAPES)}")
 
 
+def _shape_path(rng: np.random.Generator, motion: str, frames: int, h: int,
+                w: int) -> tuple[float, np.ndarray, np.ndarray]:
+    """``(radius, centre_y [frames], centre_x [frames])`` of a shape doing ``motion`` in an
+    ``h x w`` frame: one smooth back-and-forth cycle over the video with a random phase (draws
+    the phase, then a start point used by the axes that do not move)."""
+    r = 0.18 * min(h, w)
+    margin = 1.2 * r + 1
+    ay, ax = h / 2 - margin, w / 2 - margin  # motion amplitudes
+    phase = rng.uniform(0, 2 * np.pi)
+    t = np.arange(frames)
+    wave = np.sin(2 * np.pi * t / frames + phase)
+    cy0 = rng.uniform(margin, h - margin)
+    cx0 = rng.uniform(margin, w - margin)
+    if motion == "left-right":
+        cy, cx = np.full(frames, cy0), w / 2 + ax * wave
+    elif motion == "up-down":
+        cy, cx = h / 2 + ay * wave, np.full(frames, cx0)
+    elif motion == "diagonal":
+        cy, cx = h / 2 + ay * wave, w / 2 + ax * wave
+    else:
+        cy, cx = np.full(frames, cy0), np.full(frames, cx0)
+    return r, cy, cx
+
+
 def shape_frames(
     shape: str,
     motion: str,
@@ -558,22 +582,7 @@ def shape_frames(
     import colorsys
 
     color = np.array(colorsys.hsv_to_rgb(hue, 0.9, 0.95), np.float32)
-    r = 0.18 * min(h, w)
-    margin = 1.2 * r + 1
-    ay, ax = h / 2 - margin, w / 2 - margin  # motion amplitudes
-    phase = rng.uniform(0, 2 * np.pi)
-    t = np.arange(frames)
-    wave = np.sin(2 * np.pi * t / frames + phase)
-    cy0 = rng.uniform(margin, h - margin)
-    cx0 = rng.uniform(margin, w - margin)
-    if motion == "left-right":
-        cy, cx = np.full(frames, cy0), w / 2 + ax * wave
-    elif motion == "up-down":
-        cy, cx = h / 2 + ay * wave, np.full(frames, cx0)
-    elif motion == "diagonal":
-        cy, cx = h / 2 + ay * wave, w / 2 + ax * wave
-    else:
-        cy, cx = np.full(frames, cy0), np.full(frames, cx0)
+    r, cy, cx = _shape_path(rng, motion, frames, h, w)
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32) + 0.5
     out = np.empty((frames, h, w, 3), np.uint8)
     for i in range(frames):

@@ -97,6 +97,87 @@ def scene_videos(
     return arrays, labels
 
 
+def shape_videos(
+    videos_per_class: int = 3,
+    frames: int = 24,
+    size: tuple[int, int] = (24, 24),
+    seed: int = 0,
+    index0: int = 0,
+    shapes: tuple[str, ...] | None = None,
+    motions: tuple[str, ...] | None = None,
+    segment: int = 4,
+    gain: float = 0.3,
+    background: str = "texture",
+    recolor: bool = True,
+    noise: float = 0.03,
+) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Moving-shape videos whose appearance nuisance changes WITHIN a video:
+    ``({video_id: uint8 [frames, H, W, 3]}, {video_id: "<shape>-<motion>"})``.
+
+    Video ``"<shape>-<motion>-<k>"`` for every shape x motion (default: all of
+    ``video.generate.SHAPES`` / ``MOTIONS``) and ``k`` in ``index0 .. index0 + videos_per_class - 1``
+    (a disjoint ``index0`` gives held-out videos of the same classes). The shape and its path
+    (``video.generate``'s one back-and-forth cycle with a random phase) stay fixed for the whole
+    video; every ``segment`` frames the nuisance is redrawn: the background (a new
+    ``video.generate`` texture with ``background="texture"``, always black with ``"black"``),
+    the shape's colour (a random hue with ``recolor``, else one red for every video) and a
+    global gain in ``[1 - gain, 1 + gain]``. ``noise`` is per-pixel Gaussian noise of every frame.
+    ``segment >= frames`` gives one draw per video, i.e. ``shape_frames``' per-video appearance.
+
+    Why the nuisance varies within a video: in ``video.generate.shape_frames`` background and
+    colour are fixed per video and differ between videos of one class, so "same video vs
+    different video" (what Paul et al.'s pair mining teaches) is answered by appearance alone,
+    which has nothing to do with the shape x motion label. Here two non-overlapping volumes of
+    one video share only the shape and its motion (and path), as in :func:`scene_videos`, whose
+    flickering gain/tint is a nuisance that within-video pairs can teach invariance to.
+    Deterministic in ``seed`` and independent of call order (each video has its own generator).
+
+    Raises:
+        ValueError: ``segment``, ``frames`` or ``videos_per_class`` < 1, unknown ``background``.
+    """
+    import colorsys
+
+    from video.generate import MOTIONS, SHAPES, _background, _rng, _shape_mask, _shape_path
+
+    shapes = tuple(shapes or SHAPES)
+    motions = tuple(motions or MOTIONS)
+    h, w = int(size[0]), int(size[1])
+    if min(segment, frames, videos_per_class) < 1:
+        raise ValueError("segment, frames and videos_per_class must be >= 1")
+    if background not in ("texture", "black"):
+        raise ValueError(f"background must be 'texture' or 'black', got {background!r}")
+    red = np.array(colorsys.hsv_to_rgb(0.0, 0.9, 0.95), np.float32)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32) + 0.5
+    arrays: dict[str, np.ndarray] = {}
+    labels: dict[str, str] = {}
+    for shape in shapes:
+        for motion in motions:
+            for k in range(index0, index0 + videos_per_class):
+                rng = _rng(seed, "segmented-shape", shape, motion, k)
+                r, cy, cx = _shape_path(rng, motion, frames, h, w)
+                out = np.empty((frames, h, w, 3), np.uint8)
+                for a in range(0, frames, segment):
+                    if background == "texture":
+                        bg = _background(rng, h, w)
+                    else:
+                        bg = np.zeros((h, w, 3), np.float32)
+                    hue = rng.uniform(0, 1)
+                    color = np.array(colorsys.hsv_to_rgb(hue, 0.9, 0.95), np.float32)
+                    color = color if recolor else red
+                    g = 1.0 + rng.uniform(-gain, gain)
+                    for i in range(a, min(a + segment, frames)):
+                        frame = bg.copy()
+                        frame[_shape_mask(shape, yy, xx, cy[i], cx[i], r)] = color
+                        frame *= g
+                        if noise > 0:
+                            frame += rng.normal(0.0, noise, frame.shape).astype(np.float32)
+                        out[i] = np.clip(np.rint(frame * 255.0), 0, 255).astype(np.uint8)
+                vid = f"{shape}-{motion}-{k}"
+                arrays[vid] = out
+                labels[vid] = f"{shape}-{motion}"
+    return arrays, labels
+
+
 def _pan(rng: np.random.Generator, n: int, room: int, speed: float) -> np.ndarray:
     """Integer top-left positions [n, 2] of a window panning in a straight line within
     ``[0, room]``, bouncing off the borders."""
