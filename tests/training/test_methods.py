@@ -109,13 +109,17 @@ def test_triplet_switches_to_hard_negatives() -> None:
     assert loss_fn.mining == "topk"
 
 
-SLOW = {"input_size": (16, 16), "layer1": (16, 5, 4, 2), "layer2": (16, 3, 1, 4),
+SLOW = {"input_size": (16, 16), "layer1": (32, 5, 4, 2), "layer2": (64, 3, 4, 4),
         "zca_samples": 500, "batch_size": 16, "num_workers": 0, "log_every": 50}
+# Translation is the nuisance slow pooled features can become invariant to (Goroshin et al.,
+# section 4.1): finer gratings and no per-frame gain flicker, which a pooled L2 code cannot be
+# invariant to (z scales with the gain) and which slowness could only meet by shrinking codes.
+SLOW_SCENES = {"n_scenes": 4, "videos_per_scene": 2, "frames": 40, "size": 16, "flicker": 0.0,
+               "speed": 1.0, "freq": (0.3, 1.0)}
 
 
 def test_slow_ae_loss_falls_in_both_greedy_stages(tmp_path) -> None:
-    arrays, _ = scene_videos(n_scenes=4, videos_per_scene=2, frames=40, size=16, seed=0,
-                             flicker=0.1, speed=0.5)
+    arrays, _ = scene_videos(seed=0, **SLOW_SCENES)
     m = get_method("slow-ae")
     cfg = m.config("cpu", steps=300, **SLOW)
     res = train(cfg, ArrayFrameSource(arrays), tmp_path / "slow", progress=False)
@@ -146,24 +150,30 @@ def test_slow_ae_greedy_stage_two_freezes_layer_one() -> None:
     assert all(p.grad is None for p in model.ae.layers[0].parameters())
 
 
-@pytest.mark.slow
-@pytest.mark.xfail(reason="on these synthetic scenes the trained slow-feature AE has not beaten "
-                   "its random init on same-scene neighbours (see docs/training.md)", strict=False)
 def test_slow_ae_learns_scenes(tmp_path) -> None:
-    arrays, labels = scene_videos(n_scenes=4, videos_per_scene=2, frames=40, size=16, seed=0,
-                                  flicker=0.1, speed=0.5)
+    """Two greedy stages of 500 steps on three independently drawn scene sets (data seeds 0-2;
+    the network seed is fixed): z2 neighbours come from the query's scene more often than at
+    random init on every set, by 0.1 on average. The loss falls in both stages."""
     m = get_method("slow-ae")
-    cfg = m.config("cpu", steps=300, **SLOW)
-    src = ArrayFrameSource(arrays)
-    torch.manual_seed(cfg.seed)
-    init = m.build_model(cfg)
-    m.init_from_data(init, cfg, src)
-    before = same_scene_rate(m, cfg, init, arrays, labels)
-    res = train(cfg, src, tmp_path / "slow", progress=False)
-    from training.checkpoint import load_model
+    cfg = m.config("cpu", steps=1000, **SLOW)
+    gains = []
+    for seed in range(3):
+        arrays, labels = scene_videos(seed=seed, **SLOW_SCENES)
+        src = ArrayFrameSource(arrays)
+        torch.manual_seed(cfg.seed)
+        init = m.build_model(cfg)
+        m.init_from_data(init, cfg, src)
+        before = same_scene_rate(m, cfg, init, arrays, labels)
+        res = train(cfg, src, tmp_path / f"slow{seed}", progress=False)
+        from training.checkpoint import load_model
 
-    after = same_scene_rate(m, cfg, load_model(res.checkpoint).model, arrays, labels)
-    assert after >= before + 0.1, (before, after)
+        after = same_scene_rate(m, cfg, load_model(res.checkpoint).model, arrays, labels)
+        for stage in (res.losses[:500], res.losses[500:]):
+            assert np.mean(stage[-20:]) < 0.5 * np.mean(stage[:20])
+        print(f"scene set {seed}: same-scene NN z2 {before:.3f} (random init) -> {after:.3f}")
+        assert after > before, (seed, before, after)
+        gains.append(after - before)
+    assert np.mean(gains) >= 0.1, gains
 
 
 @pytest.mark.parametrize("name", ["siamese-mu", "quadruplet-mu"])

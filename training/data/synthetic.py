@@ -23,13 +23,16 @@ def _smooth_walk(rng: np.random.Generator, n: int, dims: int, scale: float) -> n
     return np.stack([np.interp(x, np.arange(knots), pts[:, d]) for d in range(dims)], 1)
 
 
-def scene_canvas(rng: np.random.Generator, size: int) -> np.ndarray:
-    """A float32 [size, size, 3] texture in [0, 1] with scene-specific structure."""
+def scene_canvas(
+    rng: np.random.Generator, size: int, freqs: tuple[float, float] = (0.05, 0.3)
+) -> np.ndarray:
+    """A float32 [size, size, 3] texture in [0, 1] with scene-specific structure: three coloured
+    gratings with frequencies drawn from ``freqs`` (radians per pixel) plus smooth noise."""
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
     img = np.zeros((size, size, 3), np.float32)
     for _ in range(3):
         theta = rng.uniform(0, np.pi)
-        freq = rng.uniform(0.05, 0.3)
+        freq = rng.uniform(*freqs)
         phase = rng.uniform(0, 2 * np.pi)
         color = rng.uniform(-1, 1, size=3).astype(np.float32)
         wave = np.sin(freq * (np.cos(theta) * xx + np.sin(theta) * yy) + phase)
@@ -52,6 +55,7 @@ def scene_videos(
     nuisance: float = 0.2,
     flicker: float = 0.5,
     shots: int = 1,
+    freq: tuple[float, float] = (0.05, 0.3),
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """``({video_id: uint8 [frames, size, size, 3]}, {video_id: int [frames] scene of each frame})``.
 
@@ -64,11 +68,14 @@ def scene_videos(
     default only half a window larger than the frame, so all videos of a scene show much the same
     place); ``nuisance`` is the range of a slow gain/tint drift and ``flicker`` of an independent
     per-frame gain/tint jitter (a flickering camera: adjacent frames differ in it, so temporal
-    coherence teaches invariance to it, while a random network is sensitive to it).
+    coherence teaches invariance to it, while a random network is sensitive to it). ``freq`` is
+    the range of the gratings' spatial frequencies in radians per canvas pixel (the default gives
+    broad colour gradients; finer gratings make translation, not colour, what changes between
+    adjacent frames).
     """
     rng = np.random.default_rng(seed)
     canvas = canvas or size + size // 2
-    images = [scene_canvas(rng, canvas) for _ in range(n_scenes)]
+    images = [scene_canvas(rng, canvas, freq) for _ in range(n_scenes)]
     arrays: dict[str, np.ndarray] = {}
     labels: dict[str, np.ndarray] = {}
     bounds = np.linspace(0, frames, shots + 1).round().astype(int)
