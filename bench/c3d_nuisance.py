@@ -34,10 +34,13 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from training.data.pair_mining import PairMiner, decode_pair  # noqa: E402
 from training.data.source import ArrayFrameSource  # noqa: E402
 from training.data.synthetic import shape_videos  # noqa: E402
-from training.methods.c3d_siamese import C3DSiameseMethod, video_embedding  # noqa: E402
+from training.methods.c3d_siamese import (  # noqa: E402
+    C3DSiameseMethod,
+    nearest_videos,
+    pair_accuracy,
+)
 
 CLIP, FRAMES = 8, 24
 KEYS = {
@@ -76,39 +79,12 @@ def _videos(args: argparse.Namespace, seed: int, index0: int, per_class: int):
     return ArrayFrameSource(arrays), labels
 
 
-def pair_accuracy(method, cfg, model, src, frame: int, crop: int, n: int = 200) -> float:
-    """Accuracy of sign(t) on ``n`` balanced mined pairs (fixed mining seed 123)."""
-    lengths = [src.num_frames(v) for v in src.video_ids]
-    vol = (CLIP, crop, crop)
-    miner = PairMiner(lengths, (frame, frame), vol, pos_ratio=0.5)
-    specs = miner.sample_batch(np.random.default_rng(123), n)
-    pairs = [decode_pair(src, src.video_ids, s, (frame, frame), vol) for s in specs]
-    x1 = method.preprocess(np.stack([p[0] for p in pairs]), cfg)
-    x2 = method.preprocess(np.stack([p[1] for p in pairs]), cfg)
-    model.eval()
-    with torch.no_grad():
-        t = model(x1, x2).numpy()
-    y = np.array([s.label for s in specs])
-    return float(np.mean(np.where(t > 0, 1, -1) == y))
-
-
 def retrieval(model, src, labels, layer: str, frame: int) -> dict[str, float]:
     """Retrieval@1 by cosine of mean ``layer`` features of 10 volumes, per label granularity."""
-    ids = src.video_ids
-    emb = np.stack(
-        [
-            video_embedding(model, src, v, 10, seed=1, layer=layer, frame_size=(frame, frame))
-            for v in ids
-        ]
-    )
-    emb = emb / (np.linalg.norm(emb, axis=1, keepdims=True) + 1e-12)
-    sim = emb @ emb.T
-    np.fill_diagonal(sim, -np.inf)
-    nn_ = sim.argmax(1)
+    nearest = nearest_videos(model, src, 10, seed=1, layer=layer, frame_size=(frame, frame))
+    pairs = list(zip(src.video_ids, nearest, strict=True))
     return {
-        name: float(
-            np.mean([key(labels[ids[i]]) == key(labels[ids[j]]) for i, j in enumerate(nn_)])
-        )
+        name: float(np.mean([key(labels[v]) == key(labels[n]) for v, n in pairs]))
         for name, key in KEYS.items()
     }
 
@@ -144,9 +120,8 @@ def run(args: argparse.Namespace, seed: int) -> str:
         opt.zero_grad()
         loss.backward()
         opt.step()
-    acc, acc0 = (
-        pair_accuracy(method, cfg, m, test_src, args.frame, args.crop) for m in (model, init)
-    )
+    frame, volume = (args.frame, args.frame), (CLIP, args.crop, args.crop)
+    acc, acc0 = (pair_accuracy(m, test_src, frame, volume) for m in (model, init))
     n = len(labels)
     parts = [f"seed {seed}: pair acc {acc:.3f} (init {acc0:.3f})"]
     for layer in ("fc6", "fc7"):

@@ -10,13 +10,14 @@ import numpy as np
 import pytest
 import torch
 
-from training.data.pair_mining import PairMiner, decode_pair
 from training.data.source import ArrayFrameSource
 from training.losses.pair_hinge_loss import PairHingeLoss
 from training.methods.c3d_siamese import (
     C3DSiameseMethod,
     clip_indices,
     frame_aligned_clips,
+    nearest_videos,
+    pair_accuracy,
     video_embedding,
 )
 from training.models.c3d import C3D, SiameseC3D
@@ -236,33 +237,13 @@ def test_shape_videos_redraw_appearance_within_a_video() -> None:
     assert np.abs(tex[3][~mask[0]].astype(int) - tex[4][~mask[0]]).mean() > 5
 
 
-def _pair_accuracy(method, cfg, model, src, n: int = 200) -> float:
-    lengths = [src.num_frames(v) for v in src.video_ids]
-    miner = PairMiner(lengths, (FRAME, FRAME), (CLIP, CROP, CROP), pos_ratio=0.5)
-    specs = miner.sample_batch(np.random.default_rng(123), n)
-    pairs = [decode_pair(src, src.video_ids, s, (FRAME, FRAME), (CLIP, CROP, CROP)) for s in specs]
-    x1 = method.preprocess(np.stack([p[0] for p in pairs]), cfg)
-    x2 = method.preprocess(np.stack([p[1] for p in pairs]), cfg)
-    model.eval()
-    with torch.no_grad():
-        t = model(x1, x2).numpy()
-    y = np.array([s.label for s in specs])
-    return float(np.mean(np.where(t > 0, 1, -1) == y))
+def _pair_accuracy(model, src) -> float:
+    return pair_accuracy(model, src, (FRAME, FRAME), (CLIP, CROP, CROP))
 
 
 def _retrieval(model, src, labels, layer: str) -> float:
-    ids = src.video_ids
-    E = np.stack(
-        [
-            video_embedding(model, src, v, 10, seed=1, layer=layer, frame_size=(FRAME, FRAME))
-            for v in ids
-        ]
-    )
-    E = E / (np.linalg.norm(E, axis=1, keepdims=True) + 1e-12)
-    S = E @ E.T
-    np.fill_diagonal(S, -np.inf)
-    nn_ = S.argmax(1)
-    return float(np.mean([labels[ids[i]] == labels[ids[j]] for i, j in enumerate(nn_)]))
+    nearest = nearest_videos(model, src, 10, seed=1, layer=layer, frame_size=(FRAME, FRAME))
+    return float(np.mean([labels[v] == labels[n] for v, n in zip(src.video_ids, nearest, strict=True)]))
 
 
 def test_mined_pairs_teach_same_video_vs_different_video() -> None:
@@ -314,7 +295,7 @@ def _evidence_run() -> None:
         opt.zero_grad()
         loss.backward()
         opt.step()
-    acc, acc0 = (_pair_accuracy(method, cfg, m, test_src) for m in (model, init))
+    acc, acc0 = (_pair_accuracy(m, test_src) for m in (model, init))
     ret, ret0 = (_retrieval(m, test_src, labels, "fc7") for m in (model, init))
     print(
         f"c3d-siamese tiny: held-out pair accuracy {acc:.3f} (random init {acc0:.3f}, chance 0.5); "

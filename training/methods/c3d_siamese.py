@@ -211,9 +211,67 @@ def video_embedding(
     return feats.mean(0).float().cpu().numpy()
 
 
+def nearest_videos(
+    model: nn.Module,
+    source: FrameSource,
+    n_volumes: int = 10,
+    seed: int = 1,
+    *,
+    layer: str = "fc7",
+    frame_size: tuple[int, int] | None = None,
+) -> list[str]:
+    """For each video of ``source`` (in ``source.video_ids`` order), the id of its nearest other
+    video by cosine of ``video_embedding`` (the paper's retrieval: mean fc7 of 10 volumes)."""
+    ids = list(source.video_ids)
+    emb = np.stack(
+        [
+            video_embedding(
+                model, source, v, n_volumes, seed=seed, layer=layer, frame_size=frame_size
+            )
+            for v in ids
+        ]
+    )
+    emb = emb / (np.linalg.norm(emb, axis=1, keepdims=True) + 1e-12)
+    sim = emb @ emb.T
+    np.fill_diagonal(sim, -np.inf)
+    return [ids[j] for j in sim.argmax(1)]
+
+
+@torch.no_grad()
+def pair_accuracy(
+    model: nn.Module,
+    source: FrameSource,
+    frame_size: tuple[int, int],
+    volume: tuple[int, int, int],
+    n: int = 200,
+    seed: int = 123,
+    preprocess: Callable[[np.ndarray], torch.Tensor] = default_preprocess,
+) -> float:
+    """Share of ``n`` balanced mined pairs (Algorithm 1, half positive; mining ``seed``) whose
+    score sign says same video (t > 0) or not correctly; chance is 0.5."""
+    from training.data.pair_mining import PairMiner, decode_pair
+
+    ids = list(source.video_ids)
+    miner = PairMiner([source.num_frames(v) for v in ids], frame_size, volume, pos_ratio=0.5)
+    specs = miner.sample_batch(np.random.default_rng(seed), n)
+    pairs = [decode_pair(source, ids, s, frame_size, volume) for s in specs]
+    was_training = model.training
+    model.eval()
+    try:
+        t = model(
+            preprocess(np.stack([p[0] for p in pairs])), preprocess(np.stack([p[1] for p in pairs]))
+        )
+    finally:
+        model.train(was_training)
+    y = np.array([s.label for s in specs])
+    return float(np.mean(np.where(t.cpu().numpy() > 0, 1, -1) == y))
+
+
 __all__ = [
     "C3DSiameseMethod",
     "clip_indices",
     "frame_aligned_clips",
+    "nearest_videos",
+    "pair_accuracy",
     "video_embedding",
 ]
