@@ -78,6 +78,19 @@ def _ms(values: Sequence[float]) -> dict[str, float]:
     return {"mean": m, "std": s}
 
 
+MAX_REPEATS = 1000
+
+
+def check_repeats(repeats: int) -> int:
+    """``repeats`` as an int in [1, MAX_REPEATS]; each repeat is a full clustering or ranking, so
+    an unbounded count (a typo such as 10**12) would run for ever instead of failing."""
+    if isinstance(repeats, bool) or not isinstance(repeats, int | np.integer):
+        raise BadInputError(f"repeats must be a whole number, got {repeats!r}")
+    if not 1 <= repeats <= MAX_REPEATS:
+        raise BadInputError(f"repeats must be between 1 and {MAX_REPEATS}, got {repeats}")
+    return int(repeats)
+
+
 def evaluate_discovery(
     vectors: np.ndarray,
     labels: Sequence[Any] | np.ndarray | None,
@@ -95,8 +108,7 @@ def evaluate_discovery(
     (with ``message``) when the frames carry no labels. With partial labels, clustering uses
     all frames and scores use the labelled ones.
     """
-    if repeats < 1:
-        raise BadInputError(f"repeats must be >= 1, got {repeats}")
+    repeats = check_repeats(repeats)
     X = check_vectors(vectors)
     k = check_k(k, len(X))
     if algorithm not in ALGORITHMS:
@@ -158,6 +170,7 @@ def evaluate_temporal_pr(
     "recall"}, "pr": PRResult, "random_pr": PRResult}`` (the two ``PRResult`` objects are for
     :func:`discovery.plots.plot_pr_curves`; drop them before JSON).
     """
+    repeats = check_repeats(repeats)
     X = check_vectors(vectors)
     res = temporal_pr(X, scene_ids, max_k=max_k)
     rnd = temporal_pr_random(scene_ids, max_k=max_k, repeats=repeats, seed=seed)
@@ -188,6 +201,7 @@ def evaluate_retrieval(
     ``random`` are ``None`` without labels. Unlabelled frames are left out of both queries and
     candidates.
     """
+    repeats = check_repeats(repeats)
     X = check_vectors(vectors)
     lab, mask, message = usable_labels(labels, len(X))
     out: dict[str, Any] = {

@@ -48,6 +48,14 @@ def test_evaluate_numbers(cli, ws, k, repeats):
     one_line_or_ok(r)
 
 
+@pytest.mark.parametrize("repeats", ["1000000000000", "1001", "0", "-5"])
+def test_evaluate_refuses_repeats_out_of_range_at_once(cli, ws, repeats):
+    # found by the fuzz test above: --repeats 10**12 ran K-means for ever instead of failing
+    r = cli("evaluate", "discovery", "--embedder", "pixels", "--repeats", repeats, "-w", ws.root)
+    assert r.code != 0 and "repeats must be between 1 and 1000" in r.err, r
+    one_line_or_ok(r)
+
+
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(path=st.sampled_from(["", "/", "/dev/null", "..", "/nonexistent/x", "\x01bad", "a" * 300, "/proc/self/status"]))
 def test_paths(cli, ws, tmp_path_factory, path):
