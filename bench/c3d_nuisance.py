@@ -40,6 +40,7 @@ from training.methods.c3d_siamese import (  # noqa: E402
     C3DSiameseMethod,
     nearest_videos,
     pair_accuracy,
+    train_steps,
 )
 
 CLIP, FRAMES = 8, 24
@@ -112,14 +113,7 @@ def run(args: argparse.Namespace, seed: int) -> str:
     torch.manual_seed(seed)
     model = method.build_model(cfg)
     init = copy.deepcopy(model)
-    loss_fn, opt = method.build_loss(cfg), method.build_optimizer(model, cfg)
-    stream = method.build_dataset(cfg, train_src)
-    for step in range(cfg.steps):
-        model.train()
-        loss, _ = method.step(model, loss_fn, stream.batch(step))
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+    train_steps(method, model, cfg, train_src)
     frame, volume = (args.frame, args.frame), (CLIP, args.crop, args.crop)
     acc, acc0 = (pair_accuracy(m, test_src, frame, volume) for m in (model, init))
     n = len(labels)

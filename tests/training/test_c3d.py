@@ -18,6 +18,7 @@ from training.methods.c3d_siamese import (
     frame_aligned_clips,
     nearest_videos,
     pair_accuracy,
+    train_steps,
     video_embedding,
 )
 from training.models.c3d import C3D, SiameseC3D
@@ -287,14 +288,7 @@ def _evidence_run() -> None:
     torch.manual_seed(0)
     model = method.build_model(cfg)
     init = copy.deepcopy(model)
-    loss_fn, opt = method.build_loss(cfg), method.build_optimizer(model, cfg)
-    stream = method.build_dataset(cfg, train_src)
-    for step in range(cfg.steps):
-        model.train()
-        loss, _ = method.step(model, loss_fn, stream.batch(step))
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+    train_steps(method, model, cfg, train_src)
     acc, acc0 = (_pair_accuracy(m, test_src) for m in (model, init))
     ret, ret0 = (_retrieval(m, test_src, labels, "fc7") for m in (model, init))
     print(

@@ -211,6 +211,25 @@ def video_embedding(
     return feats.mean(0).float().cpu().numpy()
 
 
+def train_steps(
+    method: Method, model: nn.Module, cfg: TrainConfig, source: FrameSource
+) -> list[float]:
+    """``cfg.steps`` plain optimiser steps on ``method``'s pair stream, in memory: no checkpoint,
+    log or worker processes (``training.trainer.train`` does those). For quick experiments that
+    keep their own copy of the random init. Returns the loss of every step."""
+    loss_fn, opt = method.build_loss(cfg), method.build_optimizer(model, cfg)
+    stream = method.build_dataset(cfg, source)
+    losses = []
+    model.train()
+    for step in range(cfg.steps):
+        loss, _ = method.step(model, loss_fn, stream.batch(step))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(float(loss.detach()))
+    return losses
+
+
 def nearest_videos(
     model: nn.Module,
     source: FrameSource,
@@ -273,5 +292,6 @@ __all__ = [
     "frame_aligned_clips",
     "nearest_videos",
     "pair_accuracy",
+    "train_steps",
     "video_embedding",
 ]
