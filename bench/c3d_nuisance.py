@@ -13,12 +13,15 @@ videos (``index0=100``):
 
 Videos: ``training.data.synthetic.shape_videos`` (shape and path fixed per video; background
 texture, shape colour and gain redrawn every ``--segment`` frames), or with ``--orig``
-``video.generate.shape_frames`` (background and colour fixed per video).
+``video.generate.shape_frames`` (background and colour fixed per video), or with ``--drift``
+``training.data.synthetic.drift_videos`` (grey camera pans whose only class cue is the direction
+of motion; retrieval is then scored on that direction).
 
     python -m bench.c3d_nuisance --seeds 0 1 2                 # within-video nuisance, test config
     python -m bench.c3d_nuisance --orig                        # the test's videos
     python -m bench.c3d_nuisance --long --seeds 0 1            # 24x24 crops, 600 steps, 10/class
     python -m bench.c3d_nuisance --long --background black --no-recolor --gain 0   # no nuisance
+    python -m bench.c3d_nuisance --drift --seeds 0 1 2 3 4 5    # the retrieval evidence test
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from training.data.source import ArrayFrameSource  # noqa: E402
-from training.data.synthetic import shape_videos  # noqa: E402
+from training.data.synthetic import DRIFTS, drift_videos, shape_videos  # noqa: E402
 from training.methods.c3d_siamese import (  # noqa: E402
     C3DSiameseMethod,
     nearest_videos,
@@ -53,7 +56,17 @@ KEYS = {
 
 def _videos(args: argparse.Namespace, seed: int, index0: int, per_class: int):
     frame = (args.frame, args.frame)
-    if args.orig:
+    if args.drift:
+        arrays, labels = drift_videos(
+            per_class,
+            args.frames,
+            frame,
+            seed=seed,
+            index0=index0,
+            speed=args.speed,
+            blur=args.blur,
+        )
+    elif args.orig:
         from video.generate import MOTIONS, SHAPES, shape_frames
 
         arrays, labels = {}, {}
@@ -62,13 +75,13 @@ def _videos(args: argparse.Namespace, seed: int, index0: int, per_class: int):
                 for k in range(index0, index0 + per_class):
                     vid = f"{shape}-{motion}-{k}"
                     arrays[vid], _ = shape_frames(
-                        shape, motion, seed=seed, index=k, frames=FRAMES, size=frame
+                        shape, motion, seed=seed, index=k, frames=args.frames, size=frame
                     )
                     labels[vid] = f"{shape}-{motion}"
     else:
         arrays, labels = shape_videos(
             per_class,
-            FRAMES,
+            args.frames,
             frame,
             seed=seed,
             index0=index0,
@@ -84,10 +97,15 @@ def retrieval(model, src, labels, layer: str, frame: int) -> dict[str, float]:
     """Retrieval@1 by cosine of mean ``layer`` features of 10 volumes, per label granularity."""
     nearest = nearest_videos(model, src, 10, seed=1, layer=layer, frame_size=(frame, frame))
     pairs = list(zip(src.video_ids, nearest, strict=True))
+    keys = {"drift": KEYS["shape-motion"]} if keys_drift(labels) else KEYS
     return {
         name: float(np.mean([key(labels[v]) == key(labels[n]) for v, n in pairs]))
-        for name, key in KEYS.items()
+        for name, key in keys.items()
     }
+
+
+def keys_drift(labels: dict[str, str]) -> bool:
+    return all(label in DRIFTS for label in labels.values())
 
 
 def run(args: argparse.Namespace, seed: int) -> str:
@@ -104,6 +122,8 @@ def run(args: argparse.Namespace, seed: int) -> str:
         hidden=32,
         dropout=0.0,
         lr=args.lr,
+        weight_decay=args.weight_decay,
+        batch_size=args.batch,
         pos_ratio=args.pos_ratio,
         num_workers=0,
         seed=seed,
@@ -120,11 +140,9 @@ def run(args: argparse.Namespace, seed: int) -> str:
     parts = [f"seed {seed}: pair acc {acc:.3f} (init {acc0:.3f})"]
     for layer in ("fc6", "fc7"):
         ours, base = (retrieval(m, test_src, labels, layer, args.frame) for m in (model, init))
-        parts.append(layer + " " + ", ".join(f"{k} {ours[k]:.3f}/{base[k]:.3f}" for k in KEYS))
+        parts.append(layer + " " + ", ".join(f"{k} {ours[k]:.3f}/{base[k]:.3f}" for k in ours))
     chance = (args.test_per_class - 1) / (n - 1)
-    parts.append(
-        f"[{time.time() - t0:.0f} s; retrieval trained/init; shape-motion chance {chance:.3f}]"
-    )
+    parts.append(f"[{time.time() - t0:.0f} s; retrieval trained/init; class chance {chance:.3f}]")
     return " | ".join(parts)
 
 
@@ -133,28 +151,56 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=int, nargs="+", default=[0])
     ap.add_argument("--orig", action="store_true", help="video.generate.shape_frames videos")
     ap.add_argument(
+        "--drift",
+        action="store_true",
+        help="drift_videos (motion-only classes) with the evidence test's run: 1000 steps of 20 "
+        "pairs, lr 1e-3, no weight decay, 8 training and 6 test videos per class, 32 frames",
+    )
+    ap.add_argument(
         "--long",
         action="store_true",
         help="24x24 whole-frame volumes, 600 steps, lr 1e-3, 50%% positives, 10 videos/class",
     )
     ap.add_argument("--steps", type=int)
     ap.add_argument("--lr", type=float)
+    ap.add_argument("--batch", type=int)
+    ap.add_argument("--speed", type=float, default=1.5, help="drift_videos: pixels per frame")
+    ap.add_argument("--blur", type=float, default=1.5, help="drift_videos: texture smoothing")
+    ap.add_argument("--weight-decay", type=float)
     ap.add_argument("--segment", type=int, default=4)
     ap.add_argument("--gain", type=float, default=0.3)
     ap.add_argument("--background", choices=("texture", "black"), default="texture")
     ap.add_argument("--no-recolor", action="store_true")
-    ap.add_argument("--test-per-class", type=int, default=2)
+    ap.add_argument("--test-per-class", type=int)
     args = ap.parse_args(argv)
-    preset = (
-        dict(steps=600, lr=1e-3, frame=24, crop=24, pos_ratio=0.5, train_per_class=10)
-        if args.long
-        else dict(steps=150, lr=3e-3, frame=24, crop=16, pos_ratio=0.3, train_per_class=3)
-    )
+    common = dict(weight_decay=5e-4, test_per_class=2, frames=FRAMES, batch=10)
+    if args.drift:
+        preset = dict(
+            steps=1000,
+            batch=20,
+            lr=1e-3,
+            frame=24,
+            crop=16,
+            pos_ratio=0.3,
+            train_per_class=8,
+            weight_decay=0.0,
+            test_per_class=6,
+            frames=32,
+        )
+    elif args.long:
+        preset = dict(
+            common, steps=600, lr=1e-3, frame=24, crop=24, pos_ratio=0.5, train_per_class=10
+        )
+    else:
+        preset = dict(
+            common, steps=150, lr=3e-3, frame=24, crop=16, pos_ratio=0.3, train_per_class=3
+        )
     for key, value in preset.items():
         if getattr(args, key, None) is None:
             setattr(args, key, value)
     torch.set_num_threads(1)
-    print(f"{'shape_frames' if args.orig else 'shape_videos'}: {vars(args)}", flush=True)
+    kind = "drift_videos" if args.drift else "shape_frames" if args.orig else "shape_videos"
+    print(f"{kind}: {vars(args)}", flush=True)
     for seed in args.seeds:
         print(run(args, seed), flush=True)
     return 0

@@ -1,5 +1,7 @@
-"""C3D shapes, the Siamese head, the class-balanced hinge loss, the c3d-siamese method and a small
-evidence run: mined pairs teach a tiny C3D to tell same-video pairs from different-video pairs."""
+"""C3D shapes, the Siamese head, the class-balanced hinge loss, the c3d-siamese method and two
+evidence runs: mined pairs teach a tiny C3D to tell same-video pairs from different-video pairs,
+and, on videos whose only shared cue is motion, to retrieve videos of the same motion far better
+than its random init."""
 
 from __future__ import annotations
 
@@ -244,7 +246,9 @@ def _pair_accuracy(model, src) -> float:
 
 def _retrieval(model, src, labels, layer: str) -> float:
     nearest = nearest_videos(model, src, 10, seed=1, layer=layer, frame_size=(FRAME, FRAME))
-    return float(np.mean([labels[v] == labels[n] for v, n in zip(src.video_ids, nearest, strict=True)]))
+    return float(
+        np.mean([labels[v] == labels[n] for v, n in zip(src.video_ids, nearest, strict=True)])
+    )
 
 
 def test_mined_pairs_teach_same_video_vs_different_video() -> None:
@@ -253,7 +257,7 @@ def test_mined_pairs_teach_same_video_vs_different_video() -> None:
     200 pairs of unseen videos: chance is 0.5).
 
     Shape x motion retrieval (nearest video by mean fc7 of random volumes) is printed, not
-    asserted: on these videos (background and colour fixed per video) the net learns appearance
+    asserted (the asserted retrieval evidence is the motion-only run below): on these videos (background and colour fixed per video) the net learns appearance
     and does not beat the random-init network; on videos whose appearance is redrawn within a
     video (``training.data.synthetic.shape_videos``) it does not learn the pair task at all in a
     test's budget (held-out pair accuracy 0.42-0.51 over 3 seeds at 150 and 600 steps;
@@ -297,3 +301,108 @@ def _evidence_run() -> None:
     )
     assert acc > 0.65
     assert acc > acc0 + 0.1
+
+
+# -- evidence: retrieval of motion classes beats the random-init network ------------------------
+
+
+def _shift_between(a: np.ndarray, b: np.ndarray) -> tuple[int, int]:
+    """Integer (dy, dx) with b[y, x] == a[y + dy, x + dx] on the overlap (exact match only)."""
+    h, w = a.shape
+    hits = [
+        (dy, dx)
+        for dy in range(-3, 4)
+        for dx in range(-3, 4)
+        if np.array_equal(
+            b[max(0, -dy) : h - max(0, dy), max(0, -dx) : w - max(0, dx)],
+            a[max(0, dy) : h + min(0, dy), max(0, dx) : w + min(0, dx)],
+        )
+    ]
+    assert len(hits) == 1, hits
+    return hits[0]
+
+
+def test_drift_videos_move_one_way_per_class() -> None:
+    from training.data.synthetic import DRIFTS, drift_videos
+
+    arrays, labels = drift_videos(2, frames=6, size=(16, 20), seed=4, speed=2.0)
+    assert sorted(set(labels.values())) == sorted(DRIFTS) and len(arrays) == 10
+    assert all(a.shape == (6, 16, 20, 3) and a.dtype == np.uint8 for a in arrays.values())
+    again, _ = drift_videos(2, frames=6, size=(16, 20), seed=4, speed=2.0)
+    assert all(np.array_equal(arrays[k], again[k]) for k in arrays)
+    held_out, _ = drift_videos(1, frames=6, size=(16, 20), seed=4, index0=100)
+    assert set(held_out).isdisjoint(arrays) and "up-100" in held_out
+    # the window moves by the class direction (content by the opposite), sideways either way
+    expected = {"up": {(-2, 0)}, "down": {(2, 0)}, "sideways": {(0, 2), (0, -2)}}
+    for vid, label in labels.items():
+        grey = arrays[vid][..., 0]
+        assert np.array_equal(grey, arrays[vid][..., 2])
+        if label in expected:  # diagonals move 2 / sqrt(2) pixels per axis: no exact match
+            shifts = {_shift_between(grey[t], grey[t + 1]) for t in range(5)}
+            assert len(shifts) == 1 and shifts <= expected[label], (vid, shifts)
+    # both horizontal signs occur among sideways videos (the sign is not the class)
+    many, lab = drift_videos(8, frames=2, size=(16, 16), seed=0, speed=2.0)
+    signs = {
+        _shift_between(many[v][0, ..., 0], many[v][1, ..., 0])[1]
+        for v in many
+        if lab[v] == "sideways"
+    }
+    assert signs == {-2, 2}
+
+
+def test_mined_pairs_teach_motion_that_video_retrieval_uses() -> None:
+    """The issue's retrieval evidence, on videos where same-video pairs and the label agree.
+
+    ``drift_videos``: grey camera pans over a fresh blob texture per video, five directions of
+    motion (left/right merged, since Algorithm 1's F2 flips positives). Two disjoint volumes of a
+    video share their motion, not their pixels, so the pair task can only be solved by motion.
+    Tiny C3D (width 0.125), 1000 steps of 20 mined pairs, Adam lr 1e-3, no weight decay (with
+    the paper's 5e-4 the tiny net's fc7 collapses to a constant while the hinge loss is still
+    flat, docs/c3d_ul.md). Held out: 30 unseen videos; retrieval = nearest other video by cosine
+    of the mean fc7 of 10 random volumes (the paper's protocol), scored on the direction (chance
+    5/29 = 0.172). Seed 0 of six measured (``python -m bench.c3d_nuisance --drift``): five of
+    six seeds leave the loss plateau within 1000 steps (this one at ~400) and then retrieve at
+    0.83-1.00 against 0.10-0.50 for their random init; seed 3 stays on the plateau.
+    """
+    from training.data.synthetic import drift_videos
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        method = C3DSiameseMethod()
+        cfg = method.config(
+            "cpu",
+            steps=1000,
+            batch_size=20,
+            clip_len=CLIP,
+            input_size=(CROP, CROP),
+            frame_size=(FRAME, FRAME),
+            width=0.125,
+            out_dim=64,
+            hidden=32,
+            dropout=0.0,
+            lr=1e-3,
+            weight_decay=0.0,
+            num_workers=0,
+            seed=0,
+        )
+        train_arrays, _ = drift_videos(8, 32, (FRAME, FRAME), seed=0)
+        test_arrays, labels = drift_videos(6, 32, (FRAME, FRAME), seed=0, index0=100)
+        train_src, test_src = ArrayFrameSource(train_arrays), ArrayFrameSource(test_arrays)
+        torch.manual_seed(0)
+        model = method.build_model(cfg)
+        init = copy.deepcopy(model)
+        losses = train_steps(method, model, cfg, train_src)
+        acc, acc0 = (_pair_accuracy(m, test_src) for m in (model, init))
+        ret, ret0 = (_retrieval(m, test_src, labels, "fc7") for m in (model, init))
+    finally:
+        torch.set_num_threads(threads)
+    chance = 5 / 29
+    print(
+        f"c3d-siamese on drift videos: loss {np.mean(losses[:50]):.3f} -> {np.mean(losses[-50:]):.3f}; "
+        f"held-out pair accuracy {acc:.3f} (random init {acc0:.3f}, chance 0.5); "
+        f"motion retrieval@1 fc7 {ret:.3f} (random init {ret0:.3f}, chance {chance:.3f})"
+    )
+    assert np.mean(losses[-50:]) < np.mean(losses[:50]) - 0.5
+    assert acc > 0.65 and acc > acc0 + 0.1
+    assert ret > ret0 + 0.2 and ret > 2 * chance
