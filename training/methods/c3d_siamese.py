@@ -160,7 +160,9 @@ def frame_aligned_clips(num_frames: int, frame_indices, clip_len: int) -> np.nda
         raise BadInputError(
             f"frame indices must lie in [0, {num_frames}), got {f.min()}..{f.max()}"
         )
-    return np.clip(f - clip_len // 2, 0, max(0, num_frames - clip_len))
+    from embedder.reader import clip_indices as centred_clips  # what extraction stores
+
+    return centred_clips(f, clip_len, num_frames)[:, 0] if f.size else f.reshape(0)
 
 
 def default_preprocess(clips: np.ndarray) -> torch.Tensor:
