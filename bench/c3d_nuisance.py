@@ -43,6 +43,7 @@ from training.methods.c3d_siamese import (  # noqa: E402
     C3DSiameseMethod,
     nearest_videos,
     pair_accuracy,
+    tiny_config,
     train_steps,
 )
 
@@ -111,21 +112,14 @@ def keys_drift(labels: dict[str, str]) -> bool:
 def run(args: argparse.Namespace, seed: int) -> str:
     t0 = time.time()
     method = C3DSiameseMethod()
-    cfg = method.config(
-        "cpu",
+    cfg = tiny_config(
         steps=args.steps,
-        clip_len=CLIP,
         input_size=(args.crop, args.crop),
         frame_size=(args.frame, args.frame),
-        width=0.125,
-        out_dim=64,
-        hidden=32,
-        dropout=0.0,
         lr=args.lr,
         weight_decay=args.weight_decay,
         batch_size=args.batch,
         pos_ratio=args.pos_ratio,
-        num_workers=0,
         seed=seed,
     )
     train_src, _ = _videos(args, seed, 0, args.train_per_class)

@@ -20,6 +20,7 @@ from training.methods.c3d_siamese import (
     frame_aligned_clips,
     nearest_videos,
     pair_accuracy,
+    tiny_config,
     train_steps,
     video_embedding,
 )
@@ -182,7 +183,7 @@ def test_method_trains_and_reloads(tmp_path) -> None:
 
 # -- evidence: pair accuracy and retrieval after a short run -------------------------------------
 
-CLIP, CROP, FRAME, FRAMES = 8, 16, 24, 24
+CLIP, CROP, FRAME, FRAMES = 8, 16, 24, 24  # training.methods.c3d_siamese.TINY, 24 frames
 
 
 def _shape_source(index0: int, per_class: int):
@@ -273,20 +274,7 @@ def test_mined_pairs_teach_same_video_vs_different_video() -> None:
 
 def _evidence_run() -> None:
     method = C3DSiameseMethod()
-    cfg = method.config(
-        "cpu",
-        steps=150,
-        clip_len=CLIP,
-        input_size=(CROP, CROP),
-        frame_size=(FRAME, FRAME),
-        width=0.125,
-        out_dim=64,
-        hidden=32,
-        dropout=0.0,
-        lr=3e-3,
-        num_workers=0,
-        seed=0,
-    )
+    cfg = tiny_config(steps=150, lr=3e-3, seed=0)
     train_src, _ = _shape_source(0, 3)
     test_src, labels = _shape_source(100, 2)
     torch.manual_seed(0)
@@ -370,22 +358,7 @@ def test_mined_pairs_teach_motion_that_video_retrieval_uses() -> None:
     torch.set_num_threads(1)
     try:
         method = C3DSiameseMethod()
-        cfg = method.config(
-            "cpu",
-            steps=1000,
-            batch_size=20,
-            clip_len=CLIP,
-            input_size=(CROP, CROP),
-            frame_size=(FRAME, FRAME),
-            width=0.125,
-            out_dim=64,
-            hidden=32,
-            dropout=0.0,
-            lr=1e-3,
-            weight_decay=0.0,
-            num_workers=0,
-            seed=0,
-        )
+        cfg = tiny_config(steps=1000, batch_size=20, lr=1e-3, weight_decay=0.0, seed=0)
         train_arrays, _ = drift_videos(8, 32, (FRAME, FRAME), seed=0)
         test_arrays, labels = drift_videos(6, 32, (FRAME, FRAME), seed=0, index0=100)
         train_src, test_src = ArrayFrameSource(train_arrays), ArrayFrameSource(test_arrays)

@@ -26,6 +26,7 @@ the paper's video retrieval mean-pools fc7 over 10 random volumes of each video.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -213,6 +214,26 @@ def video_embedding(
     return feats.mean(0).float().cpu().numpy()
 
 
+#: the tiny network of the evidence runs (tests/training/test_c3d.py, bench.c3d_nuisance):
+#: 8 x 16 x 16 volumes cut from 24 x 24 frames, widths 8-32, f in R^64, head 128 -> 32 -> 1
+TINY = {
+    "clip_len": 8,
+    "input_size": (16, 16),
+    "frame_size": (24, 24),
+    "width": 0.125,
+    "out_dim": 64,
+    "hidden": 32,
+    "dropout": 0.0,
+    "num_workers": 0,
+}
+
+
+def tiny_config(**overrides: Any) -> TrainConfig:
+    """The ``cpu`` preset of ``c3d-siamese`` shrunk to :data:`TINY`, then ``overrides``; runs in
+    seconds to a minute on one CPU thread (the evidence runs; not for real footage)."""
+    return C3DSiameseMethod().config("cpu", **{**TINY, **overrides})
+
+
 def train_steps(
     method: Method, model: nn.Module, cfg: TrainConfig, source: FrameSource
 ) -> list[float]:
@@ -294,6 +315,7 @@ __all__ = [
     "frame_aligned_clips",
     "nearest_videos",
     "pair_accuracy",
+    "tiny_config",
     "train_steps",
     "video_embedding",
 ]
