@@ -56,13 +56,14 @@ def rng_state() -> dict[str, Any]:
 
 
 def set_rng_state(state: dict[str, Any]) -> None:
-    """Inverse of ``rng_state``."""
-    torch.set_rng_state(state["torch"])
+    """Inverse of ``rng_state``. Works whatever device the checkpoint was loaded to: generator
+    states must be CPU byte tensors (a ``map_location="cuda"`` load moves them to the GPU)."""
+    torch.set_rng_state(state["torch"].cpu())
     npst = state["numpy"]
     np.random.set_state(
         (
             npst["kind"],
-            npst["keys"].numpy().astype(np.uint32),
+            npst["keys"].cpu().numpy().astype(np.uint32),
             int(npst["pos"]),
             int(npst["has_gauss"]),
             float(npst["cached_gaussian"]),
@@ -71,7 +72,7 @@ def set_rng_state(state: dict[str, Any]) -> None:
     version, internal, gauss = state["python"]
     random.setstate((int(version), tuple(int(v) for v in internal), gauss))
     if "cuda" in state and torch.cuda.is_available():
-        cuda = list(state["cuda"])
+        cuda = [t.cpu() for t in state["cuda"]]
         if len(cuda) == torch.cuda.device_count():
             torch.cuda.set_rng_state_all(cuda)
 

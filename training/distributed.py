@@ -13,6 +13,7 @@ samples, the DistributedSampler equivalent for infinite streams. Only rank 0 wri
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 
 import torch
@@ -56,6 +57,17 @@ def init_distributed(device: str | torch.device | None = None) -> DistInfo:
     initialized_here = False
     if not dist.is_initialized():
         backend = "nccl" if dev.type == "cuda" else "gloo"
+        local_world = int(os.environ.get("LOCAL_WORLD_SIZE", str(world)))
+        if dev.type == "cuda" and local_world > torch.cuda.device_count():
+            # NCCL refuses two ranks on one GPU ("Duplicate GPU detected"); gloo shares it
+            backend = "gloo"
+            if rank == 0:
+                warnings.warn(
+                    f"{local_world} ranks share {torch.cuda.device_count()} GPU(s): the process "
+                    "group uses gloo, which is slower than NCCL; start torchrun with "
+                    f"--nproc_per_node {torch.cuda.device_count()} for one rank per GPU",
+                    stacklevel=2,
+                )
         dist.init_process_group(backend=backend, rank=rank, world_size=world)
         initialized_here = True
     return DistInfo(rank, world, local_rank, dev, initialized_here)

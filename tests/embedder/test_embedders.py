@@ -141,7 +141,9 @@ def test_trained_checkpoint_embeds_like_its_model(tmp_path: Path) -> None:
     # an image query goes through the same embedder, rebuilt from the manifest
     vec = embed_image(x[1], man, ws)
     assert vec.shape == (emb.dim,)
-    np.testing.assert_allclose(vec, emb.embed(x[1:2])[0], rtol=1e-5, atol=1e-6)
+    # on CUDA, cuDNN convolutions run in TF32 by default and pick algorithms per batch size
+    tol = dict(rtol=1e-2, atol=5e-3) if torch.cuda.is_available() else dict(rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(vec, emb.embed(x[1:2])[0], **tol)
     # a store written by another version of the checkpoint is refused
     with pytest.raises(WorkspaceError, match="checkpoint_hash differs"):
         embedder_from_manifest({**man, "checkpoint_hash": "0" * 64}, ws)

@@ -141,6 +141,8 @@ def test_write_error_is_one_line_and_keeps_earlier_shards(scenes: Path, ws: Work
 
 
 def test_clip_embedder_embeds_the_clip_centred_on_each_sampled_frame(scenes: Path, ws: Workspace) -> None:
+    import torch
+
     from embedder.reader import clip_indices
     from embedder.registry import get_embedder
 
@@ -155,7 +157,9 @@ def test_clip_embedder_embeds_the_clip_centred_on_each_sampled_frame(scenes: Pat
         idx = clip_indices(want, emb.clip_len, r.info.num_frames)
         clips = np.stack([r.get_frames(row, size=emb.input_size) for row in idx])
     np.testing.assert_array_equal(rows.frame.to_numpy(), want)
-    np.testing.assert_allclose(data.vectors[rows.index.to_numpy()], emb.embed(clips), rtol=1e-4, atol=1e-5)
+    # on CUDA, cuDNN convolutions run in TF32 by default and pick algorithms per batch size
+    tol = dict(rtol=1e-2, atol=5e-3) if torch.cuda.is_available() else dict(rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(data.vectors[rows.index.to_numpy()], emb.embed(clips), **tol)
 
 
 def test_zca_is_fitted_once_on_the_catalog_and_saved(scenes: Path, ws: Workspace, tmp_path: Path) -> None:

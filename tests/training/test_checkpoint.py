@@ -136,3 +136,18 @@ def test_save_is_atomic(tmp_path, monkeypatch) -> None:
         save_checkpoint(path, model, None, 2, cfg)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.pt", "config.json"]
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_rng_state_restores_from_a_checkpoint_loaded_to_cuda(tmp_path) -> None:
+    """``map_location="cuda"`` moves the saved generator states to the GPU; restoring them must
+    still work (found on the first GPU run: every resume on CUDA failed)."""
+    torch.cuda.init()
+    state = rng_state()
+    torch.save({"rng": state}, tmp_path / "r.pt")
+    expected = torch.rand(3)
+    moved = torch.load(tmp_path / "r.pt", map_location="cuda", weights_only=True)["rng"]
+    assert moved["torch"].device.type == "cuda"
+    set_rng_state(moved)
+    assert torch.equal(torch.rand(3), expected)
