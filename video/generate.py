@@ -12,6 +12,9 @@ What is made:
   gain change and hard cuts between shots. The sub-folder is the label.
 * **shape videos** (:func:`make_shape_videos`): a filled shape moving on a textured, noisy
   background; label ``"<shape>-<motion>"`` (shape x motion classes for action-like discovery).
+* **drift videos** (:func:`make_drift_videos`): grey camera pans over a fresh blob texture per
+  video; the label is the direction of motion and nothing else
+  (``training.data.synthetic.drift_videos``).
 * **rotating points** (:func:`rotating_points`): the UL-layers paper's 2-D point cloud rotating
   about its centroid, 5 degrees a frame.
 * **broken files** (:func:`make_broken_files`): inputs every reader must survive.
@@ -71,13 +74,14 @@ __all__ = [
     "make_scene_videos",
     "shape_frames",
     "make_shape_videos",
+    "make_drift_videos",
     "rotating_points",
     "save_points",
     "make_broken_files",
     "make",
 ]
 
-KINDS: tuple[str, ...] = ("scenes", "shapes", "points", "broken", "all")
+KINDS: tuple[str, ...] = ("scenes", "shapes", "drift", "points", "broken", "all")
 
 _SKIMAGE_SCENES = (
     "astronaut", "chelsea", "coffee", "rocket", "camera", "coins", "moon", "page", "text",
@@ -641,6 +645,41 @@ def make_shape_videos(
     return videos
 
 
+def make_drift_videos(
+    out_dir: str | Path,
+    videos_per_class: int = 8,
+    frames: int = 32,
+    size: tuple[int, int] = (24, 24),
+    seed: int = 0,
+    fps: float = 25.0,
+) -> list[GeneratedVideo]:
+    """Write ``out_dir/<drift>/<drift>-<k>.mp4`` for every direction of
+    ``training.data.synthetic.DRIFTS`` (up, down, sideways, up-diagonal, down-diagonal).
+
+    Motion-only classes: every video pans over its own texture drawn from one distribution, so
+    what two clips of a video share, and what tells the classes apart, is the direction of
+    motion (left and right are one class; see ``drift_videos``).
+    """
+    from training.data.synthetic import drift_videos
+
+    if videos_per_class < 1:
+        raise BadInputError("videos_per_class must be >= 1")
+    _check_seed(seed)
+    out_dir = Path(out_dir)
+    arrays, labels = drift_videos(videos_per_class, frames, size, seed=seed)
+    videos: list[GeneratedVideo] = []
+    records: list[dict[str, Any]] = []
+    for vid, arr in arrays.items():
+        path = write_video(out_dir / labels[vid] / f"{vid}.mp4", arr, fps=fps)
+        v = GeneratedVideo(path, labels[vid], len(arr), [0], float(fps))
+        videos.append(v)
+        records.append(_video_record(v, out_dir, drift=labels[vid]))
+    atomic_write_json(out_dir / GROUND_TRUTH, {
+        "kind": "drift", "seed": seed, "size": list(size), "videos": records,
+    })
+    return videos
+
+
 # --------------------------------------------------------------------------------------------
 # Rotating points (UL-layers paper)
 
@@ -836,6 +875,12 @@ def make(kind: str, out_dir: str | Path, seed: int = 0, small: bool = False) -> 
                                        size=(32, 32), seed=seed)
         else:
             videos = make_shape_videos(out_dir, videos_per_class=2, seed=seed)
+        return _summary(kind, out_dir, videos)
+    if kind == "drift":
+        if small:
+            videos = make_drift_videos(out_dir, videos_per_class=2, frames=12, size=(24, 24), seed=seed)
+        else:
+            videos = make_drift_videos(out_dir, seed=seed)
         return _summary(kind, out_dir, videos)
     if kind == "points":
         n_frames = 72 if small else 360

@@ -253,7 +253,7 @@ def test_make_broken_files(tmp_path: Path) -> None:
 
 
 def test_make_unknown_kind(tmp_path: Path) -> None:
-    with pytest.raises(BadInputError, match="scenes, shapes, points, broken, all"):
+    with pytest.raises(BadInputError, match="scenes, shapes, drift, points, broken, all"):
         gen.make("nope", tmp_path)
 
 
@@ -267,3 +267,20 @@ def test_make_all_small(tmp_path: Path) -> None:
     assert (tmp_path / "broken" / "zero_bytes.mp4").exists()
     assert summary["parts"]["scenes"]["labels"] == ["astronaut", "coffee"]
     assert summary["parts"]["broken"]["notes"] == []
+
+
+def test_make_drift_videos(tmp_path: Path) -> None:
+    videos = gen.make_drift_videos(tmp_path, videos_per_class=1, frames=6, size=(24, 24), seed=2)
+    assert sorted(v.label for v in videos) == sorted(
+        ["up", "down", "sideways", "up-diagonal", "down-diagonal"]
+    )
+    gt = json.loads((tmp_path / gen.GROUND_TRUTH).read_text())
+    assert gt["kind"] == "drift" and len(gt["videos"]) == 5
+    up = next(v for v in videos if v.label == "up")
+    assert up.path.parent.name == "up" and up.num_frames == 6
+    from video.reader import open_video
+
+    with open_video(up.path) as r:
+        assert r.info.num_frames == 6 and (r.info.height, r.info.width) == (24, 24)
+    with pytest.raises(BadInputError, match="videos_per_class"):
+        gen.make_drift_videos(tmp_path / "x", videos_per_class=0)

@@ -97,7 +97,7 @@ sample_app = typer.Typer(help="Generated test data.", no_args_is_help=True)
 
 @sample_app.command("make")
 def sample_make(
-    kind: Annotated[str, typer.Argument(help="scenes | shapes | points | broken | all")],
+    kind: Annotated[str, typer.Argument(help="scenes | shapes | drift | points | broken | all")],
     out: Annotated[Path, typer.Argument(help="Folder to write into.")],
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same videos).")] = 0,
     small: Annotated[bool, typer.Option("--small", help="Test-sized output.")] = False,
