@@ -477,9 +477,11 @@ def reproduce(out: str | Path, ws: Workspace, quick: bool = False, seed: int = 0
             f"training runs done in this invocation, the rest and any finished embeddings reused from the workspace).\n\n"
             f"Data: {len(settings.scenes)} scenes x {settings.videos_per_scene} videos x {settings.shots_per_video} shots "
             f"({settings.size[0]}x{settings.size[1]}, camera motion, noise, illumination change); "
-            f"{len(settings.shapes) * len(settings.motions)} shape-motion classes x {settings.videos_per_class} videos"
+            f"{len(settings.shapes) * len(settings.motions)} shape-motion classes x {settings.videos_per_class} videos; "
+            f"5 drift directions x {settings.drift_per_class} videos (24x24, 32 frames)"
             + ("; bikes.mp4, cityCC0.mpg, carphone and bigbuckbunny for temporal PR" if settings.real else "")
-            + f". Training: `cpu` presets, {settings.steps} steps ({settings.c3d_steps} for C3D), unsupervised, on the same videos.\n")
+            + f". Training: `cpu` presets, {settings.steps} steps ({settings.c3d_steps} for C3D; the tiny C3D on drift "
+            f"videos {settings.drift_steps} steps of 20 pairs), unsupervised, on the same videos.\n")
     md = out.with_suffix(".md")
     atomic_write_text(md, head + "\n" + "\n".join(parts))
     return md
