@@ -38,7 +38,12 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from training.data.source import ArrayFrameSource  # noqa: E402
-from training.data.synthetic import DRIFTS, drift_videos, shape_videos  # noqa: E402
+from training.data.synthetic import (  # noqa: E402
+    DRIFTS,
+    drift_videos,
+    shape_frame_videos,
+    shape_videos,
+)
 from training.methods.c3d_siamese import (  # noqa: E402
     C3DSiameseMethod,
     nearest_videos,
@@ -68,17 +73,7 @@ def _videos(args: argparse.Namespace, seed: int, index0: int, per_class: int):
             blur=args.blur,
         )
     elif args.orig:
-        from video.generate import MOTIONS, SHAPES, shape_frames
-
-        arrays, labels = {}, {}
-        for shape in SHAPES:
-            for motion in MOTIONS:
-                for k in range(index0, index0 + per_class):
-                    vid = f"{shape}-{motion}-{k}"
-                    arrays[vid], _ = shape_frames(
-                        shape, motion, seed=seed, index=k, frames=args.frames, size=frame
-                    )
-                    labels[vid] = f"{shape}-{motion}"
+        arrays, labels = shape_frame_videos(per_class, args.frames, frame, seed=seed, index0=index0)
     else:
         arrays, labels = shape_videos(
             per_class,

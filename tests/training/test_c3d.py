@@ -187,17 +187,9 @@ CLIP, CROP, FRAME, FRAMES = 8, 16, 24, 24  # training.methods.c3d_siamese.TINY, 
 
 
 def _shape_source(index0: int, per_class: int):
-    from video.generate import MOTIONS, SHAPES, shape_frames
+    from training.data.synthetic import shape_frame_videos
 
-    arrays, labels = {}, {}
-    for shape in SHAPES:
-        for motion in MOTIONS:
-            for k in range(index0, index0 + per_class):
-                vid = f"{shape}-{motion}-{k}"
-                arrays[vid], _ = shape_frames(
-                    shape, motion, seed=0, index=k, frames=FRAMES, size=(FRAME, FRAME)
-                )
-                labels[vid] = f"{shape}-{motion}"
+    arrays, labels = shape_frame_videos(per_class, FRAMES, (FRAME, FRAME), seed=0, index0=index0)
     return ArrayFrameSource(arrays), labels
 
 

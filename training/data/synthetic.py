@@ -104,6 +104,31 @@ def scene_videos(
     return arrays, labels
 
 
+def shape_frame_videos(
+    videos_per_class: int = 3,
+    frames: int = 24,
+    size: tuple[int, int] = (24, 24),
+    seed: int = 0,
+    index0: int = 0,
+) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """``video.generate.shape_frames`` for every shape x motion, in memory (background and colour
+    fixed per video): ``({"<shape>-<motion>-<k>": uint8 [frames, H, W, 3]}, {id: "<shape>-<motion>"})``
+    with ``k`` in ``index0 .. index0 + videos_per_class - 1``."""
+    from video.generate import MOTIONS, SHAPES, shape_frames
+
+    arrays: dict[str, np.ndarray] = {}
+    labels: dict[str, str] = {}
+    for shape in SHAPES:
+        for motion in MOTIONS:
+            for k in range(index0, index0 + videos_per_class):
+                vid = f"{shape}-{motion}-{k}"
+                arrays[vid], _ = shape_frames(
+                    shape, motion, seed=seed, index=k, frames=frames, size=size
+                )
+                labels[vid] = f"{shape}-{motion}"
+    return arrays, labels
+
+
 def shape_videos(
     videos_per_class: int = 3,
     frames: int = 24,
