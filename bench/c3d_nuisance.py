@@ -39,12 +39,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from training.data.source import ArrayFrameSource  # noqa: E402
 from training.data.synthetic import (  # noqa: E402
-    DRIFTS,
     drift_videos,
     shape_frame_videos,
     shape_videos,
 )
 from training.methods.c3d_siamese import (  # noqa: E402
+    MOTION_RUN,
     C3DSiameseMethod,
     nearest_videos,
     pair_accuracy,
@@ -52,7 +52,7 @@ from training.methods.c3d_siamese import (  # noqa: E402
     train_steps,
 )
 
-CLIP, FRAMES = 8, 24
+FRAMES = 24
 KEYS = {
     "shape-motion": lambda label: label,
     "shape": lambda label: label.split("-", 1)[0],
@@ -89,19 +89,14 @@ def _videos(args: argparse.Namespace, seed: int, index0: int, per_class: int):
     return ArrayFrameSource(arrays), labels
 
 
-def retrieval(model, src, labels, layer: str, frame: int) -> dict[str, float]:
+def retrieval(model, src, labels, layer: str, frame: int, keys=KEYS) -> dict[str, float]:
     """Retrieval@1 by cosine of mean ``layer`` features of 10 volumes, per label granularity."""
     nearest = nearest_videos(model, src, 10, seed=1, layer=layer, frame_size=(frame, frame))
     pairs = list(zip(src.video_ids, nearest, strict=True))
-    keys = {"drift": KEYS["shape-motion"]} if keys_drift(labels) else KEYS
     return {
         name: float(np.mean([key(labels[v]) == key(labels[n]) for v, n in pairs]))
         for name, key in keys.items()
     }
-
-
-def keys_drift(labels: dict[str, str]) -> bool:
-    return all(label in DRIFTS for label in labels.values())
 
 
 def run(args: argparse.Namespace, seed: int) -> str:
@@ -123,12 +118,15 @@ def run(args: argparse.Namespace, seed: int) -> str:
     model = method.build_model(cfg)
     init = copy.deepcopy(model)
     train_steps(method, model, cfg, train_src)
-    frame, volume = (args.frame, args.frame), (CLIP, args.crop, args.crop)
+    frame, volume = (args.frame, args.frame), (cfg.clip_len, *cfg.input_size)
+    keys = {"drift": KEYS["shape-motion"]} if args.drift else KEYS
     acc, acc0 = (pair_accuracy(m, test_src, frame, volume) for m in (model, init))
     n = len(labels)
     parts = [f"seed {seed}: pair acc {acc:.3f} (init {acc0:.3f})"]
     for layer in ("fc6", "fc7"):
-        ours, base = (retrieval(m, test_src, labels, layer, args.frame) for m in (model, init))
+        ours, base = (
+            retrieval(m, test_src, labels, layer, args.frame, keys) for m in (model, init)
+        )
         parts.append(layer + " " + ", ".join(f"{k} {ours[k]:.3f}/{base[k]:.3f}" for k in ours))
     chance = (args.test_per_class - 1) / (n - 1)
     parts.append(f"[{time.time() - t0:.0f} s; retrieval trained/init; class chance {chance:.3f}]")
@@ -165,14 +163,14 @@ def main(argv: list[str] | None = None) -> int:
     common = dict(weight_decay=5e-4, test_per_class=2, frames=FRAMES, batch=10)
     if args.drift:
         preset = dict(
-            steps=1000,
-            batch=20,
-            lr=1e-3,
+            steps=MOTION_RUN["steps"],
+            batch=MOTION_RUN["batch_size"],
+            lr=MOTION_RUN["lr"],
             frame=24,
             crop=16,
             pos_ratio=0.3,
             train_per_class=8,
-            weight_decay=0.0,
+            weight_decay=MOTION_RUN["weight_decay"],
             test_per_class=6,
             frames=32,
         )

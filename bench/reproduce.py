@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from training.methods.c3d_siamese import MOTION_RUN, TINY
 from vidsift.atomic import atomic_write_text
 from vidsift.workspace import Workspace
 
@@ -67,12 +68,9 @@ FULL = Settings(
     repeats=10, c3d_steps=300, ul_epochs=10, ul_frames=360, mining_pairs=100_000,
 )
 
-#: the tiny C3D of the motion-only evidence test (tests/training/test_c3d.py): batches of 20,
-#: Adam lr 1e-3, no weight decay (docs/c3d_ul.md says why)
-DRIFT_RUN: dict[str, Any] = {
-    "clip_len": 8, "input_size": (16, 16), "frame_size": (24, 24), "width": 0.125, "out_dim": 64,
-    "hidden": 32, "dropout": 0.0, "num_workers": 0, "batch_size": 20, "lr": 1e-3, "weight_decay": 0.0,
-}
+#: the tiny C3D of the motion-only evidence test (tests/training/test_c3d.py); steps come from
+#: ``Settings.drift_steps``
+DRIFT_RUN: dict[str, Any] = {**TINY, **{k: v for k, v in MOTION_RUN.items() if k != "steps"}}
 
 # (run name, method, data set, method overrides)
 RUNS: tuple[tuple[str, str, str, dict[str, Any]], ...] = (

@@ -15,6 +15,7 @@ import torch
 from training.data.source import ArrayFrameSource
 from training.losses.pair_hinge_loss import PairHingeLoss
 from training.methods.c3d_siamese import (
+    MOTION_RUN,
     C3DSiameseMethod,
     clip_indices,
     frame_aligned_clips,
@@ -350,7 +351,7 @@ def test_mined_pairs_teach_motion_that_video_retrieval_uses() -> None:
     torch.set_num_threads(1)
     try:
         method = C3DSiameseMethod()
-        cfg = tiny_config(steps=1000, batch_size=20, lr=1e-3, weight_decay=0.0, seed=0)
+        cfg = tiny_config(**MOTION_RUN, seed=0)
         train_arrays, _ = drift_videos(8, 32, (FRAME, FRAME), seed=0)
         test_arrays, labels = drift_videos(6, 32, (FRAME, FRAME), seed=0, index0=100)
         train_src, test_src = ArrayFrameSource(train_arrays), ArrayFrameSource(test_arrays)
