@@ -29,8 +29,10 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
+from index.workspace import frame_at_time
 from vidsift import ui_support as ui
 from vidsift.errors import VidsiftError
+from vidsift.timecode import parse_time, timecode
 from vidsift.workspace import Workspace
 
 log = logging.getLogger("vidsift.app")
@@ -242,6 +244,18 @@ def index_section(ws: Workspace) -> None:
 
 
 # ------------------------------------------------------------------------------- Search
+def go_to_time(vi: Any, video_id: str) -> None:
+    """Callback of "Go to time": the query becomes the indexed frame on screen at that time."""
+    text = str(st.session_state.get("s_at") or "").strip()
+    st.session_state["s_at_error"] = None
+    if not text:
+        return
+    try:
+        st.session_state["s_frame"] = frame_at_time(vi, video_id, parse_time(text))
+    except VidsiftError as exc:
+        st.session_state["s_at_error"] = str(exc)
+
+
 def set_query(video_id: str, frame: int) -> None:
     """Callback of "Search from here" / "Pick": make (video, frame) the query."""
     st.session_state["s_mode"] = "A frame of a video"
@@ -294,6 +308,10 @@ def page_search(ws: Workspace) -> None:
                 st.session_state["s_frame"] = int(frames[0])
             if len(frames) > 1:
                 st.slider("Frame", min_value=int(frames[0]), max_value=int(frames[-1]), step=ui.frame_step(frames), key="s_frame")
+            st.text_input("Go to time", key="s_at", placeholder="12.5 or 00:00:12.500", on_change=go_to_time,
+                          args=(vi, v.id), help="Jump the query to the indexed frame on screen at this time.")
+            if st.session_state.get("s_at_error"):
+                st.error(st.session_state["s_at_error"])
             frame = ui.snap_frame(frames, int(st.session_state["s_frame"]))
             strip = ui.strip_frames(frames, 8)
             cols = st.columns(len(strip))
@@ -303,7 +321,7 @@ def page_search(ws: Workspace) -> None:
                     st.button(f"#{f}", key=f"pick_{f}", on_click=set_query, args=(v.id, f), width="stretch",
                               type="primary" if f == frame else "secondary", help=f"search from frame {f}")
             qtime = ui.frame_time(vi, v.id, frame)
-            st.markdown(f"**Query:** {v.name} · frame {frame} · {qtime:.2f} s")
+            st.markdown(f"**Query:** {v.name} · frame {frame} · {timecode(qtime)} ({qtime:.3f} s)")
             query = {"video": v.id, "frame": frame, "exclude_same_video": bool(st.session_state["s_excl_video"]),
                      "exclude_window": int(st.session_state["s_window"])}
             query_img = (v.path, v.id, frame)
@@ -340,11 +358,12 @@ def page_search(ws: Workspace) -> None:
                 show_thumb(ws, h["path"], h["video"], h["frame"])
                 label = f" ({h['label']})" if h.get("label") else ""
                 dist = max(float(h["distance"]), 0.0)  # 1 - cos can round to -0.0000
-                st.caption(f"**{i + 1}. {name}**{label} · {h['time']:.2f} s · frame {h['frame']} · shot {h['shot']} · d={dist:.4f}")
+                st.caption(f"**{i + 1}. {name}**{label} · {h['timecode']} ({h['time']:.3f} s) · frame {h['frame']} · "
+                           f"shot {h['shot']} · d={dist:.4f}")
                 st.button("Search from here", key=f"hit_{i}", on_click=set_query, args=(h["video"], h["frame"]),
                           width="stretch", help="make this frame the query")
                 st.button("▶ Play", key=f"play_{i}", on_click=set_player,
-                          args=(h["path"], h["time"], f"{name} at {h['time']:.2f} s"), width="stretch",
+                          args=(h["path"], h["time"], f"{name} at {h['timecode']}"), width="stretch",
                           help="play the video from this frame's time")
 
 

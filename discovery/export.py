@@ -2,8 +2,9 @@
 
 Layout under ``OUT``::
 
-    clusters.csv          one row per frame: cluster, video_id, path, frame, time, shot, label,
-                          distance (to the cluster centre), sorted by cluster then distance
+    clusters.csv          one row per frame: cluster, video_id, path, frame, time, timecode, shot,
+                          label, distance (to the cluster centre), sorted by cluster then distance;
+                          ``time`` is the presentation time in seconds, ``timecode`` HH:MM:SS.mmm
     clusters.json         {"n_clusters", "n_frames", "clusters": [{"cluster", "size", "folder",
                           "members": [rows as in the CSV]}]}
     cluster_000/          the ``max_thumbnails`` frames nearest the centre as JPEG
@@ -37,6 +38,7 @@ from PIL import Image
 from discovery.plots import contact_sheet
 from vidsift.atomic import atomic_path, atomic_write_json
 from vidsift.errors import BadInputError, VidsiftError
+from vidsift.timecode import timecode
 
 __all__ = ["ExportSummary", "export_clusters", "safe_stem"]
 
@@ -190,6 +192,7 @@ def export_clusters(
 
     table = meta.loc[:, list(META)].reset_index(drop=True).copy()
     table.insert(0, "cluster", labels.astype(np.int64))
+    table.insert(table.columns.get_loc("time") + 1, "timecode", [timecode(t) for t in table["time"]])
     table["distance"] = distances
     table = table.sort_values(
         ["cluster", "distance", "video_id", "frame"], kind="stable"

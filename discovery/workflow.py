@@ -82,17 +82,24 @@ def _thumbnail_fn(ws: Workspace) -> Callable[[pd.Series], np.ndarray | None]:
     return fn
 
 
-def _clip_fn(row: pd.Series, target: Path, seconds: float = 2.0) -> None:
-    """A short clip around the member frame, cut at its shot boundaries by the reader's range."""
+def _clip_fn(ws: Workspace) -> Callable[[pd.Series, Path], None]:
+    """Writes a short clip around a member frame: the frames shown from ``time - 1 s`` to
+    ``time + 1 s`` by their timestamps (seeking by the catalog's timeline)."""
     from video import open_video
     from video.generate import write_video
+    from vidsift.catalog import Catalog
 
-    with open_video(row["path"]) as r:
-        half = int(r.info.fps * seconds / 2)
-        start = max(0, int(row["frame"]) - half)
-        stop = min(r.info.num_frames, int(row["frame"]) + half + 1)
-        frames = np.concatenate([f for _, f in r.iter_frames(start=start, stop=stop)])
-        write_video(target, frames, fps=r.info.fps)
+    def fn(row: pd.Series, target: Path, seconds: float = 2.0) -> None:
+        with Catalog(ws.catalog_path) as cat:
+            timeline = cat.timeline(str(row["video_id"]))
+        with open_video(row["path"], timeline=timeline) as r:
+            tl = r.timeline
+            t = float(row["time"])
+            start, stop = tl.frame_at(t - seconds / 2), tl.frame_at(t + seconds / 2) + 1
+            frames = np.concatenate([f for _, f in r.iter_frames(start=start, stop=stop)])
+            write_video(target, frames, fps=tl.rate() or r.info.fps)
+
+    return fn
 
 
 def run_discovery(
@@ -160,7 +167,7 @@ def run_discovery(
         _say(on_progress, "exporting", 0.85)
         from discovery.export import export_clusters
 
-        summary = export_clusters(export, data.meta, labels, dist, thumbnail_fn=_thumbnail_fn(ws), force=force, clips=clips, clip_fn=_clip_fn if clips else None)
+        summary = export_clusters(export, data.meta, labels, dist, thumbnail_fn=_thumbnail_fn(ws), force=force, clips=clips, clip_fn=_clip_fn(ws) if clips else None)
         out["export"] = summary.to_dict()
     _say(on_progress, "done", 1.0)
     return out

@@ -31,9 +31,18 @@ from typing import Any
 import numpy as np
 
 from embedder.base import Embedder
-from embedder.reader import VideoTask, check_sampling, expected_rows, read_video
-from embedder.store import MANIFEST, check_manifest, finished_videos, read_manifest, write_manifest
+from embedder.reader import VideoTask, expected_rows, read_video
+from embedder.store import (
+    MANIFEST,
+    TIME_LAYOUT,
+    check_manifest,
+    finished_videos,
+    migrate_times,
+    read_manifest,
+    write_manifest,
+)
 from embedder.writer import ShardWriter
+from video.reader import check_sampling
 from vidsift.errors import BadInputError, VideoError, WorkspaceError
 from vidsift.workspace import Workspace
 
@@ -51,6 +60,7 @@ class ExtractReport:
     done: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    partial: list[tuple[str, str]] = field(default_factory=list)  # kept what decoded; the note says what was lost
     previously_failed: list[tuple[str, str]] = field(default_factory=list)
     frames: int = 0
     seconds: float = 0.0
@@ -58,6 +68,7 @@ class ExtractReport:
     scan: dict[str, Any] | None = None
     model_seconds: float = 0.0  # time in Embedder.embed
     wait_seconds: float = 0.0  # time the model process had nothing to embed (local engine)
+    migrated: dict[str, int] | None = None  # an old store's times rewritten as timestamps
 
     @property
     def frames_per_second(self) -> float:
@@ -81,6 +92,7 @@ class ExtractReport:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["failed"] = [{"path": p, "reason": r} for p, r in self.failed]
+        d["partial"] = [{"path": p, "note": r} for p, r in self.partial]
         d["previously_failed"] = [{"path": p, "reason": r} for p, r in self.previously_failed]
         d["frames_per_second"] = round(self.frames_per_second, 1)
         d["notes"] = self.notes
@@ -94,6 +106,7 @@ def extract(
     embedder_name: str,
     every: int | None = None,
     fps: float | None = None,
+    keyframes: bool = False,
     engine: str = "local",
     retry_failed: bool = False,
     batch_size: int = 64,
@@ -107,7 +120,9 @@ def extract(
     catalog when ``folder`` is None, into ``ws.embeddings(embedder_name)``.
 
     Args:
-        every / fps: sample every N-th frame, or F frames per second (default: every frame).
+        every / fps / keyframes: sample every N-th frame, F frames per second of presentation
+            time, or the keyframes only (default: every frame). Reads are planned per file from
+            the catalog's timeline: sequential with dropping, or seeks (``video.reader``).
         engine: ``"local"`` (worker processes + this process) or ``"ray"`` (Ray Data).
         workers: decoding processes (local; 0 decodes in this process) or model actors (Ray).
         thumbnails: write a JPEG per embedded frame (default: on for frame embedders).
@@ -125,7 +140,7 @@ def extract(
         raise BadInputError(f"--batch-size must be at least 1, got {batch_size}")
     if int(workers) < 0:
         raise BadInputError(f"--workers must be 0 or more, got {workers}")
-    every_n, fps_f = check_sampling(every, fps)
+    every_n, fps_f = check_sampling(every, fps, keyframes)
     if engine == "ray":
         from embedder.ray_engine import require_ray
 
@@ -153,12 +168,16 @@ def extract(
     store_dir = ws.embeddings(emb.name)
     report = ExtractReport(embedder=emb.name, store=str(store_dir), engine=engine,
                            scan=scan_report.to_dict() if scan_report else None)
-    sampling = {"every": every_n, "fps": fps_f}
+    sampling = {"every": every_n, "fps": fps_f} | ({"keyframes": True} if keyframes else {})
     existing = read_manifest(store_dir) if (store_dir / MANIFEST).exists() else None
     if existing is not None:
         _check_store(existing, emb, sampling, store_dir)  # before fitting anything
+        if existing.get("time") != TIME_LAYOUT:  # written when times were frame / fps
+            ids = finished_videos(store_dir)
+            report.migrated = migrate_times(store_dir, {v: cat.timeline(v) for v in ids})
+            existing = read_manifest(store_dir)
     emb.prepare(ws, cat.videos(status="ok"), progress=progress)
-    manifest = {**emb.manifest(), "sampling": sampling}
+    manifest = {**emb.manifest(), "sampling": sampling, "time": TIME_LAYOUT}
     if existing is not None:
         _check_store(existing, emb, sampling, store_dir)  # fitted state (ZCA hash) too
     else:
@@ -184,16 +203,17 @@ def extract(
     if thumbnails is None:
         thumbnails = emb.unit == "frame"
     chunk = max(1, min(int(batch_size), 64))
+    timelines = {r.id: cat.timeline(r.id) for r in todo}
     tasks = [
         VideoTask(
             video_id=r.id, path=r.path, size=tuple(emb.input_size), unit=emb.unit, clip_len=emb.clip_len,
-            every=every_n, fps=fps_f, chunk=chunk,
-            thumbnails_dir=str(ws.thumbnails) if thumbnails else None,
+            every=every_n, fps=fps_f, keyframes=bool(keyframes), chunk=chunk,
+            thumbnails_dir=str(ws.thumbnails) if thumbnails else None, timeline=timelines[r.id],
         )
         for r in todo
     ]
     writer = ShardWriter(store_dir, emb.name, {r.id: r for r in todo}, cat, emb.dim)
-    estimates = {r.id: expected_rows(r.num_frames, r.fps, every_n, fps_f) for r in todo}
+    estimates = {r.id: expected_rows(timelines[r.id], r.num_frames, every_n, fps_f, bool(keyframes)) for r in todo}
     tracker = _Progress(estimates, emb.name, progress and bool(todo), on_progress, writer)
     try:
         if todo and engine == "local":
@@ -204,7 +224,7 @@ def extract(
             run_ray(ws, manifest, tasks, writer, int(batch_size), max(1, int(workers)), tracker, device=device)
         for vid in writer.open_videos():
             p = writer.pending[vid]
-            writer.fail(vid, f"only {p.rows} of {p.expected} sampled frames could be decoded")
+            writer.fail(vid, f"only {p.rows} of {p.expected} sampled frames arrived from the reader")
         writer.close()  # waits for the last shards; raises a write error
     except BaseException:
         writer.abort()
@@ -216,6 +236,7 @@ def extract(
     if tracker.batcher is not None:
         report.model_seconds, report.wait_seconds = tracker.batcher.seconds, tracker.batcher.waited
     report.failed += writer.failed
+    report.partial = writer.partial
     report.frames = writer.frames_written
     report.seconds = time.perf_counter() - t0
     return report
@@ -261,7 +282,8 @@ class _Progress:
 
     def set_exact(self, video_id: str, rows: int) -> None:
         """The reader's exact row count replaces the estimate from the catalog."""
-        delta = rows - self.estimates.pop(video_id, rows)
+        delta = rows - self.estimates.get(video_id, rows)
+        self.estimates[video_id] = rows
         if delta:
             self.total += delta
             if self.bar is not None:
@@ -290,13 +312,13 @@ class Batcher:
 
     def __init__(self, emb: Embedder, writer: ShardWriter, batch_size: int, tracker: _Progress) -> None:
         self.emb, self.writer, self.batch_size, self.tracker = emb, writer, batch_size, tracker
-        self.items: list[tuple[str, np.ndarray, np.ndarray]] = []
+        self.items: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]] = []
         self.rows = 0
         self.seconds = 0.0  # spent embedding
         self.waited = 0.0  # spent waiting for the reader with nothing to embed
 
-    def add(self, video_id: str, frames: np.ndarray, pixels: np.ndarray) -> None:
-        self.items.append((video_id, frames, pixels))
+    def add(self, video_id: str, frames: np.ndarray, times: np.ndarray, pixels: np.ndarray) -> None:
+        self.items.append((video_id, frames, times, pixels))
         self.rows += len(frames)
         if self.rows >= self.batch_size:
             self.flush()
@@ -306,11 +328,11 @@ class Batcher:
             return
         items, self.items, self.rows = self.items, [], 0
         t = time.perf_counter()
-        vectors = self.emb.embed(np.concatenate([p for _, _, p in items]) if len(items) > 1 else items[0][2])
+        vectors = self.emb.embed(np.concatenate([p for *_, p in items]) if len(items) > 1 else items[0][3])
         self.seconds += time.perf_counter() - t
         lo = 0
-        for vid, frames, _ in items:
-            self.writer.add(vid, frames, vectors[lo : lo + len(frames)])
+        for vid, frames, times, _ in items:
+            self.writer.add(vid, frames, times, vectors[lo : lo + len(frames)])
             lo += len(frames)
         self.tracker.update(lo)
 
@@ -386,9 +408,10 @@ def _handle(msg: tuple[Any, ...], batcher: Batcher, writer: ShardWriter, tracker
         tracker.set_exact(vid, int(msg[2]))
         writer.start(vid, int(msg[2]))
     elif kind == "chunk":
-        batcher.add(vid, msg[2], msg[3])
+        batcher.add(vid, msg[2], msg[3], msg[4])
     elif kind == "end":
-        writer.end(vid)  # its shard is written once its last rows leave the batcher
+        tracker.set_exact(vid, int(msg[2]))
+        writer.end(vid, int(msg[2]), msg[3])  # its shard is written once its last rows leave the batcher
     elif kind == "error":
         writer.fail(vid, str(msg[2]))
 

@@ -15,15 +15,16 @@ to a cluster first (``ray.init(address=...)``) to spread decoding over many mach
 
 from __future__ import annotations
 
+import base64
 import json
 import os
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from embedder.reader import VideoTask, read_video
+from video.timeline import Timeline
 from vidsift.errors import BadInputError, VideoError
 
 INSTALL_HINT = "--engine ray needs pip install 'vidsift[distributed]'"
@@ -38,9 +39,17 @@ def require_ray() -> Any:
     return ray
 
 
+def _task_to_json(task: VideoTask) -> str:
+    d = {k: getattr(task, k) for k in task.__dataclass_fields__}
+    d["timeline"] = base64.b64encode(task.timeline.to_bytes()).decode() if task.timeline is not None else None
+    return json.dumps(d)
+
+
 def _task_from_json(s: str) -> VideoTask:
     d = json.loads(s)
     d["size"] = tuple(d["size"])
+    if d.get("timeline") is not None:
+        d["timeline"] = Timeline.from_bytes(base64.b64decode(d["timeline"]))
     return VideoTask(**d)
 
 
@@ -54,6 +63,7 @@ def _marker(task: VideoTask, n: int, error: str) -> dict[str, np.ndarray]:
     return {
         "video_id": np.array([task.video_id]),
         "frame": np.array([-1], np.int64),
+        "time": np.array([0.0]),
         "n": np.array([n], np.int64),
         "error": np.array([error]),
         "pixels": np.zeros((1, *_row_shape(task)), np.uint8),
@@ -76,9 +86,10 @@ def read_batches(batch: dict[str, np.ndarray]) -> Any:
                     yield {
                         "video_id": np.array([task.video_id] * b),
                         "frame": np.asarray(msg[2], np.int64),
+                        "time": np.asarray(msg[3], np.float64),
                         "n": np.full(b, n, np.int64),
                         "error": np.array([""] * b),
-                        "pixels": msg[3],
+                        "pixels": msg[4],
                     }
         except VideoError as exc:
             yield _marker(task, n, exc.reason)
@@ -108,7 +119,7 @@ class EmbedActor:
         vectors = np.zeros((len(ok), self.emb.dim), np.float32)
         if ok.any():
             vectors[ok] = self.emb.embed(np.asarray(batch["pixels"])[ok])
-        return {k: batch[k] for k in ("video_id", "frame", "n", "error")} | {"vector": vectors}
+        return {k: batch[k] for k in ("video_id", "frame", "time", "n", "error")} | {"vector": vectors}
 
 
 def run_ray(
@@ -135,7 +146,7 @@ def run_ray(
         for attr, value in (("enable_progress_bars", False), ("print_on_execution_start", False)):
             if hasattr(ctx, attr):
                 setattr(ctx, attr, value)
-        items = [{"task": json.dumps(asdict(t))} for t in tasks]
+        items = [{"task": _task_to_json(t)} for t in tasks]
         ds = ray.data.from_items(items, override_num_blocks=max(1, len(items)))
         ds = ds.map_batches(read_batches, batch_size=1, batch_format="numpy")
         ds = ds.map_batches(
@@ -150,7 +161,8 @@ def run_ray(
         seen: set[str] = set()
         failed: set[str] = set()
         for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
-            vids, frames, ns, errors, vectors = (batch[k] for k in ("video_id", "frame", "n", "error", "vector"))
+            vids, frames, times, ns, errors, vectors = (
+                batch[k] for k in ("video_id", "frame", "time", "n", "error", "vector"))
             added = 0
             for vid in dict.fromkeys(vids.tolist()):
                 if vid in failed:
@@ -169,7 +181,7 @@ def run_ray(
                     writer.end(vid)  # complete as soon as all n rows are in (now, if n == 0)
                 keep = sel & (frames >= 0)
                 if keep.any():
-                    writer.add(vid, frames[keep], vectors[keep])
+                    writer.add(vid, frames[keep], times[keep], vectors[keep])
                     added += int(keep.sum())
             tracker.update(added)
     finally:

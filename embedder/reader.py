@@ -4,11 +4,14 @@ The reader, mapper (the embedder) and writer (``embedder.writer``) are separate 
 run where it fits (clip-retrieval's split): the local engine runs ``read_video`` in worker
 processes ahead of the model, the Ray engine in Ray tasks. Both see the same messages::
 
-    ("start", video_id, n)                   n sampled frames (rows) will follow
-    ("chunk", video_id, frames int64 [B], pixels uint8 [B, H, W, 3] | [B, T, H, W, 3])
-    ("end", video_id)
+    ("start", video_id, n)                   n sampled frames (rows) are planned
+    ("chunk", video_id, frames int64 [B], times float64 [B], pixels uint8 [B, H, W, 3] | [B, T, H, W, 3])
+    ("end", video_id, rows, note)            rows were sent; note says why fewer than n, or None
 
-``frames`` are the sampled frame indices (the centre frame of each clip for clip embedders).
+``frames`` are the sampled frame indices (the centre frame of each clip for clip embedders) in
+decode order and ``times`` their presentation timestamps in seconds (``video.timeline``). The
+plan comes from the catalog's timeline of the file, so ``n`` is exact unless decoding fails where
+the scan did not; then the rows that decoded are kept and ``note`` says how many were lost.
 Thumbnails of every sampled frame are written here too when asked, from a second decode at the
 thumbnail size: the embedding input never depends on whether thumbnails are on.
 """
@@ -22,11 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from vidsift.errors import BadInputError
-
-# Sampled clips whose frames span at most this many times their count are decoded sequentially;
-# sparser ones by sorted random access.
-DENSE_RATIO = 3
+from video.timeline import Timeline
 
 
 @dataclass(frozen=True)
@@ -40,7 +39,9 @@ class VideoTask:
     clip_len: int = 1
     every: int = 1
     fps: float | None = None
+    keyframes: bool = False
     chunk: int = 64
+    timeline: Timeline | None = None  # the catalog's; measured by decoding when None
     thumbnails_dir: str | None = None  # <workspace>/thumbnails when thumbnails are wanted
     thumbnail_height: int = 96
 
@@ -61,35 +62,57 @@ def clip_indices(centres: np.ndarray, clip_len: int, num_frames: int) -> np.ndar
     return np.minimum(idx, num_frames - 1)
 
 
-def expected_rows(num_frames: int, video_fps: float, every: int = 1, fps: float | None = None) -> int:
-    """How many frames the reader samples (an estimate for progress bars; the reader decides)."""
+def expected_rows(timeline: Timeline | None, num_frames: int, every: int = 1, fps: float | None = None,
+                  keyframes: bool = False) -> int:
+    """How many frames the reader samples, from the timeline when known (exact), else an
+    estimate from the frame count (for progress bars; the reader decides)."""
+    from video.timeline import sample_by_every, sample_by_rate
+
+    if timeline is not None:
+        if keyframes:
+            return len(timeline.keyframes)
+        if fps is not None:
+            return len(sample_by_rate(timeline.pts, fps))
+        return len(sample_by_every(timeline.num_frames, every))
     if num_frames <= 0:
         return 0
-    if fps is not None and video_fps > 0:
-        times = np.arange(0.0, num_frames / video_fps, 1.0 / fps)
-        return int(len(np.unique(np.clip(np.round(times * video_fps), 0, num_frames - 1))))
     return (num_frames + max(1, every) - 1) // max(1, every)
 
 
 def read_video(task: VideoTask) -> Iterator[tuple[Any, ...]]:
-    """Decode one video into reader messages; raises ``VideoError`` when it cannot be read."""
+    """Decode one video into reader messages; raises ``VideoError`` when nothing can be read."""
     from video import open_video
 
-    with open_video(task.path) as r:
-        want = r.sample_indices(task.every, task.fps)
-        yield ("start", task.video_id, len(want))
-        if task.unit == "frame":
-            for idx, frames in r.iter_frames(every=task.every, fps=task.fps, size=task.size, batch=task.chunk):
-                yield ("chunk", task.video_id, idx, frames)
+    with open_video(task.path, timeline=task.timeline) as r:
+        if task.keyframes:
+            want = r.timeline.keyframes
         else:
-            yield from _read_clips(r, task, want)
-        if task.thumbnails_dir is not None:
-            write_video_thumbnails(r, task, want)
-    yield ("end", task.video_id)
+            want = r.sample_indices(task.every, task.fps)
+        yield ("start", task.video_id, len(want))
+        sent: list[np.ndarray] = []
+        if task.unit == "frame":
+            for idx, times, frames in r.iter_timed(every=task.every, fps=task.fps, size=task.size,
+                                                   batch=task.chunk, keyframes=task.keyframes):
+                sent.append(idx)
+                yield ("chunk", task.video_id, idx, times, frames)
+        else:
+            for msg in _read_clips(r, task, want):
+                sent.append(msg[2])
+                yield msg
+        rows = np.concatenate(sent) if sent else np.zeros(0, np.int64)
+        if task.thumbnails_dir is not None and len(rows):
+            write_video_thumbnails(r, task, rows)
+        note = r.problem
+        if len(rows) < len(want):
+            lost = np.setdiff1d(want, rows)
+            t = r.times(lost[:1])[0] if len(lost) else 0.0
+            note = (f"{len(lost)} of {len(want)} sampled frames could not be decoded "
+                    f"(first lost: frame {int(lost[0])} at {t:.3f} s)" + (f"; {note}" if note else ""))
+    yield ("end", task.video_id, len(rows), note)
 
 
 def _read_clips(r: Any, task: VideoTask, want: np.ndarray) -> Iterator[tuple[Any, ...]]:
-    n = r.info.num_frames
+    n = r.num_frames
     cache: dict[int, np.ndarray] = {}
     for lo in range(0, len(want), task.chunk):
         centres = want[lo : lo + task.chunk]
@@ -98,23 +121,10 @@ def _read_clips(r: Any, task: VideoTask, want: np.ndarray) -> Iterator[tuple[Any
         missing = [int(i) for i in needed if int(i) not in cache]
         got: dict[int, np.ndarray] = {i: cache[i] for i in needed.tolist() if i in cache}
         if missing:
-            first, last = missing[0], missing[-1]
-            if last - first + 1 <= DENSE_RATIO * len(missing):
-                wanted = set(missing)
-                for fidx, frames in r.iter_frames(size=task.size, batch=256, start=first, stop=last + 1):
-                    for i, f in zip(fidx.tolist(), frames, strict=True):
-                        if i in wanted:
-                            got[i] = f
-            else:
-                for i, f in zip(missing, r.get_frames(missing, size=task.size), strict=True):
-                    got[i] = f
-        if len(got) != len(needed):
-            from vidsift.errors import VideoError
-
-            lost = sorted(set(needed.tolist()) - set(got))
-            raise VideoError(task.path, f"frames {lost[:3]} could not be decoded")
+            for i, f in zip(missing, r.get_frames(missing, size=task.size), strict=True):
+                got[i] = f
         clips = np.stack([np.stack([got[int(i)] for i in row]) for row in idx])
-        yield ("chunk", task.video_id, centres, clips)
+        yield ("chunk", task.video_id, centres, r.times(centres), clips)
         cache = got
 
 
@@ -141,10 +151,7 @@ def write_video_thumbnails(r: Any, task: VideoTask, want: np.ndarray) -> int:
     size = thumbnail_size(r.info.width, r.info.height, task.thumbnail_height)
     todo_set = set(todo)
     thumbnail_path(root, task.video_id, 0).parent.mkdir(parents=True, exist_ok=True)
-    if len(todo) == len(want):
-        stream = r.iter_frames(every=task.every, fps=task.fps, size=size, batch=32)
-    else:
-        stream = ((np.asarray(todo[i : i + 32]), r.get_frames(todo[i : i + 32], size=size)) for i in range(0, len(todo), 32))
+    stream = ((np.asarray(todo[i : i + 32]), r.get_frames(todo[i : i + 32], size=size)) for i in range(0, len(todo), 32))
 
     def write(idx: np.ndarray, frames: np.ndarray) -> int:
         n = 0
@@ -163,17 +170,3 @@ def write_video_thumbnails(r: Any, task: VideoTask, want: np.ndarray) -> int:
                 written += pending.pop(0).result()
         written += sum(f.result() for f in pending)
     return written
-
-
-def check_sampling(every: int | None, fps: float | None) -> tuple[int, float | None]:
-    """Validate ``--every`` / ``--fps`` (at most one); default: every frame."""
-    if every is not None and fps is not None:
-        raise BadInputError("give --every N or --fps F, not both")
-    if fps is not None:
-        if not float(fps) > 0:
-            raise BadInputError(f"--fps must be positive, got {fps}")
-        return 1, float(fps)
-    every = 1 if every is None else int(every)
-    if every < 1:
-        raise BadInputError(f"--every must be at least 1, got {every}")
-    return every, None

@@ -2,9 +2,15 @@
 
 Layout under ``<workspace>/embeddings/<embedder>/``::
 
-    manifest.json            the embedder's manifest (name, dim, unit, layer, checkpoint hash, ...)
+    manifest.json            the embedder's manifest (name, dim, unit, layer, checkpoint hash, ...,
+                             ``"time": "pts"``)
     shards/<video_id>.parquet one row per frame (or clip): video_id, path, frame, time, shot, label,
                              vector (fixed-size list of float32)
+
+``frame`` is the frame's index in decode order and ``time`` its presentation timestamp in seconds
+from the video's first frame. Stores written before timestamps were kept (no ``"time"`` key in
+the manifest) held ``frame / fps`` there; they load as they are, and the next ``vidsift embed``
+into them rewrites their times from the catalog's timelines (``migrate_times``).
 
 Shards are written atomically, so a shard that exists is complete: that is what makes extraction
 resumable after a kill. Parquet is read as-is by pandas, DuckDB and Ray Data.
@@ -110,6 +116,37 @@ def write_shard(
     with atomic_path(target) as tmp:
         pq.write_table(table, tmp)
     return target
+
+
+TIME_LAYOUT = "pts"  # the manifest's "time" key: what the time column holds
+
+
+def migrate_times(store_dir: str | Path, timelines: dict[str, Any]) -> dict[str, int]:
+    """Rewrite the ``time`` column of an old store's shards with presentation timestamps.
+
+    ``timelines`` maps video id -> ``video.timeline.Timeline`` (the catalog's). Shards of videos
+    without one, or whose frames lie beyond it, keep their old times and are counted as
+    ``kept``; each rewrite is atomic, and the manifest is marked only when every shard was done.
+    """
+    store_dir = Path(store_dir)
+    manifest = read_manifest(store_dir)
+    done = kept = 0
+    for vid in sorted(finished_videos(store_dir)):
+        tl = timelines.get(vid)
+        path = shard_path(store_dir, vid)
+        table = _read_table(path)
+        frames = table.column("frame").to_numpy()
+        if tl is None or (len(frames) and int(frames.max()) >= tl.num_frames):
+            kept += 1
+            continue
+        times = pa.array(tl.times(frames), pa.float64())
+        table = table.set_column(table.schema.get_field_index("time"), "time", times)
+        with atomic_path(path) as tmp:
+            pq.write_table(table, tmp)
+        done += 1
+    if kept == 0:
+        write_manifest(store_dir, {**manifest, "time": TIME_LAYOUT})
+    return {"migrated": done, "kept": kept}
 
 
 def finished_videos(store_dir: str | Path) -> set[str]:

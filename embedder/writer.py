@@ -2,7 +2,7 @@
 
 Rows of a video can arrive in any order and interleaved with other videos (batches span videos;
 Ray does not keep order). A video's shard is written once all its rows are in, sorted by frame,
-with ``time = frame / fps``, the shot (from the catalog's shot starts) and the label. Because
+with ``time`` = the frame's presentation timestamp from the reader, the shot (from the catalog's shot starts) and the label. Because
 ``embedder.store.write_shard`` is atomic, a shard that exists is complete: a rerun skips it.
 
 Writes (Parquet encoding, fsync, the catalog's status row) run on one background thread, in
@@ -27,6 +27,8 @@ from vidsift.errors import WorkspaceError
 class _Pending:
     expected: int
     frames: list[np.ndarray] = field(default_factory=list)
+    times: list[np.ndarray] = field(default_factory=list)
+    note: str | None = None
     vectors: list[np.ndarray] = field(default_factory=list)
     rows: int = 0
     ended: bool = False
@@ -55,6 +57,7 @@ class ShardWriter:
         self.pending: dict[str, _Pending] = {}
         self.done: list[str] = []
         self.failed: list[tuple[str, str]] = []
+        self.partial: list[tuple[str, str]] = []
         self.frames_written = 0
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="vidsift-writer") if background else None
         self._futures: list[Future] = []
@@ -105,19 +108,27 @@ class ShardWriter:
         self.pending[video_id] = _Pending(int(expected))
         self._maybe_finish(video_id)
 
-    def add(self, video_id: str, frames: np.ndarray, vectors: np.ndarray) -> None:
+    def add(self, video_id: str, frames: np.ndarray, times: np.ndarray, vectors: np.ndarray) -> None:
         p = self.pending.get(video_id)
         if p is None:  # the video failed already; late rows are dropped
             return
         p.frames.append(np.asarray(frames, np.int64))
+        p.times.append(np.asarray(times, np.float64))
         p.vectors.append(np.asarray(vectors, np.float32))
         p.rows += len(frames)
         self._maybe_finish(video_id)
 
-    def end(self, video_id: str) -> None:
+    def end(self, video_id: str, rows: int | None = None, note: str | None = None) -> None:
+        """The reader is done with ``video_id``: ``rows`` were sent (default: as planned)."""
         p = self.pending.get(video_id)
         if p is not None:
             p.ended = True
+            if rows is not None and rows != p.expected:
+                if rows == 0:
+                    self.fail(video_id, note or "no sampled frame could be decoded")
+                    return
+                p.expected = int(rows)
+            p.note = note
             if p.rows > p.expected:
                 self.fail(video_id, f"reader produced {p.rows} rows, expected {p.expected}")
                 return
@@ -140,28 +151,28 @@ class ShardWriter:
     def _write(self, video_id: str, p: _Pending) -> None:
         rec = self.records[video_id]
         frames = np.concatenate(p.frames) if p.frames else np.zeros(0, np.int64)
+        times = np.concatenate(p.times) if p.times else np.zeros(0, np.float64)
         vectors = np.concatenate(p.vectors) if p.vectors else np.zeros((0, self.dim), np.float32)
         order = np.argsort(frames, kind="stable")
-        frames, vectors = frames[order], vectors[order]
+        frames, times, vectors = frames[order], times[order], vectors[order]
         if len(np.unique(frames)) != len(frames):
             self.fail(video_id, "reader produced duplicate frames")
             return
         if not np.isfinite(vectors).all():
             self.fail(video_id, "the embedder produced NaN or infinite values")
             return
-        fps = float(rec.fps) if rec.fps else 0.0
         meta = {
             "video_id": [video_id] * len(frames),
             "path": [rec.path] * len(frames),
             "frame": frames,
-            "time": frames / fps if fps > 0 else np.zeros(len(frames)),
+            "time": times,
             "shot": shots_of(frames, list(rec.shots)),
             "label": [rec.label] * len(frames),
         }
         self.pending.pop(video_id, None)
-        self._submit(self._write_now, video_id, meta, vectors)
+        self._submit(self._write_now, video_id, meta, vectors, p.note)
 
-    def _write_now(self, video_id: str, meta: dict[str, Any], vectors: np.ndarray) -> None:
+    def _write_now(self, video_id: str, meta: dict[str, Any], vectors: np.ndarray, note: str | None = None) -> None:
         rec = self.records[video_id]
         try:
             write_shard(self.store_dir, video_id, meta, vectors)
@@ -171,6 +182,8 @@ class ShardWriter:
                 f"({exc.strerror or exc}); {len(self.done)} video(s) finished in this run are kept; "
                 "free disk space or fix permissions and rerun"
             ) from None
-        self.catalog.set_embed_status(video_id, self.embedder, "ok")
+        self.catalog.set_embed_status(video_id, self.embedder, "ok", note)
         self.frames_written += len(vectors)
         self.done.append(rec.path)
+        if note:
+            self.partial.append((rec.path, note))

@@ -28,6 +28,7 @@ from index.hits import Hit
 from index.persist import META
 from index.store import VideoIndex
 from vidsift.errors import BadInputError, VidsiftError, WorkspaceError
+from vidsift.timecode import parse_time, timecode
 from vidsift.workspace import Workspace
 
 WorkspaceLike = Workspace | str | Path
@@ -72,6 +73,7 @@ def hit_dict(hit: Hit) -> dict[str, Any]:
         "path": hit.path,
         "frame": hit.frame,
         "time": hit.time,
+        "timecode": timecode(hit.time),
         "shot": hit.shot,
         "label": hit.label,
         "distance": hit.distance,
@@ -340,13 +342,18 @@ def search_workspace(
     k: int = 10,
     exclude_same_video: bool = False,
     exclude_window: int = 0,
+    at: float | str | None = None,
 ) -> list[dict[str, Any]]:
-    """Nearest frames to one query: an indexed frame (``video`` + ``frame``), an image, or a vector.
+    """Nearest frames to one query: an indexed frame (``video`` + ``frame`` or ``at``), an image,
+    or a vector.
+
+    ``at`` is a time in the video (seconds or ``HH:MM:SS.mmm``): the indexed frame on screen then
+    (the last one at or before it; the first one before the first) is the query.
 
     ``video`` is a video id or its path (as stored); ``image`` a file path or a PIL image;
     ``vector`` an array [dim] or a ``.npy`` path. With a frame query, the frame itself comes first
-    (distance 0) unless excluded. Returns dicts with keys ``video, path, frame, time, shot, label,
-    distance``, nearest first.
+    (distance 0) unless excluded. Returns dicts with keys ``video, path, frame, time, timecode,
+    shot, label, distance``, nearest first (``time`` is the presentation time in seconds).
 
     Raises:
         BadInputError: not exactly one query, ``frame`` without ``video``, exclusions without a
@@ -363,8 +370,10 @@ def search_workspace(
         raise BadInputError(
             f"search needs exactly one query: --video V --frame F, --image PATH or --vector-file F.npy ({how})"
         )
-    if frame is not None and video is None:
-        raise BadInputError("--frame needs --video: the frame number is counted within one video")
+    if (frame is not None or at is not None) and video is None:
+        raise BadInputError("--frame and --at need --video: they point into one video")
+    if frame is not None and at is not None:
+        raise BadInputError("give --frame N or --at TIME, not both")
     if video is None and (exclude_same_video or exclude_window):
         raise BadInputError(
             "--exclude-same-video and --exclude-window need a --video/--frame query"
@@ -374,10 +383,12 @@ def search_workspace(
     vi = load_workspace_index(ws, embedder)
     if video is not None:
         video_id = resolve_video(vi, video)
+        if at is not None:
+            frame = frame_at_time(vi, video_id, parse_time(at))
         if frame is None:
             frames = vi.columns.frames_of(vi.columns.code_of[video_id])[0]
             raise BadInputError(
-                f"--video needs --frame: video {video_id} has frames {frames[0]}..{frames[-1]} indexed"
+                f"--video needs --frame N or --at TIME: video {video_id} has frames {frames[0]}..{frames[-1]} indexed"
             )
         hits = vi.search_frame(video_id, int(frame), k, exclude_same_video, int(exclude_window))
     elif vector is not None:
@@ -385,6 +396,15 @@ def search_workspace(
     else:
         hits = vi.search(_embed_image(image, vi.manifest, _ws(ws)), k)[0]
     return [hit_dict(h) for h in hits]
+
+
+def frame_at_time(vi: Any, video_id: str, seconds: float) -> int:
+    """The indexed frame of ``video_id`` on screen at ``seconds`` (its last row at or before it)."""
+    cols = vi.columns
+    frames, ids = cols.frames_of(cols.code_of[video_id])
+    times = cols.time[cols.positions(ids)]
+    i = int(np.searchsorted(times, seconds + 1e-6, side="right")) - 1
+    return int(frames[max(i, 0)])
 
 
 def check_workspace_index(

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from video.generate import make_broken_files, make_scene_videos
 
 
@@ -16,7 +18,11 @@ def test_doctor_json(cli):
 def test_shots_json_prints_only_the_list(cli, real):
     r = cli("shots", real["bikes.mp4"], "--json")
     assert r.code == 0, r
-    assert json.loads(r.out) == [0, 30, 76, 137, 187, 242]
+    shots = json.loads(r.out)
+    assert [s["start_frame"] for s in shots] == [0, 30, 76, 137, 187, 242]
+    # bikes.mp4 is 25 fps from t=0: frame 30 starts at 1.2 s; the last shot ends after frame 249
+    assert (shots[1]["start"], shots[1]["start_timecode"], shots[0]["end_frame"]) == (1.2, "00:00:01.200", 29)
+    assert shots[-1]["end"] == pytest.approx(10.0) and shots[-1]["end_frame"] == 249
 
 
 def test_shots_human(cli, real):

@@ -8,6 +8,7 @@ The catalog ids of the videos trained on are stored in the config (``data_ids``)
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -59,11 +60,16 @@ def train_workspace(
     try:
         report = cat.scan(folder)
         records = cat.videos(status="ok", root=folder)
+        unreadable = [(r.path, r.error) for r in cat.videos(status="error", root=folder)]
+        # frame counts and timelines are the decoder's (header counts over-count real files)
+        timelines = {r.id: cat.timeline(r.id) for r in records}
     finally:
         cat.close()
     if not records:
         failed = f" ({len(report.failed)} could not be read)" if report.failed else ""
         raise BadInputError(f"{folder}: no readable videos to train on{failed}")
+    for path, reason in unreadable:  # one broken video is left out; the run goes on
+        print(f"note: left out {path}: {reason}", file=sys.stderr)
     records = sorted(records, key=lambda r: r.id)
     data_ids = tuple(r.id for r in records)
     out = run_dir(ws, method, preset)
@@ -76,7 +82,8 @@ def train_workspace(
     else:
         cfg = m.config(preset, steps=steps, seed=seed, data_ids=data_ids, **overrides)
     source = VideoFrameSource(
-        [(r.id, r.path) for r in records], num_frames={r.id: int(r.num_frames) for r in records}
+        [(r.id, r.path) for r in records], num_frames={r.id: int(r.num_frames) for r in records},
+        timelines=timelines,
     )
     return train(cfg, source, out, resume=resume, progress=progress, overwrite=overwrite)
 

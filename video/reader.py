@@ -1,35 +1,40 @@
-"""Open, probe and read videos, choosing the back-end per file and per access pattern.
+"""Open, probe and read videos: frames numbered by what decodes, timed by their timestamps.
 
-The preferred back-end per access pattern is measured (``PREFERENCE``, ``bench/decode.py``). A file
-that one back-end cannot open, or numbers differently (decord shifts MPEG-PS), is read with the
-other. Every
+    with open_video("clip.mp4") as r:
+        for idx, seconds, frames in r.iter_timed(fps=1, size=(128, 128)):
+            ...
+
+Frame ``i`` is the ``i``-th picture the decoder outputs and its time is its presentation
+timestamp (``video.timeline``); the header's frame count and rate are only estimates
+(``info.num_frames``, ``info.fps``). The timeline comes from the catalog when the file was
+scanned, otherwise from the first pass that decodes the whole file.
+
+How sampled frames are read is planned per file from the timeline (``plan_reads``): decode
+forward dropping what is not wanted, or seek to the keyframe before a wanted frame when the gap
+is longer than a seek costs. ``keyframes=True`` decodes keyframes only. A file that breaks part
+way keeps the frames before the break; ``problem`` says where and how many were lost. Every
 failure is a ``VideoError`` whose message starts with the file's path.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from video.backends import BACKENDS, Backend
 from video.info import VideoInfo
+from video.timeline import SampleSelector, Timeline, plan_reads, sample_by_every, sample_by_rate
 from vidsift.errors import BadInputError, VideoError, VidsiftError
 
-# Sampling sparser than this many frames apart is served by random access instead of decoding
-# everything in between.
-SPARSE_STEP = 12
+# What one seek costs, in frames decoded: a gap longer than this plus the distance from the
+# wanted frame back to its keyframe is crossed by seeking. From `python -m bench.sparse`
+# (720p H.264, GOP 250, 2 cores): a seek and its decoder flush cost about as much as decoding
+# 10-20 frames; 16 sits in the middle and the plan is not sensitive to it within 2x.
+SEEK_COST = 16
 
-# Back-end preference per access pattern, from `python -m bench.decode` on this machine class
-# (bikes.mp4, 2 cores): PyAV 613 vs decord 204 frames/s sequential, 290 vs 40 for 60 sorted random
-# frames (PyAV seeks to the keyframe and decodes forward). decord stays the fallback for files PyAV
-# cannot read; VIDSIFT_RANDOM_BACKEND=decord makes it first for random access (long-GOP files).
-PREFERENCE = {
-    "sequential": ("pyav", "decord"),
-    "random": (os.environ.get("VIDSIFT_RANDOM_BACKEND", "pyav"), "decord", "pyav"),
-}
+Decoded = tuple[int, float, np.ndarray]
 
 
 def available_backends() -> list[str]:
@@ -56,108 +61,175 @@ def _check_size(size: tuple[int, int] | None) -> tuple[int, int] | None:
     return h, w
 
 
-class VideoReader:
-    """Frames of one video as uint8 RGB arrays. Use as a context manager."""
+def check_sampling(every: int | None, fps: float | None, keyframes: bool = False) -> tuple[int, float | None]:
+    """Validate ``--every`` / ``--fps`` / ``--keyframes`` (at most one); default: every frame."""
+    if sum(x is not None for x in (every, fps)) + bool(keyframes) > 1:
+        raise BadInputError("give one of --every N, --fps F or --keyframes")
+    if fps is not None:
+        if not float(fps) > 0:
+            raise BadInputError(f"--fps must be positive, got {fps}")
+        return 1, float(fps)
+    every = 1 if every is None else int(every)
+    if every < 1:
+        raise BadInputError(f"--every must be at least 1, got {every}")
+    return every, None
 
-    def __init__(self, path: str | Path, backend: str = "auto") -> None:
+
+class VideoReader:
+    """Frames of one video as uint8 RGB arrays. Use as a context manager.
+
+    ``timeline``: the file's timeline when already known (the catalog's), else it is measured
+    by the first full decode.
+    """
+
+    def __init__(self, path: str | Path, backend: str = "auto", timeline: Timeline | None = None) -> None:
         self.path = _check_file(path)
         if backend != "auto" and backend not in BACKENDS:
             raise BadInputError(
                 f"unknown video back-end '{backend}'; available: {', '.join(available_backends())}"
             )
-        self._choice = backend
-        self._opened: dict[str, Backend] = {}
-        self._failed: dict[str, str] = {}
-        self._verified: dict[str, bool] = {}
         order = [backend] if backend != "auto" else [b for b in ("pyav", "decord") if b in BACKENDS]
         if not order:
             raise VideoError(self.path, "no video back-end is installed (pip install av decord)")
-        first = self._open(order[0]) or (self._open(order[1]) if len(order) > 1 else None)
-        if first is None:
-            reasons = "; ".join(f"{k}: {v}" for k, v in self._failed.items())
-            raise VideoError(self.path, reasons.split(": ", 1)[-1] if len(self._failed) == 1 else reasons)
-        self.info = first.info
+        failed: dict[str, str] = {}
+        self._backend: Backend | None = None
+        for name in order:
+            try:
+                b = BACKENDS[name](self.path)
+                _ = b.info
+            except VideoError as exc:
+                failed[name] = exc.reason
+                continue
+            except Exception as exc:  # noqa: BLE001 - any failure on a damaged file means unreadable
+                failed[name] = f"not a readable video ({type(exc).__name__}: {str(exc)[:120]})"
+                continue
+            self._backend = b
+            break
+        if self._backend is None:
+            reasons = "; ".join(f"{k}: {v}" for k, v in failed.items())
+            raise VideoError(self.path, next(iter(failed.values())) if len(failed) == 1 else reasons)
+        self.info: VideoInfo = self._backend.info
         if self.info.num_frames <= 0:
             raise VideoError(self.path, "contains no frames")
+        self._timeline = timeline
+        self.problem: str | None = None  # where decoding stopped early, if it did
 
-    def _open(self, name: str) -> Backend | None:
-        if name in self._opened:
-            return self._opened[name]
-        if name in self._failed or name not in BACKENDS:
-            return None
-        try:
-            kwargs = {"probe": self.info} if name == "decord" and hasattr(self, "info") else {}
-            b = BACKENDS[name](self.path, **kwargs)
-            _ = b.info
-        except VideoError as exc:
-            self._failed[name] = exc.reason
-            return None
-        except Exception as exc:  # noqa: BLE001 - any failure on a damaged file means unreadable
-            self._failed[name] = f"not a readable video ({type(exc).__name__}: {str(exc)[:120]})"
-            return None
-        self._opened[name] = b
-        return b
+    # -- the timeline ------------------------------------------------------------------------
+    @property
+    def timeline(self) -> Timeline:
+        """Timestamps of every frame that decodes (one decode pass when not known yet)."""
+        if self._timeline is None:
+            for _ in self._from_start(lambda i, t: False, None):
+                pass
+        assert self._timeline is not None
+        return self._timeline
 
-    def _backend_for(self, pattern: str) -> Backend:
-        if self._choice != "auto":
-            return self._opened[self._choice]
-        for name in dict.fromkeys(PREFERENCE[pattern]):
-            b = self._open(name)
-            if b is not None and self._agrees(name, b):
-                return b
-        return next(iter(self._opened.values()))
+    @property
+    def num_frames(self) -> int:
+        """Frames that decode (not the header's estimate)."""
+        return self.timeline.num_frames
 
-    def _agrees(self, name: str, b: Backend) -> bool:
-        """Whether a second back-end numbers frames like the first one did for this file.
+    def times(self, indices: Sequence[int] | np.ndarray) -> np.ndarray:
+        """Presentation times in seconds of the given frames."""
+        return self.timeline.times(np.asarray(indices, np.int64))
 
-        decord shifts MPEG-PS files (cityCC0.mpg) by 12 frames; comparing two small frames once
-        per file catches that before any of its frames are used.
+    # -- decoding passes -----------------------------------------------------------------------
+    def _from_start(self, keep: Callable[[int, float], bool], size: tuple[int, int] | None,
+                    stop: int | None = None) -> Iterator[Decoded]:
+        """Decode from the first frame, numbering by count; yields the frames ``keep`` accepts.
+
+        A pass that reaches the end (or a break) records the timeline when none was known.
         """
-        if name in self._verified:
-            return self._verified[name]
-        ok = b.info.num_frames == self.info.num_frames
-        ref_name = next(iter(self._opened))
-        if ok and name != ref_name:
-            probe_idx = [0, self.info.num_frames // 2]
-            try:
-                ref = self._opened[ref_name].get_frames(probe_idx, (32, 32)).astype(np.int16)
-                got = b.get_frames(probe_idx, (32, 32)).astype(np.int16)
-                ok = float(np.abs(ref - got).mean()) < 3.0
-            except Exception:  # noqa: BLE001 - a back-end that fails here is simply not used
-                ok = False
-        self._verified[name] = ok
-        return ok
+        b = self._backend
+        record = self._timeline is None
+        pts: list[float] = []
+        keys: list[int] = []
+        n = 0
+        reason = None
+        try:
+            for t, key, pic in b.decode():
+                if stop is not None and n >= stop and not record:
+                    return
+                if record:
+                    pts.append(t)
+                    if key or n == 0:
+                        keys.append(n)
+                if keep(n, t):
+                    yield n, t, b.to_array(pic, size)
+                n += 1
+        except VideoError as exc:
+            reason = exc.reason
+        if n == 0:
+            raise VideoError(self.path, reason or "no frame could be decoded")
+        bad = getattr(b, "bad_packets", 0)
+        if reason is not None:
+            self.problem = (
+                f"decoding stopped after frame {n - 1} ({pts[-1] if pts else 0:.3f} s): {reason}; "
+                f"{n} frame(s) kept, about {max(0, self.info.num_frames - n)} lost after it "
+                f"(the header estimates {self.info.num_frames})"
+            )
+        elif bad:
+            self.problem = f"{bad} damaged packet(s) skipped while decoding; their frames are missing"
+        if record:
+            origin = getattr(b, "origin", lambda: 0.0)()
+            self._timeline = Timeline(np.asarray(pts), np.asarray(keys), origin=origin,
+                                      complete=reason is None, problem=self.problem)
+
+    def _run(self, first: int, wanted: list[int], size: tuple[int, int] | None) -> Iterator[Decoded]:
+        """Decode from keyframe ``first`` (a seek) until the last wanted frame; frames are
+        identified by their timestamps in the timeline."""
+        tl = self._timeline
+        assert tl is not None
+        want, last = set(wanted), wanted[-1]
+        if first == 0:
+            yield from self._from_start(lambda i, t: i in want, size, stop=last + 1)
+            return
+        b = self._backend
+        prev = -1
+        found: set[int] = set()
+        try:
+            for t, _, pic in b.decode(from_seconds=float(tl.pts[first])):
+                idx = tl.index_of(t)
+                if idx is None:
+                    continue
+                idx = max(idx, prev + 1)  # equal timestamps: the next frame
+                prev = idx
+                if idx > last:
+                    break
+                if idx in want:
+                    found.add(idx)
+                    yield idx, t, b.to_array(pic, size)
+        except VideoError:
+            pass
+        missing = want - found
+        if missing:
+            # The seek landed after the wanted frames (imprecise index): count from the start.
+            yield from self._from_start(lambda i, t: i in missing, size, stop=max(missing) + 1)
+
+    def _keyframes(self, size: tuple[int, int] | None, start: int, stop: int) -> Iterator[Decoded]:
+        tl = self.timeline
+        b = self._backend
+        prev = -1
+        for t, _, pic in b.decode(keyframes_only=True):
+            idx = tl.index_of(t)
+            if idx is None or idx <= prev:
+                continue
+            prev = idx
+            if idx >= stop:
+                break
+            if idx >= start:
+                yield idx, t, b.to_array(pic, size)
 
     # -- reading ---------------------------------------------------------------------------
     def sample_indices(self, every: int = 1, fps: float | None = None, start: int = 0, stop: int | None = None) -> np.ndarray:
-        """Frame indices taken every ``every`` frames, or at ``fps`` samples per second."""
-        n = self.info.num_frames
-        stop = n if stop is None else min(int(stop), n)
+        """Frame indices taken every ``every`` frames, or at ``fps`` samples per second of
+        presentation time (``video.timeline.sample_by_rate``)."""
+        every, fps = check_sampling(None if every == 1 else every, fps)
         if fps is not None:
-            if not fps > 0:
-                raise BadInputError(f"--fps must be positive, got {fps}")
-            times = np.arange(start / self.info.fps, stop / self.info.fps, 1.0 / fps)
-            idx = np.unique(np.clip(np.round(times * self.info.fps).astype(np.int64), start, max(start, stop - 1)))
-            return idx[idx < stop]
-        if int(every) < 1:
-            raise BadInputError(f"--every must be at least 1, got {every}")
-        return np.arange(start, stop, int(every), dtype=np.int64)
+            return sample_by_rate(self.timeline.pts, fps, start, stop)
+        return sample_by_every(self.num_frames, every, start, stop)
 
-    def iter_frames(
-        self, *args, **kwargs
-    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """Yield ``(indices int64 [B], frames uint8 [B, H, W, 3])`` in order, streaming.
-
-        Arguments as ``_iter_frames``: ``every``, ``fps``, ``size`` (H, W), ``batch``, ``start``, ``stop``.
-        """
-        try:
-            yield from self._iter_frames(*args, **kwargs)
-        except VidsiftError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - damaged data deep in a decoder
-            raise VideoError(self.path, f"decoding failed ({type(exc).__name__}: {str(exc)[:120]})") from exc
-
-    def _iter_frames(
+    def iter_timed(
         self,
         every: int = 1,
         fps: float | None = None,
@@ -165,61 +237,81 @@ class VideoReader:
         batch: int = 64,
         start: int = 0,
         stop: int | None = None,
-    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        size = _check_size(size)
+        keyframes: bool = False,
+    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Yield ``(indices int64 [B], seconds float64 [B], frames uint8 [B, H, W, 3])`` in order.
+
+        Without a known timeline the file is decoded from the start, dropping frames that are
+        not sampled (and the timeline is recorded on the way); with one, the reads are planned.
+        """
+        try:
+            yield from self._batched(self._sampled(every, fps, _check_size(size), start, stop, keyframes), batch)
+        except VidsiftError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - damaged data deep in a decoder
+            raise VideoError(self.path, f"decoding failed ({type(exc).__name__}: {str(exc)[:120]})") from exc
+
+    def iter_frames(self, *args, **kwargs) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """``iter_timed`` without the times: ``(indices, frames)``."""
+        for idx, _, frames in self.iter_timed(*args, **kwargs):
+            yield idx, frames
+
+    def _sampled(self, every: int, fps: float | None, size: tuple[int, int] | None, start: int,
+                 stop: int | None, keyframes: bool) -> Iterator[Decoded]:
+        every, fps = check_sampling(None if every == 1 else every, fps, keyframes)
+        if keyframes:
+            yield from self._keyframes(size, int(start), self.num_frames if stop is None else int(stop))
+            return
+        if self._timeline is None:
+            sel = SampleSelector(every, fps, start, stop)
+            yield from self._from_start(sel.take, size, stop=stop)
+            return
         want = self.sample_indices(every, fps, start, stop)
-        if len(want) == 0:
-            return
-        steps = np.diff(want)
-        sparse = len(steps) > 0 and float(np.median(steps)) >= SPARSE_STEP
-        if sparse:
-            for lo in range(0, len(want), batch):
-                part = want[lo : lo + batch]
-                yield part, self.get_frames(part, size)
-            return
-        wanted = set(want.tolist())
-        backend = self._backend_for("sequential")
-        idx_buf: list[int] = []
+        yield from self._planned(want, size)
+
+    def _planned(self, want: np.ndarray, size: tuple[int, int] | None) -> Iterator[Decoded]:
+        for first, wanted in plan_reads(want, self.timeline, SEEK_COST):
+            yield from self._run(first, wanted, size)
+
+    @staticmethod
+    def _batched(frames: Iterator[Decoded], batch: int) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        idx: list[int] = []
+        ts: list[float] = []
         buf: list[np.ndarray] = []
-        for i, frame in backend.iter_range(int(want[0]), int(want[-1]) + 1, size):
-            if i in wanted:
-                idx_buf.append(i)
-                buf.append(frame)
-                if len(buf) == batch:
-                    yield np.asarray(idx_buf, np.int64), np.stack(buf)
-                    idx_buf, buf = [], []
+        for i, t, f in frames:
+            idx.append(i)
+            ts.append(t)
+            buf.append(f)
+            if len(buf) == batch:
+                yield np.asarray(idx, np.int64), np.asarray(ts, np.float64), np.stack(buf)
+                idx, ts, buf = [], [], []
         if buf:
-            yield np.asarray(idx_buf, np.int64), np.stack(buf)
+            yield np.asarray(idx, np.int64), np.asarray(ts, np.float64), np.stack(buf)
 
     def get_frames(self, indices: Sequence[int], size: tuple[int, int] | None = None) -> np.ndarray:
-        """Frames at ``indices`` (random access), ``[N, H, W, 3]``."""
+        """Frames at ``indices`` (any order, repeats allowed), ``[N, H, W, 3]``."""
         size = _check_size(size)
-        n = self.info.num_frames
         idx = [int(i) for i in indices]
+        n = self.num_frames
         bad = [i for i in idx if not 0 <= i < n]
         if bad:
             raise BadInputError(f"{self.path}: frame {bad[0]} does not exist (valid 0..{n - 1})")
         if not idx:
             h, w = size or (self.info.height, self.info.width)
             return np.zeros((0, h, w, 3), np.uint8)
-        backend = self._backend_for("random")
+        want = np.unique(np.asarray(idx, np.int64))
+        got: dict[int, np.ndarray] = {}
         try:
-            return self._guarded(backend.get_frames, idx, size)
-        except VideoError:
-            # One back-end failing on a file another can read: fall back, remember the choice.
-            others = [b for n, b in self._opened.items() if b is not backend and self._verified.get(n, True)]
-            if self._choice != "auto" or not others:
-                raise
-            self._verified[backend.NAME] = False
-            return self._guarded(others[0].get_frames, idx, size)
-
-    def _guarded(self, fn, *args):
-        try:
-            return fn(*args)
+            for i, _, f in self._planned(want, size):
+                got[i] = f
         except VidsiftError:
             raise
         except Exception as exc:  # noqa: BLE001 - damaged data deep in a decoder
             raise VideoError(self.path, f"decoding failed ({type(exc).__name__}: {str(exc)[:120]})") from exc
+        missing = [i for i in want.tolist() if i not in got]
+        if missing:
+            raise VideoError(self.path, f"frames {missing[:5]} could not be decoded (it has {n})")
+        return np.stack([got[i] for i in idx])
 
     def get_clip(self, start: int, length: int, stride: int = 1, size: tuple[int, int] | None = None) -> np.ndarray:
         """``length`` frames from ``start`` every ``stride`` frames, ``[T, H, W, 3]``."""
@@ -228,9 +320,8 @@ class VideoReader:
         return self.get_frames(range(start, start + length * stride, stride), size)
 
     def close(self) -> None:
-        for b in self._opened.values():
-            b.close()
-        self._opened.clear()
+        if self._backend is not None:
+            self._backend.close()
 
     def __enter__(self) -> VideoReader:
         return self
@@ -239,12 +330,13 @@ class VideoReader:
         self.close()
 
 
-def open_video(path: str | Path, backend: str = "auto") -> VideoReader:
-    return VideoReader(path, backend)
+def open_video(path: str | Path, backend: str = "auto", timeline: Timeline | None = None) -> VideoReader:
+    return VideoReader(path, backend, timeline)
 
 
 def probe(path: str | Path) -> VideoInfo:
-    """Metadata of a video, after checking that its first frame decodes."""
+    """Header data of a video, after checking that its first frame decodes."""
     with VideoReader(path) as r:
-        r.get_frames([0], size=(16, 16))
+        for _ in r._from_start(lambda i, t: i == 0, (16, 16), stop=1):
+            break
         return r.info

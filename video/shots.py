@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from video.reader import VideoReader
+from video.timeline import Timeline
+from vidsift.timecode import timecode
 
 SIZE = (72, 128)
 
@@ -68,3 +70,18 @@ def detect_shots(
         return boundaries_from_differences(frame_differences(video), ratio, min_diff, window, min_shot)
     with VideoReader(video) as r:
         return boundaries_from_differences(frame_differences(r), ratio, min_diff, window, min_shot)
+
+
+def shot_table(starts: list[int], timeline: Timeline) -> list[dict[str, float | int | str]]:
+    """Shots with start/end frame (end inclusive), seconds and timecodes (PySceneDetect's
+    convention: a shot ends where the next begins; the last one, one frame after its last frame)."""
+    n = timeline.num_frames
+    gap = 1.0 / timeline.rate() if timeline.rate() > 0 else 0.0
+    rows = []
+    for i, s in enumerate(starts):
+        end = (starts[i + 1] if i + 1 < len(starts) else n) - 1
+        t0 = float(timeline.pts[s])
+        t1 = float(timeline.pts[end + 1]) if end + 1 < n else float(timeline.pts[end]) + gap
+        rows.append({"shot": i, "start_frame": int(s), "end_frame": int(end), "start": round(t0, 6),
+                     "end": round(t1, 6), "start_timecode": timecode(t0), "end_timecode": timecode(t1)})
+    return rows

@@ -17,12 +17,16 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from video.info import VIDEO_EXTENSIONS
+
+if TYPE_CHECKING:
+    from video.timeline import Timeline
 from vidsift.errors import BadInputError, VideoError
 
-SCHEMA_VERSION = 1
+# 2: the decoder's frame count, the header's estimate beside it, the timeline and a note.
+SCHEMA_VERSION = 2
 _MIB = 1 << 20
 
 _SCHEMA = """
@@ -39,7 +43,10 @@ CREATE TABLE IF NOT EXISTS videos (
     shots TEXT,
     status TEXT NOT NULL,
     error TEXT,
-    scanned_at REAL
+    scanned_at REAL,
+    header_frames INTEGER,
+    timeline BLOB,
+    note TEXT
 );
 CREATE INDEX IF NOT EXISTS videos_id ON videos(id);
 CREATE TABLE IF NOT EXISTS embed_status (
@@ -47,6 +54,16 @@ CREATE TABLE IF NOT EXISTS embed_status (
     PRIMARY KEY (video_id, embedder)
 );
 """
+
+
+_COLUMNS = ("path, id, root, label, size, mtime, fps, num_frames, width, height, duration, codec, "
+            "rotation, shots, status, error, scanned_at, header_frames, timeline, note")
+_SLOTS = ",".join("?" * len(_COLUMNS.split(",")))
+
+
+def _stale(row: sqlite3.Row) -> bool:
+    """A row written before the decoder's timeline was kept (schema 1): probe it again."""
+    return row["status"] == "ok" and not row["has_timeline"]
 
 
 def content_id(path: str | Path) -> str:
@@ -64,6 +81,10 @@ def content_id(path: str | Path) -> str:
 
 @dataclass(frozen=True)
 class VideoRecord:
+    """A catalogued video. ``num_frames`` is what decodes; ``header_frames`` the container's
+    estimate; ``fps`` the header's nominal rate (times come from the timeline, never from it);
+    ``note`` what the decoder met (a shortfall, damaged packets, an early stop)."""
+
     id: str
     path: str
     label: str | None
@@ -78,6 +99,8 @@ class VideoRecord:
     status: str = "ok"
     error: str | None = None
     size: int = 0
+    header_frames: int = 0
+    note: str | None = None
 
     def shot_of(self, frame: int) -> int:
         """Index of the shot that contains ``frame``."""
@@ -100,6 +123,7 @@ class ScanReport:
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[tuple[str, str]] = field(default_factory=list)  # what the decoder met, per file
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -110,6 +134,7 @@ class ScanReport:
             "removed": self.removed,
             "unchanged": len(self.unchanged),
             "failed": [{"path": p, "reason": r} for p, r in self.failed],
+            "notes": [{"path": p, "note": n} for p, n in self.notes],
         }
 
 
@@ -142,10 +167,18 @@ def inspect_video(path: str | Path, timeout: float | None = None) -> dict[str, A
     from video.shots import detect_shots
 
     with time_limit(timeout, path), VideoReader(path) as r:
-        # Generous: ~30 frames/s at worst on a loaded laptop, plus start-up.
-        r.get_frames([0], size=(16, 16))
-        shots = detect_shots(r)
-        return {**r.info.to_dict(), "shots": shots}
+        shots = detect_shots(r)  # decodes every frame once, which also measures the timeline
+        tl = r.timeline
+        notes = [r.problem] if r.problem else []
+        header = int(r.info.num_frames)
+        if tl.num_frames != header and not r.problem:
+            notes.append(
+                f"the header estimates {header} frames; {tl.num_frames} decode"
+                + (f" (the last at {tl.duration:.3f} s; {header - tl.num_frames} missing after it or "
+                   "never there, e.g. AVI null entries)" if tl.num_frames < header else "")
+            )
+        return {**r.info.to_dict(), "num_frames": tl.num_frames, "header_frames": header,
+                "duration": tl.duration, "shots": shots, "timeline": tl, "note": "; ".join(notes) or None}
 
 
 class Catalog:
@@ -160,18 +193,34 @@ class Catalog:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(_SCHEMA)
             row = self._db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-            if row is None:
-                self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-                self._db.commit()
-            elif int(row[0]) > SCHEMA_VERSION:
+            if row is not None and int(row[0]) > SCHEMA_VERSION:
                 raise BadInputError(f"{self.path}: catalog written by a newer vidsift; upgrade vidsift")
+            self._migrate()
+            if row is None or int(row[0]) < SCHEMA_VERSION:
+                with self._db:
+                    self._db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
         except sqlite3.DatabaseError as exc:
             raise BadInputError(
                 f"{self.path}: not a vidsift catalog ({exc}); move it away and rescan"
             ) from exc
 
+    def _migrate(self) -> None:
+        """Schema 1 -> 2: add the new columns. Rows without a timeline are re-probed by the next
+        scan (``_stale``), which fills them in; until then their header count stands."""
+        have = {r[1] for r in self._db.execute("PRAGMA table_info(videos)")}
+        with self._db:
+            for col, kind in (("header_frames", "INTEGER"), ("timeline", "BLOB"), ("note", "TEXT")):
+                if col not in have:
+                    self._db.execute(f"ALTER TABLE videos ADD COLUMN {col} {kind}")
+
     def close(self) -> None:
         self._db.close()
+
+    def __enter__(self) -> Catalog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     @contextlib.contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
@@ -212,7 +261,7 @@ class Catalog:
             try:
                 st = f.stat()
                 old = known.get(path)
-                if old and old["size"] == st.st_size and old["mtime"] == st.st_mtime:
+                if old and old["size"] == st.st_size and old["mtime"] == st.st_mtime and not _stale(old):
                     report.unchanged.append(path)
                     continue
                 vid = content_id(f)
@@ -229,6 +278,8 @@ class Catalog:
                 report.failed.append((path, exc.reason))
                 continue
             self._record_ok(path, vid, root, _label_for(f, root), st.st_size, st.st_mtime, data)
+            if data.get("note"):
+                report.notes.append((path, data["note"]))
             if moved_from:
                 with self._tx() as db:
                     db.executemany("DELETE FROM videos WHERE path = ?", [(p,) for p in moved_from])
@@ -245,26 +296,39 @@ class Catalog:
         return report
 
     def _record_ok(self, path, vid, root, label, size, mtime, d) -> None:
+        tl = d.get("timeline")
         with self._tx() as db:
             db.execute(
-                "INSERT OR REPLACE INTO videos VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                f"INSERT OR REPLACE INTO videos ({_COLUMNS}) VALUES ({_SLOTS})",
                 (path, vid, str(root), label, size, mtime, d["fps"], d["num_frames"], d["width"],
                  d["height"], d["duration"], d["codec"], d["rotation"], json.dumps(d["shots"]),
-                 "ok", None, time.time()),
+                 "ok", None, time.time(), d.get("header_frames", d["num_frames"]),
+                 tl.to_bytes() if tl is not None else None, d.get("note")),
             )
 
     def _record_error(self, path, vid, root, label, size, mtime, reason) -> None:
         with self._tx() as db:
             db.execute(
-                "INSERT OR REPLACE INTO videos VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                f"INSERT OR REPLACE INTO videos ({_COLUMNS}) VALUES ({_SLOTS})",
                 (path, vid, str(root), label, size, mtime, 0.0, 0, 0, 0, 0.0, "", 0, "[]",
-                 "error", reason, time.time()),
+                 "error", reason, time.time(), 0, None, None),
             )
 
     # -- reading ----------------------------------------------------------------------------
     def _rows(self, where: str, args: tuple = ()) -> list[sqlite3.Row]:
         self._db.row_factory = sqlite3.Row
-        return self._db.execute(f"SELECT * FROM videos {where} ORDER BY path", args).fetchall()
+        # the timeline blob is read only on demand (``timeline``): it can be large
+        return self._db.execute(
+            f"SELECT {_COLUMNS.replace('timeline', 'timeline IS NOT NULL AS has_timeline')} FROM videos {where} ORDER BY path", args
+        ).fetchall()
+
+    def timeline(self, ref: str) -> Timeline | None:
+        """The decoder's timeline of a video (by id or path), None when not measured yet."""
+        from video.timeline import Timeline
+
+        row = self._db.execute("SELECT timeline, note FROM videos WHERE (id = ? OR path = ?) AND timeline IS NOT NULL",
+                               (str(ref), str(ref))).fetchone()
+        return Timeline.from_bytes(row[0], problem=row[1]) if row else None
 
     @staticmethod
     def _record(r: sqlite3.Row) -> VideoRecord:
@@ -273,6 +337,8 @@ class Catalog:
             width=r["width"], height=r["height"], duration=r["duration"], codec=r["codec"],
             rotation=r["rotation"], shots=json.loads(r["shots"] or "[]"), status=r["status"],
             error=r["error"], size=r["size"] or 0,
+            header_frames=r["header_frames"] if r["header_frames"] is not None else r["num_frames"],
+            note=r["note"],
         )
 
     def videos(self, status: str | None = "ok", root: str | Path | None = None) -> list[VideoRecord]:

@@ -92,8 +92,14 @@ def test_search_returns_the_frame_and_its_neighbours(app_ws, make_app):
     assert hits[1]["video"] == astro and hits[1]["frame"] in (2, 4)  # the adjacent frame is nearest
     assert all(h["label"] == "astronaut" for h in hits[:8])  # the whole first shot comes before the other scene
     caps = result_captions(at)
-    assert caps[0].startswith("**1. astronaut_0.mp4** (astronaut) · 0.30 s · frame 3 · shot 0 · d=0.0000")
-    assert any("**Query:** astronaut_0.mp4 · frame 3 · 0.30 s" in m.value for m in at.markdown)
+    assert caps[0].startswith("**1. astronaut_0.mp4** (astronaut) · 00:00:00.300 (0.300 s) · frame 3 · shot 0 · d=0.0000")
+    assert any("**Query:** astronaut_0.mp4 · frame 3 · 00:00:00.300 (0.300 s)" in m.value for m in at.markdown)
+    # a typed time moves the query to the frame on screen then; a bad one is one line
+    at.text_input(key="s_at").set_value("00:00:00.560").run()
+    no_failure(at)
+    assert at.session_state["s_frame"] == 5 and at.session_state["s_hits"][0]["frame"] == 5
+    at.text_input(key="s_at").set_value("soon").run()
+    assert any("is not a time" in e.value for e in at.error) and at.session_state["s_frame"] == 5
 
 
 def test_search_exclusions_and_video_filter(app_ws, make_app):

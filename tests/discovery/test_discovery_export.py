@@ -76,6 +76,7 @@ def test_export_writes_only_under_out_with_hostile_paths(tmp_path):
         "path",
         "frame",
         "time",
+        "timecode",
         "shot",
         "label",
         "distance",

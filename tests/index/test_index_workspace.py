@@ -21,7 +21,7 @@ from index.workspace import (
 from vidsift.errors import BadInputError, WorkspaceError
 from vidsift.workspace import Workspace
 
-KEYS = {"video", "path", "frame", "time", "shot", "label", "distance"}
+KEYS = {"video", "path", "frame", "time", "timecode", "shot", "label", "distance"}
 
 
 def test_build_add_remove_cycle(ws: Workspace) -> None:
@@ -95,6 +95,10 @@ def test_search_by_frame_path_and_vector(ws: Workspace, tmp_path) -> None:
     build_workspace_index(ws, "pixels")
     rows = search_workspace(ws, "pixels", video="/videos/v2.mp4", frame=12, k=4)
     assert len(rows) == 4 and set(rows[0]) == KEYS
+    # the same query by time: frame 12 is shown from 0.48 s until frame 13 at 0.52 s
+    for at in (0.48, "0.5", "00:00:00.510"):
+        assert search_workspace(ws, "pixels", video="v2", at=at, k=4) == rows
+    assert rows[0]["timecode"] == "00:00:00.480"
     assert (rows[0]["video"], rows[0]["frame"]) == ("v2", 12) and rows[0][
         "distance"
     ] == pytest.approx(0, abs=1e-5)
@@ -120,9 +124,9 @@ def test_search_argument_errors(ws: Workspace, tmp_path) -> None:
         search_workspace(ws, "pixels")
     with pytest.raises(BadInputError, match="got --video and --vector-file"):
         search_workspace(ws, "pixels", video="v1", frame=1, vector=np.zeros(16))
-    with pytest.raises(BadInputError, match="--frame needs --video"):
+    with pytest.raises(BadInputError, match="--frame and --at need --video"):
         search_workspace(ws, "pixels", frame=3, vector=np.zeros(16))
-    with pytest.raises(BadInputError, match=r"--video needs --frame: video v1 has frames 0\.\.9"):
+    with pytest.raises(BadInputError, match=r"--video needs --frame N or --at TIME: video v1 has frames 0\.\.9"):
         search_workspace(ws, "pixels", video="v1")
     with pytest.raises(BadInputError, match="need a --video/--frame query"):
         search_workspace(ws, "pixels", vector=np.zeros(16), exclude_same_video=True)

@@ -47,14 +47,15 @@ def test_random_access_matches_sequential(real, backend):
     if backend == "pyav":
         assert np.array_equal(got, want)
     else:
-        # Same frames; decord scales before its colour conversion, so resized pixels differ by a
-        # few levels (identical at native size, see test_backends_give_identical_frames).
+        # Same frames; decord frames are scaled by PIL after decoding, PyAV's in libswscale, so
+        # resized pixels differ by a few levels (identical at native size, see
+        # test_backends_give_identical_frames).
         diff = np.abs(got.astype(int) - want)
-        assert diff.mean() < 1.0 and diff.max() <= 12
+        assert diff.mean() < 2.0 and diff.max() <= 24
 
 
 def test_city_random_access_agrees_with_sequential(real):
-    # decord numbers this MPEG-PS file 12 frames off; the reader must notice and use PyAV.
+    # decord numbers this MPEG-PS file 12 frames off: PyAV reads it, and seeks by timestamp.
     path = real["cityCC0.mpg"]
     seq = all_frames(path, "pyav", size=(32, 32))
     with open_video(path) as r:

@@ -82,8 +82,10 @@ class ArrayFrameSource:
 class VideoFrameSource:
     """Frames decoded from files through ``video.open_video``.
 
-    ``videos`` are ``(id, path)`` pairs. Frame counts come from ``num_frames`` (e.g. the catalog)
-    when given, else from ``video.probe`` on first use. Readers are cached per process id so the
+    ``videos`` are ``(id, path)`` pairs. Frame counts are what decodes: from ``num_frames`` (the
+    catalog's decoded counts) when given, else measured by decoding on first use; never the
+    header's estimate. ``timelines`` (the catalog's) let random access seek by timestamp
+    without a first decoding pass. Readers are cached per process id so the
     object survives ``fork`` and pickling into DataLoader workers.
 
     Cache: random access into compressed video decodes up to a GOP per requested frame, which
@@ -99,12 +101,14 @@ class VideoFrameSource:
         num_frames: Mapping[str, int] | None = None,
         backend: str = "auto",
         cache_mb: float = 256,
+        timelines: Mapping[str, Any] | None = None,
     ) -> None:
         self._paths = {str(vid): str(path) for vid, path in videos}
         if len(self._paths) != len(videos):
             raise BadInputError("VideoFrameSource: video ids must be unique")
         self.video_ids = list(self._paths)
         self._num_frames = dict(num_frames or {})
+        self._timelines = {k: v for k, v in (timelines or {}).items() if v is not None}
         self.backend = backend
         self._readers: dict[str, Any] = {}
         self._pid = os.getpid()
@@ -122,9 +126,7 @@ class VideoFrameSource:
 
     def num_frames(self, video_id: str) -> int:
         if video_id not in self._num_frames:
-            from video import probe
-
-            self._num_frames[video_id] = int(probe(self._paths[video_id]).num_frames)
+            self._num_frames[video_id] = int(self._reader(video_id).num_frames)
         return self._num_frames[video_id]
 
     def _reader(self, video_id: str) -> Any:
@@ -136,7 +138,8 @@ class VideoFrameSource:
         if reader is None:
             from video import open_video  # imported here so training/ imports without video/
 
-            reader = open_video(self._paths[video_id], backend=self.backend)
+            reader = open_video(self._paths[video_id], backend=self.backend,
+                                timeline=self._timelines.get(video_id))
             self._readers[video_id] = reader
         return reader
 
@@ -147,6 +150,11 @@ class VideoFrameSource:
         size = (int(size[0]), int(size[1]))
         whole = self._cached(video_id, size)
         if whole is not None:
+            if idx.size and idx.max() >= len(whole):
+                raise IndexError(
+                    f"{self._paths[video_id]}: frame {int(idx.max())} asked for, {len(whole)} decode; "
+                    "the frame count given for it is wrong (rescan the folder)"
+                )
             return whole[idx]
         # decode each distinct frame once, in increasing order (cheapest for seeking decoders)
         uniq, inverse = np.unique(idx, return_inverse=True)

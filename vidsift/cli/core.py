@@ -10,6 +10,7 @@ import typer
 
 from vidsift.cli.common import DEFAULT_WS, JsonOpt, WorkspaceOpt, emit, workspace
 from vidsift.errors import BadInputError, VideoError
+from vidsift.timecode import timecode
 
 
 def doctor(ws: WorkspaceOpt = DEFAULT_WS, as_json: JsonOpt = False) -> None:
@@ -49,16 +50,18 @@ def scan(
             f"{len(r.removed)} removed, {len(r.unchanged)} unchanged, {len(r.failed)} failed"
         )
         _print_videos(videos)
+        for path, note in r.notes:
+            typer.echo(f"note: {path}: {note}")
 
     emit({"report": report.to_dict(), "videos": [v.to_dict() for v in videos]}, as_json, human)
 
 
 def _print_videos(videos: list) -> None:
-    typer.echo(f"{'id':16s}  {'frames':>6s} {'fps':>5s} {'size':>9s} {'shots':>5s}  {'label':12s} path")
+    typer.echo(f"{'id':16s}  {'frames':>6s} {'length':>12s} {'size':>9s} {'shots':>5s}  {'label':12s} path")
     for v in videos:
         if v.status == "ok":
             typer.echo(
-                f"{v.id:16s}  {v.num_frames:6d} {v.fps:5.1f} {v.width:4d}x{v.height:<4d} {len(v.shots):5d}  "
+                f"{v.id:16s}  {v.num_frames:6d} {timecode(v.duration):>12s} {v.width:4d}x{v.height:<4d} {len(v.shots):5d}  "
                 f"{(v.label or '-'):12s} {v.path}"
             )
         else:
@@ -77,19 +80,24 @@ def shots(
     video: Annotated[Path, typer.Argument(help="A video file.")],
     as_json: JsonOpt = False,
 ) -> None:
-    """Shot boundaries of VIDEO (start frame of each shot)."""
+    """Shots of VIDEO: start/end frame, seconds and timecode (times are the decoder's)."""
     from video import open_video
-    from video.shots import detect_shots
+    from video.shots import detect_shots, shot_table
 
     with open_video(video) as r:
-        starts = detect_shots(r)
-        fps = r.info.fps
-    if as_json:
-        emit(starts, True)
-        return
-    for i, s in enumerate(starts):
-        end = starts[i + 1] - 1 if i + 1 < len(starts) else r.info.num_frames - 1
-        typer.echo(f"shot {i:3d}: frames {s:6d}-{end:<6d} ({s / fps:7.2f}s - {(end + 1) / fps:7.2f}s)")
+        rows = shot_table(detect_shots(r), r.timeline)
+        problem = r.problem
+
+    def human(rows: list[dict]) -> None:
+        for s in rows:
+            typer.echo(
+                f"shot {s['shot']:3d}: frames {s['start_frame']:6d}-{s['end_frame']:<6d} "
+                f"{s['start']:9.3f}s - {s['end']:9.3f}s   {s['start_timecode']} - {s['end_timecode']}"
+            )
+        if problem:
+            typer.echo(f"note: {problem}")
+
+    emit(rows, as_json, human)
 
 
 sample_app = typer.Typer(help="Generated test data.", no_args_is_help=True)

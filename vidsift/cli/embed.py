@@ -25,6 +25,7 @@ def embed(
     ] = "pixels",
     fps: Annotated[float | None, typer.Option("--fps", help="Sample F frames per second.")] = None,
     every: Annotated[int | None, typer.Option("--every", help="Sample every N-th frame (default 1).")] = None,
+    keyframes: Annotated[bool, typer.Option("--keyframes", help="Embed the keyframes only (fastest; decodes nothing else).")] = False,
     engine: Annotated[Engine, typer.Option("--engine", help="local processes, or Ray Data.")] = Engine.local,
     retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Retry videos that failed in an earlier run.")] = False,
     batch_size: Annotated[int, typer.Option("--batch-size", help="Frames per model batch.")] = 64,
@@ -38,7 +39,7 @@ def embed(
     from embedder.extract import extract
 
     report = extract(
-        workspace(ws), folder, embedder, every=every, fps=fps, engine=engine.value,
+        workspace(ws), folder, embedder, every=every, fps=fps, keyframes=keyframes, engine=engine.value,
         retry_failed=retry_failed, batch_size=batch_size, workers=workers, progress=not as_json,
         thumbnails=False if no_thumbnails else None, device=device,
     )
@@ -51,6 +52,8 @@ def embed(
         )
         for path, reason in r.failed:
             typer.echo(f"  failed: {path}: {reason}")
+        for path, note in r.partial:
+            typer.echo(f"  kept what decoded: {path}: {note}")
         for path, reason in r.previously_failed:
             typer.echo(f"  skipped (failed before): {path}: {reason}")
         for note in r.notes:

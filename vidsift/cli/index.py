@@ -129,7 +129,10 @@ def search_cmd(
     embedder: EmbedderOpt,
     video: Annotated[str | None, typer.Option("--video", help="Query video: id or path.")] = None,
     frame: Annotated[
-        int | None, typer.Option("--frame", help="Query frame number within --video.")
+        int | None, typer.Option("--frame", help="Query frame number within --video (decode order).")
+    ] = None,
+    at: Annotated[
+        str | None, typer.Option("--at", help="Query time within --video: seconds (12.5) or 00:00:12.500.")
     ] = None,
     image: Annotated[Path | None, typer.Option("--image", help="Query image file.")] = None,
     vector_file: Annotated[
@@ -157,6 +160,7 @@ def search_cmd(
         embedder,
         video=video,
         frame=frame,
+        at=at,
         image=image,
         vector=vector_file,
         k=k,
@@ -165,10 +169,11 @@ def search_cmd(
     )
 
     def human(rows: list[dict[str, Any]]) -> None:
-        typer.echo(f"{'#':>3}  {'distance':>9}  {'frame':>6}  {'time':>8}  video / path")
+        typer.echo(f"{'#':>3}  {'distance':>9}  {'frame':>6}  {'time':>9}  {'timecode':>12}  video / path")
         for i, r in enumerate(rows, 1):
             typer.echo(
-                f"{i:>3}  {r['distance']:>9.4f}  {r['frame']:>6}  {r['time']:>7.2f}s  {r['video']}  {r['path']}"
+                f"{i:>3}  {r['distance']:>9.4f}  {r['frame']:>6}  {r['time']:>8.3f}s  {r['timecode']:>12}  "
+                f"{r['video']}  {r['path']}"
             )
 
     emit(results, as_json, human)
