@@ -229,3 +229,17 @@ def test_training_on_a_real_folder_uses_decoded_counts(corpus, tmp_path, capsys)
     assert result.step == 2
     err = capsys.readouterr().err
     assert "note: left out" in err and "notes.mp4" in err
+
+
+def test_cluster_export_lists_every_frame_with_its_time(corpus, tmp_path):
+    from discovery.workflow import run_discovery
+
+    out = tmp_path / "export"
+    run_discovery(corpus["ws"], "pixels", k=3, export=out, repeats=1)
+    table = pd.read_csv(out / "clusters.csv")
+    store = corpus["store"]
+    assert len(table) == len(store)
+    merged = table.merge(store, on=["video_id", "frame"], suffixes=("", "_store"))
+    assert len(merged) == len(store) and np.allclose(merged.time, merged.time_store)
+    ms = (merged.time * 1000).round().astype(int)
+    assert (merged.timecode == [f"00:00:{m // 1000:02d}.{m % 1000:03d}" for m in ms]).all()
