@@ -52,7 +52,7 @@ demo: $(STAMP)
 	$(VIDSIFT) embed $(DATA) --embedder $(DEMO_EMB) -w $(WS)
 	$(VIDSIFT) index build --embedder $(DEMO_EMB) -w $(WS)
 	$(VIDSIFT) search --embedder $(DEMO_EMB) --video $(DATA)/scenes/astronaut/astronaut_0.mp4 --frame 10 -k 5 --exclude-same-video -w $(WS)
-	$(VIDSIFT) discover $(DATA)/scenes --embedder $(DEMO_EMB) --k 4 --export $(WS)/exports/demo --force -w $(WS)
+	$(VIDSIFT) discover $(DATA)/scenes --embedder $(DEMO_EMB) --clusters 4 --export $(WS)/exports/demo --force -w $(WS)
 	$(VIDSIFT) evaluate temporal-pr --embedder $(DEMO_EMB) -w $(WS)
 	@if [ "$(DEMO_APP)" = "1" ]; then echo "opening the page: http://127.0.0.1:8501 (Ctrl-C to stop)"; \
 	  $(VIDSIFT) app -w $(WS); fi

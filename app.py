@@ -32,6 +32,10 @@ import streamlit as st
 from index.workspace import frame_at_time
 from vidsift import ui_support as ui
 from vidsift.errors import VidsiftError
+from vidsift.services import contents, library, media, train_jobs
+from vidsift.services import discover as discovering
+from vidsift.services import evaluate as evaluating
+from vidsift.services import search as searching
 from vidsift.timecode import parse_time, timecode
 from vidsift.workspace import Workspace
 
@@ -63,13 +67,13 @@ def cached_index(root: str, embedder: str, version: tuple[int, int] | None) -> A
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def cached_videos(root: str, embedder: str, version: tuple[int, int] | None) -> list[ui.IndexedVideo]:
-    return ui.indexed_videos(cached_index(root, embedder, version))
+def cached_videos(root: str, embedder: str, version: tuple[int, int] | None) -> list[searching.IndexedVideo]:
+    return searching.indexed_videos(cached_index(root, embedder, version))
 
 
 @st.cache_data(max_entries=5000, show_spinner=False)
 def thumb(root: str, path: str, video_id: str, frame: int) -> np.ndarray | None:
-    return ui.safe_thumbnail(Workspace(Path(root)), path, video_id, int(frame))
+    return media.safe_thumbnail(Workspace(Path(root)), path, video_id, int(frame))
 
 
 def show_thumb(ws: Workspace, path: str, video_id: str, frame: int, caption: str | None = None, width: int | str = "stretch") -> None:
@@ -104,7 +108,7 @@ class ProgressBar:
 def sidebar() -> tuple[Workspace | None, str]:
     st.sidebar.title("vidsift")
     if "ws_path" not in st.session_state:
-        st.session_state["ws_path"] = ui.default_workspace()
+        st.session_state["ws_path"] = contents.default_workspace()
     st.sidebar.text_input(
         "Workspace folder", key="ws_path",
         help="Everything vidsift writes lives here (catalog, embeddings, indexes, exports).",
@@ -112,7 +116,7 @@ def sidebar() -> tuple[Workspace | None, str]:
     page = st.sidebar.radio("Page", PAGES, key="page")
     ws = None
     try:
-        ws = ui.open_workspace(st.session_state["ws_path"])
+        ws = contents.open_workspace(st.session_state["ws_path"])
     except VidsiftError as exc:
         st.sidebar.error(str(exc))
     if ws is not None:
@@ -129,7 +133,7 @@ def page_library(ws: Workspace) -> None:
         st.subheader("Add videos")
         if "lib_folder" not in st.session_state:
             with shown_errors():
-                st.session_state["lib_folder"] = ui.default_folder(ws)
+                st.session_state["lib_folder"] = library.default_folder(ws)
         st.text_input("Folder of videos", key="lib_folder", placeholder="/path/to/videos",
                       help="Sub-folder names become labels (used by the scores).")
         c1, c2, c3 = st.columns([2, 1, 1])
@@ -171,7 +175,7 @@ def page_library(ws: Workspace) -> None:
                              int(st.session_state["lib_every"]), bool(st.session_state["lib_build"]))
 
     with shown_errors():
-        rows = ui.library_rows(ws)
+        rows = library.library_rows(ws)
         if not rows:
             st.info("The catalog is empty: give a folder of videos above and press **Scan only** or **Scan and embed**.")
         else:
@@ -179,12 +183,12 @@ def page_library(ws: Workspace) -> None:
             st.subheader(f"{len(rows)} files ({ok} readable, {len(rows) - ok} with errors)")
             max_thumbs = 200
             for r in rows[:max_thumbs]:
-                img = thumb(str(ws.root), r["path"], r["id"], 0) if r["status"] == "ok" else None
+                img = thumb(str(ws.root), r["path"], r["video_id"], 0) if r["status"] == "ok" else None
                 r["thumbnail"] = ui.image_data_url(img)
             import pandas as pd
 
             df = pd.DataFrame(rows)[["thumbnail", "name", "label", "duration", "frames", "fps", "size",
-                                     "shots", "status", "error", "embedded", "id", "path"]]
+                                     "shots", "status", "error", "embedded", "video_id", "path"]]
             st.dataframe(
                 df, hide_index=True, width="stretch",
                 column_config={
@@ -226,14 +230,14 @@ def embed_folder(ws: Workspace, folder: str, embedder: str, every: int, build: b
 
 
 def index_section(ws: Workspace) -> None:
-    names = ui.stores(ws)
+    names = contents.stores(ws)
     if not names:
         return
     st.subheader("Embeddings and indexes")
-    indexed = set(ui.indexed_embedders(ws))
+    indexed = set(contents.indexed_embedders(ws))
     for name in names:
         c1, c2 = st.columns([3, 1])
-        n_videos, _ = ui.store_version(ws, name)
+        n_videos, _ = contents.store_version(ws, name)
         c1.markdown(f"**{name}** — {n_videos} videos embedded — " + ("index built" if name in indexed else "*no index yet*"))
         if c2.button("Rebuild index" if name in indexed else "Build index", key=f"build_{name}"):
             from index.workspace import build_workspace_index
@@ -269,9 +273,9 @@ def set_player(path: str, time: float, title: str) -> None:
 
 def page_search(ws: Workspace) -> None:
     st.header("Search")
-    names = ui.indexed_embedders(ws)
+    names = contents.indexed_embedders(ws)
     if not names:
-        missing = ui.stores(ws)
+        missing = contents.stores(ws)
         if missing:
             st.info(f"Embeddings exist for {', '.join(missing)} but no index yet: build one on the Library page.")
         else:
@@ -280,7 +284,7 @@ def page_search(ws: Workspace) -> None:
     c1, c2 = st.columns([2, 1])
     emb = c1.selectbox("Embedder", names, key="s_emb")
     c2.radio("Query", ["A frame of a video", "An image file"], key="s_mode", horizontal=True)
-    version = ui.index_version(ws, emb)
+    version = contents.index_version(ws, emb)
     vi = cached_index(str(ws.root), emb, version)
     videos = cached_videos(str(ws.root), emb, version)
     by_id = {v.id: v for v in videos}
@@ -320,18 +324,18 @@ def page_search(ws: Workspace) -> None:
                     show_thumb(ws, v.path, v.id, f)
                     st.button(f"#{f}", key=f"pick_{f}", on_click=set_query, args=(v.id, f), width="stretch",
                               type="primary" if f == frame else "secondary", help=f"search from frame {f}")
-            qtime = ui.frame_time(vi, v.id, frame)
+            qtime = searching.frame_time(vi, v.id, frame)
             st.markdown(f"**Query:** {v.name} · frame {frame} · {timecode(qtime)} ({qtime:.3f} s)")
             query = {"video": v.id, "frame": frame, "exclude_same_video": bool(st.session_state["s_excl_video"]),
                      "exclude_window": int(st.session_state["s_window"])}
             query_img = (v.path, v.id, frame)
         else:
-            up = st.file_uploader(f"Image to search with (JPEG or PNG, up to {ui.MAX_UPLOAD_MB} MB)",
-                                  type=list(ui.IMAGE_TYPES), max_upload_size=ui.MAX_UPLOAD_MB, key="s_upload")
+            up = st.file_uploader(f"Image to search with (JPEG or PNG, up to {searching.MAX_UPLOAD_MB} MB)",
+                                  type=list(searching.IMAGE_TYPES), max_upload_size=searching.MAX_UPLOAD_MB, key="s_upload")
             if up is None:
                 st.info("Upload an image to find the frames that look like it.")
                 return
-            img = ui.load_upload(up.name, up.getvalue())
+            img = searching.load_upload(up.name, up.getvalue())
             st.image(img, width=200, caption=f"Query: {up.name}")
             query = {"image": img}
             query_img = None
@@ -341,13 +345,13 @@ def page_search(ws: Workspace) -> None:
         play = st.session_state.get("s_play")
         if play:
             st.caption(f"▶ {play['title']}")
-            if ui.playable(play["path"]):
+            if media.playable(play["path"]):
                 st.video(play["path"], start_time=float(play["time"]))
             else:
                 st.caption(f"{Path(play['path']).name} cannot be played in the browser (only MP4/WebM/MOV).")
 
     with st.spinner("Searching…"):
-        hits = ui.search(ws, emb, videos=only or None, k=int(k), **query)
+        hits = searching.search(ws, emb, videos=only or None, k=int(k), **query)
     st.session_state["s_hits"] = hits
     st.subheader(f"{len(hits)} nearest frames")
     for start in range(0, len(hits), GRID_COLUMNS):
@@ -355,12 +359,12 @@ def page_search(ws: Workspace) -> None:
         for i, (col, h) in enumerate(zip(cols, hits[start : start + GRID_COLUMNS], strict=False), start=start):
             with col, st.container(border=True):
                 name = Path(h["path"]).name
-                show_thumb(ws, h["path"], h["video"], h["frame"])
+                show_thumb(ws, h["path"], h["video_id"], h["frame"])
                 label = f" ({h['label']})" if h.get("label") else ""
                 dist = max(float(h["distance"]), 0.0)  # 1 - cos can round to -0.0000
                 st.caption(f"**{i + 1}. {name}**{label} · {h['timecode']} ({h['time']:.3f} s) · frame {h['frame']} · "
                            f"shot {h['shot']} · d={dist:.4f}")
-                st.button("Search from here", key=f"hit_{i}", on_click=set_query, args=(h["video"], h["frame"]),
+                st.button("Search from here", key=f"hit_{i}", on_click=set_query, args=(h["video_id"], h["frame"]),
                           width="stretch", help="make this frame the query")
                 st.button("▶ Play", key=f"play_{i}", on_click=set_player,
                           args=(h["path"], h["time"], f"{name} at {h['timecode']}"), width="stretch",
@@ -370,7 +374,7 @@ def page_search(ws: Workspace) -> None:
 # ------------------------------------------------------------------------------- Discover
 def page_discover(ws: Workspace) -> None:
     st.header("Discover")
-    names = ui.stores(ws)
+    names = contents.stores(ws)
     if not names:
         st.info("No embeddings yet: scan and embed a folder of videos on the Library page.")
         return
@@ -391,16 +395,16 @@ def page_discover(ws: Workspace) -> None:
                                     with_map=with_map, progress=False, on_progress=bar.fraction)
                 bar.done()
                 res["seed"] = int(seed)
-                ui.save_last_run(ws, emb, res)
+                discovering.save_last_run(ws, emb, res)
                 st.session_state.pop("d_zip", None)
 
     try:
-        assign = ui.load_assignments(ws, emb)
+        assign = discovering.load_assignments(ws, emb)
     except VidsiftError:
         st.info(f"No clusters for {emb} yet: press **Run discovery**.")
         return
-    last = ui.load_last_run(ws, emb) or {}
-    sizes = ui.cluster_sizes(assign)
+    last = discovering.load_last_run(ws, emb) or {}
+    sizes = discovering.cluster_sizes(assign)
     st.subheader(f"{len(sizes)} clusters of {len(assign)} frames"
                  + (f" ({last.get('algorithm')}, seed {last.get('seed', 0)})" if last else ""))
     show_scores(last)
@@ -440,7 +444,7 @@ def gallery(ws: Workspace, assign: Any, sizes: Any) -> None:
                                  value=min(10, len(sizes)), key="d_show")
     per = c2.number_input("Frames per cluster (nearest the centre)", min_value=1, max_value=60, value=8, key="d_per")
     for _, row in sizes.head(int(n_clusters)).iterrows():
-        members = ui.cluster_members(assign, int(row["cluster"]), int(per))
+        members = discovering.cluster_members(assign, int(row["cluster"]), int(per))
         labels = members["label"].dropna()
         top = f" · mostly '{labels.mode().iat[0]}'" if len(labels) else ""
         st.markdown(f"**Cluster {int(row['cluster'])}** — {int(row['size'])} frames{top}")
@@ -460,13 +464,13 @@ def thumbnail_grid(ws: Workspace, rows, caption) -> None:
 
 
 def cluster_map(ws: Workspace, emb: str, seed: int) -> None:
-    if not ui.map_cache_exists(ws, emb) and not st.checkbox("Compute the map now", key="d_map_now"):
+    if not discovering.map_cache_exists(ws, emb) and not st.checkbox("Compute the map now", key="d_map_now"):
         st.info("The map was not computed in the last run; tick the box to compute it (UMAP).")
         return
     import plotly.express as px
 
     with st.spinner("Projecting to 2-D…"):
-        df = ui.cluster_map(ws, emb, seed)
+        df = discovering.cluster_map(ws, emb, seed)
     df["video"] = df["path"].map(lambda p: Path(p).name)
     df["frame id"] = df["video_id"].astype(str) + ":" + df["frame"].astype(str)
     df["cluster "] = df["cluster"].astype(str)
@@ -500,7 +504,7 @@ def export_panel(ws: Workspace, emb: str) -> None:
     name = st.text_input("Export name", value=safe_name(f"{emb}-clusters"), key="d_export_name")
     if st.button("Export"):
         with st.spinner("Exporting…"):
-            summary, zip_path = ui.export_zip(ws, emb, name)
+            summary, zip_path = discovering.export_zip(ws, emb, name)
         st.session_state["d_zip"] = str(zip_path)
         st.success(f"exported {summary['n_clusters']} clusters ({summary['n_frames']} frames, {summary['n_thumbnails']} thumbnails) to {summary['out_dir']}")
         for s in summary["skipped"][:5]:
@@ -516,7 +520,7 @@ def page_evaluate(ws: Workspace) -> None:
     st.header("Evaluate")
     st.caption("Temporal precision-recall (middle frame of each shot vs its nearest 40 frames; same shot = relevant) "
                "and, when videos carry labels, the conditional entropy H(label | cluster) — each beside the RANDOM baseline.")
-    names = ui.stores(ws)
+    names = contents.stores(ws)
     if not names:
         st.info("No embeddings yet: scan and embed a folder of videos on the Library page.")
         return
@@ -524,7 +528,7 @@ def page_evaluate(ws: Workspace) -> None:
     repeats = st.number_input("Repeats (mean ± std)", min_value=1, max_value=50, value=5, key="e_repeats")
     if st.button("Evaluate", type="primary", disabled=not chosen):
         bar = ProgressBar("evaluating…")
-        st.session_state["e_results"] = ui.evaluate_embedders(ws, chosen, repeats=int(repeats), on_progress=bar.fraction)
+        st.session_state["e_results"] = evaluating.evaluate_embedders(ws, chosen, repeats=int(repeats), on_progress=bar.fraction)
         bar.done()
     results = st.session_state.get("e_results")
     if not results:
@@ -551,9 +555,9 @@ def page_evaluate(ws: Workspace) -> None:
         fig.update_layout(xaxis_title="recall", yaxis_title="precision", yaxis_range=[0, 1.02], height=420,
                           title="Temporal precision-recall", margin={"l": 10, "r": 10, "t": 40, "b": 10})
         st.plotly_chart(fig, width="stretch", key="e_pr")
-    st.dataframe(ui.evaluation_table(results), hide_index=True, width="stretch")
+    st.dataframe(evaluating.evaluation_table(results), hide_index=True, width="stretch")
 
-    transfer = ui.transfer_table(results)
+    transfer = evaluating.transfer_table(results)
     if len(transfer):
         st.subheader("Transfer: few labels")
         st.caption("Linear probe on frozen features, 1 labelled video per class for training and the rest for testing "
@@ -587,29 +591,29 @@ def page_train(ws: Workspace) -> None:
                           help="cpu: small inputs, minutes on a laptop; paper: the paper's sizes (GPU)")
         if "t_folder" not in st.session_state:
             with shown_errors():
-                st.session_state["t_folder"] = ui.default_folder(ws)
+                st.session_state["t_folder"] = library.default_folder(ws)
         c3, c4 = st.columns([2, 1])
         c3.text_input("Folder of videos to train on", key="t_folder", help="Scanned into the catalog first.")
         steps = c4.number_input("Steps (0: the preset's)", min_value=0, max_value=10_000_000, value=0, step=100, key="t_steps")
-        has_ckpt = (ui.run_dir(ws, method, preset) / "last.pt").is_file()
+        has_ckpt = (train_jobs.run_dir(ws, method, preset) / "last.pt").is_file()
         how = "new run"
         if has_ckpt:
-            how = st.radio(f"`{ui.run_dir(ws, method, preset).name}` already holds a checkpoint",
+            how = st.radio(f"`{train_jobs.run_dir(ws, method, preset).name}` already holds a checkpoint",
                            ["resume it", "start over"], key="t_how", horizontal=True)
         if st.button("Start training", type="primary"):
             with shown_errors():
-                job = ui.start_training(ws, method, st.session_state["t_folder"], preset, steps=int(steps) or None,
+                job = train_jobs.start_training(ws, method, st.session_state["t_folder"], preset, steps=int(steps) or None,
                                         resume=how == "resume it", overwrite=how == "start over")
                 st.success(f"started {method} ({preset}), pid {job.pid}; writing to {job.run_dir}")
-    jobs = ui.training_jobs(ws)
-    running = any(ui.job_state(j) == "running" for j in jobs)
+    jobs = train_jobs.training_jobs(ws)
+    running = any(train_jobs.job_state(j) == "running" for j in jobs)
     st.fragment(run_every=2.0 if running else None)(training_view)(str(ws.root))
 
 
 def training_view(root: str) -> None:
     ws = Workspace(Path(root))
-    jobs = {Path(j.run_dir).name: j for j in ui.training_jobs(ws)}
-    runs = ui.training_runs(ws)
+    jobs = {Path(j.run_dir).name: j for j in train_jobs.training_jobs(ws)}
+    runs = train_jobs.training_runs(ws)
     names = list(dict.fromkeys([*jobs, *(r.name for r in runs)]))
     if not names:
         st.info("No training runs yet.")
@@ -621,14 +625,14 @@ def training_view(root: str) -> None:
     info = {c["name"]: c for c in list_checkpoints(ws)}
     for name in names:
         job = jobs.get(name)
-        state = ui.job_state(job) if job else "from the command line"
+        state = train_jobs.job_state(job) if job else "from the command line"
         with st.container(border=True):
             c1, c2 = st.columns([4, 1])
             c1.markdown(f"**{name}** — {state}")
             if job is not None and state == "running":
-                c2.button("Stop", key=f"stop_{name}", on_click=ui.stop_training, args=(job,), type="primary")
+                c2.button("Stop", key=f"stop_{name}", on_click=train_jobs.stop_training, args=(job,), type="primary")
             log_path = (Path(job.run_dir) if job else ws.checkpoints / name) / "log.jsonl"
-            df = ui.read_loss_log(log_path)
+            df = train_jobs.read_loss_log(log_path)
             if len(df) and "loss" in df:
                 last = df.iloc[-1]
                 total = info.get(name, {}).get("steps")
@@ -640,7 +644,7 @@ def training_view(root: str) -> None:
             else:
                 st.caption("no loss logged yet")
             if job is not None:
-                out = ui.tail(job.output, 15)
+                out = train_jobs.tail(job.output, 15)
                 if out:
                     with st.expander("output"):
                         st.code(out, language=None)

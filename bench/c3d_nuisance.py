@@ -11,10 +11,10 @@ videos (``index0=100``):
   volumes (``video_embedding``), scored on the shape x motion class, on shape only and on motion
   only.
 
-Videos: ``training.data.synthetic.shape_videos`` (shape and path fixed per video; background
+Videos: ``video.synthetic.shape_videos`` (shape and path fixed per video; background
 texture, shape colour and gain redrawn every ``--segment`` frames), or with ``--orig``
-``video.generate.shape_frames`` (background and colour fixed per video), or with ``--drift``
-``training.data.synthetic.drift_videos`` (grey camera pans whose only class cue is the direction
+``video.synthetic.shape_frame_videos`` (background and colour fixed per video), or with ``--drift``
+``video.synthetic.drift_videos`` (grey camera pans whose only class cue is the direction
 of motion; retrieval is then scored on that direction).
 
     python -m bench.c3d_nuisance --seeds 0 1 2                 # within-video nuisance, test config
@@ -38,14 +38,14 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from training.data.source import ArrayFrameSource  # noqa: E402
-from training.data.synthetic import (  # noqa: E402
+from training.methods.c3d_siamese import C3DSiameseMethod  # noqa: E402
+from video.synthetic import (  # noqa: E402
     drift_videos,
     shape_frame_videos,
     shape_videos,
 )
-from training.methods.c3d_siamese import (  # noqa: E402
+from vidsift.reproduce.recipes import (  # noqa: E402
     MOTION_RUN,
-    C3DSiameseMethod,
     nearest_videos,
     pair_accuracy,
     tiny_config,
@@ -136,7 +136,7 @@ def run(args: argparse.Namespace, seed: int) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seeds", type=int, nargs="+", default=[0])
-    ap.add_argument("--orig", action="store_true", help="video.generate.shape_frames videos")
+    ap.add_argument("--orig", action="store_true", help="video.synthetic.shape_frame_videos videos")
     ap.add_argument(
         "--drift",
         action="store_true",

@@ -39,8 +39,8 @@ import numpy as np
 
 
 def make_videos(root: Path, quick: bool) -> Path:
-    from video.generate import make_scene_videos
     from video.real import real_footage
+    from video.synthetic.write import make_scene_videos
 
     folder = root / "videos"
     if quick:

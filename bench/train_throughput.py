@@ -29,19 +29,19 @@ import numpy as np
 import torch
 
 from training.data.source import ArrayFrameSource, VideoFrameSource
-from training.data.synthetic import scene_videos
 from training.registry import get_method
 from training.trainer import read_log, train
+from video.synthetic import grating_videos
 
 METHODS = ("slow-ae", "siamese", "quadruplet", "drlim", "triplet")
 
 
 def write_videos(out: Path, size: int, frames: int, n: int) -> dict[str, np.ndarray]:
-    """``n`` scene videos written as mp4 (``video.generate.write_video``, else PyAV directly);
+    """``n`` scene videos written as mp4 (``video.writer.write_video``, else PyAV directly);
     returns the decoded frames of each (what ``memory`` trains on)."""
-    arrays, _ = scene_videos(n_scenes=n, videos_per_scene=1, frames=frames, size=size, seed=0)
+    arrays, _ = grating_videos(n_scenes=n, videos_per_scene=1, frames=frames, size=size, seed=0)
     try:
-        from video.generate import write_video
+        from video.writer import write_video
     except ImportError:  # pragma: no cover - video/ is part of the package
         write_video = _write_pyav
     decoded = {}

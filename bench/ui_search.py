@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from embedder.store import write_manifest, write_shard  # noqa: E402
 from index.workspace import build_workspace_index, clear_cache, load_workspace_index  # noqa: E402
-from vidsift import ui_support as ui  # noqa: E402
+from vidsift.services import search as searching
 from vidsift.workspace import Workspace  # noqa: E402
 
 NAME = "synthetic"
@@ -97,12 +97,12 @@ def main(argv: list[str] | None = None) -> None:
         videos = [f"video{v:04d}" for v in range(args.videos)]
         qs = [(videos[rng.integers(len(videos))], int(rng.integers(args.frames))) for _ in range(args.queries)]
         cases = {
-            "frame": lambda v, f: ui.search(ws, NAME, k=args.k, video=v, frame=f),
-            "frame + window 10": lambda v, f: ui.search(ws, NAME, k=args.k, video=v, frame=f, exclude_window=10),
-            "frame + other videos": lambda v, f: ui.search(ws, NAME, k=args.k, video=v, frame=f, exclude_same_video=True),
-            "frame, 1 video filter": lambda v, f: ui.search(ws, NAME, k=args.k, video=v, frame=f,
+            "frame": lambda v, f: searching.search(ws, NAME, k=args.k, video=v, frame=f),
+            "frame + window 10": lambda v, f: searching.search(ws, NAME, k=args.k, video=v, frame=f, exclude_window=10),
+            "frame + other videos": lambda v, f: searching.search(ws, NAME, k=args.k, video=v, frame=f, exclude_same_video=True),
+            "frame, 1 video filter": lambda v, f: searching.search(ws, NAME, k=args.k, video=v, frame=f,
                                                           videos=[videos[(videos.index(v) + 1) % len(videos)]]),
-            "vector": lambda v, f: ui.search(ws, NAME, k=args.k, vector=vi.vector_of(v, f)),
+            "vector": lambda v, f: searching.search(ws, NAME, k=args.k, vector=vi.vector_of(v, f)),
             "raw faiss (floor)": lambda v, f: vi.index.search(vi.vector_of(v, f)[None], args.k)[1][0],
         }
         for fn in cases.values():

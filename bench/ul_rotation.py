@@ -12,7 +12,7 @@ Tables:
 1. error per epoch (train half / test half) and the largest principal angle between the FC
    weights and the top-2 principal directions of the clean sequence, for ``--noise-curve``;
 2. test error after ``--epochs`` epochs vs noise 0-40 % (noise std as a fraction of the cloud's
-   RMS spread, ``video.generate.rotating_points``), beside the random-init network (same seed),
+   RMS spread, ``video.synthetic.rotating_points``), beside the random-init network (same seed),
    PCA to 2-D (fitted on the training half) and the closed-form solution (Eq. 5; chain graph plus
    5 nearest neighbours, on all frames -- it is transductive).
 
@@ -30,30 +30,15 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from training.methods.ul import angle_decoding_error, train_rotation  # noqa: E402
-from training.ul import closed_form_embedding  # noqa: E402
-from video.generate import rotating_points  # noqa: E402
-
-
-def top_directions(X: np.ndarray, k: int = 2) -> np.ndarray:
-    Xc = X - X.mean(0)
-    _, _, Vt = np.linalg.svd(Xc.astype(np.float64), full_matrices=False)
-    return Vt[:k].T
-
-
-def pca_error(X: np.ndarray, angles: np.ndarray, n_train: int) -> float:
-    V = top_directions(X[:n_train])
-    Y = (X - X[:n_train].mean(0)) @ V
-    return angle_decoding_error(Y[:n_train], angles[:n_train], Y[n_train:], angles[n_train:])[1]
-
-
-def closed_form_error(X: np.ndarray, angles: np.ndarray, n_train: int) -> float:
-    Y = closed_form_embedding(X, 2, knn=5)
-    return angle_decoding_error(Y[:n_train], angles[:n_train], Y[n_train:], angles[n_train:])[1]
+from video.synthetic import rotating_points  # noqa: E402
+from vidsift.reproduce.recipes import (  # noqa: E402
+    closed_form_error,
+    pca_error,
+    top_directions,
+    train_rotation,
+)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,10 +3,11 @@
 Steps, for N points x_i and K clusters (identical points are merged first, ``deduplicate``):
 
 1. k-NN graph: the ``n_neighbors`` nearest other points of every point, from FAISS (exact
-   ``IndexFlatL2`` up to ``exact_knn_max`` = 20k points, then ``IndexIVFFlat`` with
+   ``IndexFlatL2`` up to ``exact_knn_max`` = 10k points, then ``IndexIVFFlat`` with
    nlist = round(sqrt(N)) clamped to [16, 16384] and ``ivf_nprobe`` probes; on the GPU when
    FAISS sees one). Exact search grows as N^2: 100k x 16-D took 70 s vs 13 s for IVF on one
-   thread, with the same clustering (bench/cluster.py).
+   thread, with the same clustering; at 20k frames of video chains (64-D) IVF took 0.3 s vs
+   0.7 s exact with recall 1.0 (bench/cluster.py).
 2. Gaussian kernel on the graph edges (d_ij = Euclidean distance):
    * self-tuning (Zelnik-Manor & Perona 2004, default): A_ij = exp(-d_ij^2 / (sigma_i sigma_j)),
      sigma_i = distance of x_i to its 7th nearest neighbour;
@@ -24,16 +25,31 @@ Steps, for N points x_i and K clusters (identical points are merged first, ``ded
    Laplacian is L_sym = I - M, so the K smallest eigenvalues of L_sym are 1 - the K largest of M.
    Eigen solvers (``eigen_solver``):
    * ``"dense"``: ``numpy.linalg.eigh`` (tiny graphs);
+   * ``"shift-invert"``: ``scipy.sparse.linalg.eigsh(L_sym, sigma=-delta, which="LM")`` with
+     (L_sym + delta I)^{-1} applied through one sparse LU (``splu``, COLAMD ordering),
+     delta = ``SHIFT``. This is the solver for video-shaped graphs: every video is a tight
+     temporal chain, the k-NN graph falls into many components, and the weak edges that join
+     them leave many eigenvalues of L_sym within ~1e-9 of 0 and of each other. Lanczos on M
+     sees relative gaps of ~1e-9 there and does not converge; after the shift-invert map
+     lambda -> 1 / (lambda + delta) those same eigenvalues are the dominant, well-separated end of
+     the spectrum and converge in a few iterations. Chains factorise with almost no fill
+     (L + U ~ 2x the graph's non-zeros); a high-dimensional blob does not (~25x at 5k points,
+     ~100x and 7 s at 20k), which is why scikit-learn's shift-invert stops at 100k blobs;
    * ``"arpack"``: ``scipy.sparse.linalg.eigsh(M, which="LA")`` — Lanczos on M, no shift-invert
-     (no sparse LU, which is what stops scikit-learn's arpack at 100k points);
+     (no sparse LU): fast on one well-connected graph (blobs), hopeless on near-degenerate
+     spectra;
    * ``"lobpcg"``: ``scipy.sparse.linalg.lobpcg`` on L_sym, no preconditioner (slow to converge
      on large graphs; a warning is raised when it does not);
    * ``"amg"``: LOBPCG on L_sym preconditioned by a pyamg smoothed-aggregation solver of
      L_sym + 1e-5 I (as scikit-learn's ``eigen_solver="amg"``);
-   * ``"auto"``: dense for N <= 500, else arpack (above ``arpack_max`` points, when set, amg
-     if pyamg is importable). Measured on 100k connected blobs (1 thread): arpack 4 s, amg 29 s
-     for the eigenvectors, same labels; scikit-learn's shift-invert arpack does not finish at
-     100k (perf-anchors). arpack falls back to amg / lobpcg if it does not converge.
+   * ``"auto"``: dense for N <= 500; shift-invert when the graph factorises cheaply — always up
+     to ``SMALL_GRAPH`` points, above that when a trial LU of a breadth-first piece of
+     ``FILL_PROBE`` points has fill (L + U non-zeros / piece non-zeros) <= ``MAX_FILL``
+     (chains: ~2, blobs: ~25) — else arpack (above ``arpack_max`` points, when set, amg if
+     pyamg is importable). Measured on 100k connected blobs (1 thread): arpack 4 s, amg 29 s for
+     the eigenvectors, same labels; on 100k frames of generated video chains (224 components)
+     shift-invert takes ~1 s where arpack does not converge (``bench/cluster.py``). arpack and
+     shift-invert fall back to amg / lobpcg, with a warning, if they do not converge.
 5. U = the K top eigenvectors of M as columns; rows normalised to unit length:
    Y_i = U_i / ||U_i||.
 6. K-means (FAISS, k-means++, ``n_init`` starts) on the rows of Y gives the labels.
@@ -59,8 +75,8 @@ from typing import Any
 import faiss
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
-from scipy.sparse.linalg import ArpackNoConvergence, eigsh, lobpcg
+from scipy.sparse.csgraph import breadth_first_order, connected_components, minimum_spanning_tree
+from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh, lobpcg, splu
 from sklearn.base import BaseEstimator, ClusterMixin
 
 from discovery.kmeans import KMeans, _seed, faiss_gpu_available
@@ -70,7 +86,12 @@ from vidsift.errors import BadInputError
 __all__ = ["SpectralClustering", "knn_graph", "self_tuning_affinity", "pyamg_available"]
 
 SELF_TUNING_NEIGHBOUR = 7  # Zelnik-Manor & Perona: sigma_i = distance to the 7th neighbour
-EIGEN_SOLVERS = ("auto", "dense", "arpack", "lobpcg", "amg")
+EIGEN_SOLVERS = ("auto", "dense", "shift-invert", "arpack", "lobpcg", "amg")
+SHIFT = 1e-10  # shift-invert around -SHIFT: L_sym + SHIFT I is positive definite, and
+# SHIFT is below the smallest non-zero eigenvalues of joined video graphs (~1e-9 at 100k frames)
+SMALL_GRAPH = 5000  # "auto" always uses shift-invert up to here (LU < 0.2 s even on blobs)
+FILL_PROBE = 5000  # points in the breadth-first piece whose trial LU predicts the fill
+MAX_FILL = 8.0  # largest predicted fill for which "auto" uses shift-invert (chains ~2, blobs ~25)
 
 
 def pyamg_available() -> bool:
@@ -85,7 +106,7 @@ def knn_graph(
     X: np.ndarray,
     k: int,
     method: str = "auto",
-    exact_max: int = 20_000,
+    exact_max: int = 10_000,
     nprobe: int = 16,
     seed: int = 0,
     gpu: bool = False,
@@ -179,7 +200,8 @@ class SpectralClustering(ClusterMixin, BaseEstimator):
         n_clusters: K, or ``"auto"`` (eigengap over ``k_range``).
         n_neighbors: neighbours per point in the graph.
         affinity_bandwidth: ``"self-tuning"`` or a fixed sigma (float).
-        eigen_solver: ``"auto"``, ``"dense"``, ``"arpack"``, ``"lobpcg"`` or ``"amg"`` (pyamg).
+        eigen_solver: ``"auto"``, ``"dense"``, ``"shift-invert"``, ``"arpack"``, ``"lobpcg"`` or
+            ``"amg"`` (pyamg).
         n_init: k-means starts on the spectral embedding.
         random_state: seed for the eigen solver start vectors and k-means.
         knn: ``"auto"``, ``"exact"`` or ``"ivf"`` (see :func:`knn_graph`).
@@ -187,7 +209,8 @@ class SpectralClustering(ClusterMixin, BaseEstimator):
         ivf_nprobe: lists probed by the IVF graph.
         arpack_max: ``None`` (arpack at every size under ``"auto"``) or the largest N that
             uses arpack before switching to amg.
-        eigen_tol: solver tolerance (0 = machine precision for arpack; lobpcg/amg use 1e-5 then).
+        eigen_tol: solver tolerance (0 = machine precision for arpack; shift-invert uses 1e-9
+            then, relative to 1 / (lambda + SHIFT): half the time, same subspace; lobpcg/amg 1e-5).
         connect_components: join a disconnected graph (True) or only warn (False).
         deduplicate: build the graph on distinct vectors only (identical frames, e.g. a frozen
             shot, would otherwise fill each other's neighbour lists and cut the graph); copies
@@ -216,7 +239,7 @@ class SpectralClustering(ClusterMixin, BaseEstimator):
         n_init: int = 10,
         random_state: int | None = 0,
         knn: str = "auto",
-        exact_knn_max: int = 20_000,
+        exact_knn_max: int = 10_000,
         ivf_nprobe: int = 16,
         arpack_max: int | None = None,
         eigen_tol: float = 0.0,
@@ -289,7 +312,9 @@ class SpectralClustering(ClusterMixin, BaseEstimator):
         return W
 
     # ------------------------------------------------------------------ eigen
-    def _choose_solver(self, n: int) -> str:
+    def _choose_solver(self, n: int, L: sp.csr_matrix | None = None) -> str:
+        """The solver ``eigen_solver`` names; for ``"auto"`` see the module docstring (``L``,
+        the graph's L_sym, lets "auto" probe whether a sparse LU is cheap)."""
         solver = self.eigen_solver
         if solver not in EIGEN_SOLVERS:
             raise BadInputError(
@@ -300,6 +325,8 @@ class SpectralClustering(ClusterMixin, BaseEstimator):
         if solver == "auto":
             if n <= 500:
                 return "dense"
+            if L is not None and _cheap_to_factor(L):
+                return "shift-invert"
             if self.arpack_max is None or n <= int(self.arpack_max) or not pyamg_available():
                 return "arpack"
             return "amg"
@@ -315,7 +342,8 @@ class SpectralClustering(ClusterMixin, BaseEstimator):
         dinv = 1.0 / np.sqrt(np.where(isolated, 1.0, deg))
         Dm = sp.diags(dinv)
         M = (Dm @ W @ Dm).tocsr()
-        solver = self._choose_solver(n)
+        L = (sp.identity(n, format="csr") - M).tocsr()
+        solver = self._choose_solver(n, L)
         if solver != "dense" and n < 5 * nev + 1:
             solver = "dense"  # iterative solvers are unreliable when nev is close to N
         self.eigen_solver_ = solver
@@ -323,16 +351,28 @@ class SpectralClustering(ClusterMixin, BaseEstimator):
         if solver == "dense":
             vals, vecs = np.linalg.eigh(M.toarray())
             vals, vecs = vals[::-1][:nev], vecs[:, ::-1][:, :nev]
-        elif solver == "arpack":
+        elif solver in ("arpack", "shift-invert"):
             v0 = rng.uniform(-1, 1, n)
             try:
-                vals, vecs = eigsh(M, k=nev, which="LA", tol=tol, v0=v0)
-            except ArpackNoConvergence:
-                solver = "amg" if pyamg_available() else "lobpcg"
-                warnings.warn(f"arpack did not converge; falling back to {solver}", stacklevel=3)
-                self.eigen_solver_ = solver
+                if solver == "arpack":
+                    vals, vecs = eigsh(M, k=nev, which="LA", tol=tol, v0=v0)
+                else:
+                    # eigenvalues of L_sym nearest -SHIFT = the smallest; 1 - them = top of M
+                    lu = splu(
+                        (L + SHIFT * sp.identity(n, format="csr")).tocsc(), permc_spec="COLAMD"
+                    )
+                    op = LinearOperator((n, n), matvec=lu.solve, dtype=np.float64)
+                    lvals, vecs = eigsh(
+                        L, k=nev, sigma=-SHIFT, which="LM", OPinv=op, tol=tol or 1e-9, v0=v0
+                    )
+                    vals = 1.0 - lvals
+            except (ArpackNoConvergence, RuntimeError):  # RuntimeError: splu found L singular
+                fallback = "amg" if pyamg_available() else "lobpcg"
+                warnings.warn(
+                    f"{solver} did not converge; falling back to {fallback}", stacklevel=3
+                )
+                solver = self.eigen_solver_ = fallback
         if solver in ("lobpcg", "amg"):
-            L = (sp.identity(n, format="csr") - M).tocsr()
             X0 = rng.standard_normal((n, nev + 1))
             X0[:, 0] = np.sqrt(np.maximum(deg, 0))  # the exact top eigenvector of M
             precond = None
@@ -432,6 +472,23 @@ def _unique_rows(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
     return X[first[order]], rank[inverse.ravel()]
+
+
+def _cheap_to_factor(L: sp.csr_matrix) -> bool:
+    """Will a sparse LU of ``L`` (+ SHIFT I) stay sparse? Always yes up to ``SMALL_GRAPH`` rows;
+    above, a trial LU of a breadth-first piece of ``FILL_PROBE`` rows must have fill <=
+    ``MAX_FILL`` (video chains ~2: their graphs are nearly one-dimensional; blobs in 16-D ~25,
+    growing with N)."""
+    n = L.shape[0]
+    if n <= SMALL_GRAPH:
+        return True
+    piece = breadth_first_order(L, 0, directed=False, return_predecessors=False)[:FILL_PROBE]
+    if len(piece) < FILL_PROBE // 2:  # node 0 sits in a tiny component: probe the first rows
+        piece = np.arange(n)[:FILL_PROBE]
+    piece = np.sort(piece)
+    sub = (L[piece][:, piece] + SHIFT * sp.identity(len(piece), format="csr")).tocsc()
+    lu = splu(sub, permc_spec="COLAMD")
+    return (lu.L.nnz + lu.U.nnz) / max(sub.nnz, 1) <= MAX_FILL
 
 
 def _graph_name(k: int) -> str:

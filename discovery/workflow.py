@@ -86,7 +86,7 @@ def _clip_fn(ws: Workspace) -> Callable[[pd.Series, Path], None]:
     """Writes a short clip around a member frame: the frames shown from ``time - 1 s`` to
     ``time + 1 s`` by their timestamps (seeking by the catalog's timeline)."""
     from video import open_video
-    from video.generate import write_video
+    from video.writer import write_video
     from vidsift.catalog import Catalog
 
     def fn(row: pd.Series, target: Path, seconds: float = 2.0) -> None:

@@ -209,9 +209,9 @@ def sample_corpus(
     out: list[np.ndarray] = []
     it: Any = videos
     if progress:
-        from tqdm import tqdm
+        from vidsift.progress import progress_bar
 
-        it = tqdm(videos, desc="fit ZCA", unit="video", leave=False)
+        it = progress_bar(videos, desc="fit ZCA", unit="video", leave=False)
     for v in it:
         step = max(1, v.num_frames // per_video)
         try:

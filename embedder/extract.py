@@ -276,9 +276,9 @@ class _Progress:
         self.batcher: Batcher | None = None  # set by the local engine (timings for the report)
         self.bar = None
         if show:
-            from tqdm import tqdm
+            from vidsift.progress import progress_bar
 
-            self.bar = tqdm(total=self.total, desc=f"embed {name}", unit="frame", dynamic_ncols=True)
+            self.bar = progress_bar(total=self.total, desc=f"embed {name}", unit="frame", dynamic_ncols=True)
 
     def set_exact(self, video_id: str, rows: int) -> None:
         """The reader's exact row count replaces the estimate from the catalog."""

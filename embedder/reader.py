@@ -128,13 +128,6 @@ def _read_clips(r: Any, task: VideoTask, want: np.ndarray) -> Iterator[tuple[Any
         cache = got
 
 
-def thumbnail_size(width: int, height: int, target_height: int = 96) -> tuple[int, int]:
-    """(H, W) of a thumbnail: ``target_height`` tall (never upscaled), aspect kept, W even."""
-    h = min(int(target_height), int(height))
-    w = max(2, int(round(width * h / max(1, height) / 2)) * 2)
-    return max(1, h), w
-
-
 def write_video_thumbnails(r: Any, task: VideoTask, want: np.ndarray) -> int:
     """JPEG thumbnails of the sampled frames that have none yet; returns how many were written.
 
@@ -142,7 +135,7 @@ def write_video_thumbnails(r: Any, task: VideoTask, want: np.ndarray) -> int:
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    from embedder.thumbnails import thumbnail_path, write_jpeg
+    from embedder.thumbnails import thumbnail_path, thumbnail_size, write_jpeg
 
     root = Path(task.thumbnails_dir or ".")
     todo = [int(i) for i in want if not thumbnail_path(root, task.video_id, int(i)).exists()]

@@ -28,6 +28,15 @@ def thumbnail_path(root: str | Path, video_id: str, frame: int) -> Path:
     return Path(root) / video_id / f"{int(frame)}.jpg"
 
 
+def thumbnail_size(
+    width: int, height: int, target_height: int = THUMBNAIL_HEIGHT
+) -> tuple[int, int]:
+    """(H, W) of a thumbnail: ``target_height`` tall (never upscaled), aspect kept, W even."""
+    h = min(int(target_height), int(height))
+    w = max(2, int(round(width * h / max(1, height) / 2)) * 2)
+    return max(1, h), w
+
+
 def write_jpeg(path: Path, frame: np.ndarray, quality: int = JPEG_QUALITY, mkdir: bool = True) -> None:
     """Encode ``frame`` (uint8 [H, W, 3]) and put it at ``path`` by rename (atomic, no fsync)."""
     from PIL import Image
@@ -64,7 +73,6 @@ def thumbnail(
         VideoError: the video cannot be read.
         BadInputError: the frame does not exist.
     """
-    from embedder.reader import thumbnail_size
     from video import open_video
 
     root = ws.thumbnails if hasattr(ws, "thumbnails") else Path(ws) / "thumbnails"

@@ -8,7 +8,7 @@ Example::
 
     build_workspace_index(ws, "pixels")                       # {'kind': 'flat', 'vectors': ...}
     search_workspace(ws, "pixels", video="clips/a.mp4", frame=30, k=5, exclude_window=10)
-    # [{'video': ..., 'path': ..., 'frame': ..., 'time': ..., 'shot': ..., 'label': ..., 'distance': ...}]
+    # [{'video_id': ..., 'path': ..., 'frame': ..., 'time': ..., 'shot': ..., 'label': ..., 'distance': ...}]
 """
 
 from __future__ import annotations
@@ -67,9 +67,9 @@ def _summary(vi: VideoIndex, index_dir: Path, **extra: Any) -> dict[str, Any]:
 
 
 def hit_dict(hit: Hit) -> dict[str, Any]:
-    """The JSON shape of one result (``video`` is the video id)."""
+    """The JSON shape of one result (``video_id`` as in the store's Parquet and clusters.csv)."""
     return {
-        "video": hit.video_id,
+        "video_id": hit.video_id,
         "path": hit.path,
         "frame": hit.frame,
         "time": hit.time,
@@ -352,7 +352,7 @@ def search_workspace(
 
     ``video`` is a video id or its path (as stored); ``image`` a file path or a PIL image;
     ``vector`` an array [dim] or a ``.npy`` path. With a frame query, the frame itself comes first
-    (distance 0) unless excluded. Returns dicts with keys ``video, path, frame, time, timecode,
+    (distance 0) unless excluded. Returns dicts with keys ``video_id, path, frame, time, timecode,
     shot, label, distance``, nearest first (``time`` is the presentation time in seconds).
 
     Raises:

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from vidsift_testdata import moving_gradient
 
-from video.generate import write_video
 from video.real import real_footage
+from video.writer import write_video
 
 
 @pytest.fixture(scope="session")

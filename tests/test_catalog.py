@@ -5,7 +5,8 @@ import shutil
 import pytest
 from vidsift_testdata import moving_gradient
 
-from video.generate import make_broken_files, make_scene_videos, write_video
+from video.synthetic.write import make_broken_files, make_scene_videos
+from video.writer import write_video
 from vidsift.catalog import Catalog, content_id
 from vidsift.errors import BadInputError
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from video.generate import make_broken_files, make_scene_videos
+from video.synthetic.write import make_broken_files, make_scene_videos
 
 
 def test_doctor_json(cli):

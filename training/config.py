@@ -5,13 +5,24 @@ the network input size, method hyper-parameters (``params``) and the catalog ids
 it was trained on. ``to_dict`` gives plain JSON-able data (lists, numbers, strings) so it can be
 stored inside a checkpoint that ``torch.load(..., weights_only=True)`` reads back, and
 ``from_dict`` rebuilds an equal config (tuples survive the round trip).
+
+Method hyper-parameters are typed: each method declares a frozen dataclass of them (e.g.
+``training.methods.siamese.SiameseParams``) whose defaults are the paper's values, and reads
+``method.params(cfg).margin``. The config stores them as sorted ``(name, value)`` pairs (the
+format every checkpoint already has); ``build_params`` turns those pairs (or a user's
+``--param`` values) into the dataclass, refusing unknown names and converting or refusing values
+of the wrong type.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
+import numbers
+import typing
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, TypeVar
 
 from vidsift.errors import BadInputError
 
@@ -51,7 +62,7 @@ class TrainConfig:
     num_workers: int = 1  # DataLoader workers that decode
     log_every: int = 50
     checkpoint_every: int = 200
-    params: tuple[tuple[str, Any], ...] = ()  # method hyper-parameters; cfg.p("margin", 1.0)
+    params: tuple[tuple[str, Any], ...] = ()  # method hyper-parameters: method.params(cfg).margin
     data_ids: tuple[str, ...] = ()  # catalog ids of the videos trained on
 
     def __post_init__(self) -> None:
@@ -79,7 +90,9 @@ class TrainConfig:
 
     # -- method hyper-parameters -------------------------------------------------------------
     def p(self, name: str, default: Any = None) -> Any:
-        """The method hyper-parameter ``name`` (``default`` when the config does not set it)."""
+        """The stored hyper-parameter ``name`` (``default`` when the config does not set it), untyped.
+
+        Methods read ``method.params(cfg)`` (typed, with the method's defaults) instead."""
         for key, value in self.params:
             if key == name:
                 return value
@@ -130,4 +143,133 @@ class TrainConfig:
         return cls(**kw)
 
 
-__all__ = ["TrainConfig", "OPTIMIZERS", "PRESETS"]
+# -- typed method hyper-parameters -------------------------------------------------------------
+
+P = TypeVar("P")
+
+#: field metadata of a hyper-parameter that the presets leave unset, so a config stores it only
+#: when a user gives it (``backbone``: a switch for tests, not a setting of any paper)
+NOT_IN_PRESETS: Mapping[str, Any] = {"in_presets": False}
+
+_TYPE_WORDS = {bool: "true or false", int: "a whole number", float: "a number", str: "a string"}
+_PLURAL_WORDS = {bool: "booleans", int: "whole numbers", float: "numbers", str: "strings"}
+
+
+def in_presets(f: dataclasses.Field) -> bool:
+    """Whether the presets store hyper-parameter ``f`` (see :data:`NOT_IN_PRESETS`)."""
+    return bool(f.metadata.get("in_presets", True))
+
+
+@functools.cache
+def param_types(cls: type) -> dict[str, Any]:
+    """Field name -> resolved type annotation of the hyper-parameter dataclass ``cls``."""
+    hints = typing.get_type_hints(cls)
+    return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
+
+
+def _describe(hint: Any) -> str:
+    if typing.get_origin(hint) is tuple:
+        args = typing.get_args(hint)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return f"a list of {_PLURAL_WORDS.get(args[0], args[0])}"
+        return f"a list of {len(args)} {_PLURAL_WORDS.get(args[0], args[0])}"
+    if typing.get_origin(hint) is Literal:
+        return "one of " + ", ".join(repr(a) for a in typing.get_args(hint))
+    return _TYPE_WORDS.get(hint, str(hint))
+
+
+def convert_param(value: Any, hint: Any, where: str) -> Any:
+    """``value`` as type ``hint`` (bool, int, float, str, ``Literal``, ``tuple[int, ...]`` or
+    ``tuple[int, int]``); strings of numbers and whole floats are converted, anything else that
+    does not fit raises ``BadInputError`` naming ``where`` (e.g. "siamese parameter margin")."""
+
+    def refuse() -> BadInputError:
+        return BadInputError(f"{where} must be {_describe(hint)}, got {value!r}")
+
+    origin = typing.get_origin(hint)
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+            return value.strip().lower() == "true"
+        raise refuse()
+    if hint is int:
+        if isinstance(value, bool):
+            raise refuse()
+        if isinstance(value, numbers.Integral):
+            return int(value)
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str):
+            try:
+                return int(value.strip())
+            except ValueError:
+                raise refuse() from None
+        raise refuse()
+    if hint is float:
+        if isinstance(value, bool):
+            raise refuse()
+        if isinstance(value, numbers.Real):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return float(value.strip())
+            except ValueError:
+                raise refuse() from None
+        raise refuse()
+    if hint is str:
+        if isinstance(value, str):
+            return value
+        raise refuse()
+    if origin is Literal:
+        if value in typing.get_args(hint):
+            return value
+        raise refuse()
+    if origin is tuple:
+        args = typing.get_args(hint)
+        if not isinstance(value, (list, tuple)):
+            raise refuse()
+        if len(args) == 2 and args[1] is Ellipsis:
+            items = (args[0],) * len(value)
+        elif len(value) == len(args):
+            items = args
+        else:
+            raise refuse()
+        try:
+            return tuple(convert_param(v, t, where) for v, t in zip(value, items, strict=True))
+        except BadInputError:
+            raise refuse() from None
+    raise TypeError(f"{where}: unsupported hyper-parameter type {hint!r}")
+
+
+def build_params(cls: type[P], values: Mapping[str, Any], owner: str) -> P:
+    """The hyper-parameter dataclass ``cls`` with ``values`` set (the rest: its defaults).
+
+    Unknown names raise ``BadInputError`` listing the valid ones; values are converted to each
+    field's type (``convert_param``). ``owner`` (the method name) goes into the messages.
+    """
+    types = param_types(cls)
+    unknown = sorted(set(values) - set(types))
+    if unknown:
+        settings = [
+            f.name
+            for f in dataclasses.fields(TrainConfig)
+            if f.name not in ("method", "preset", "params", "data_ids")
+        ]
+        raise BadInputError(
+            f"unknown parameter(s) {unknown} for {owner!r}; its parameters are "
+            f"{', '.join(sorted(types))}; run settings are {', '.join(settings)}"
+        )
+    return cls(**{k: convert_param(v, types[k], f"{owner} parameter {k}") for k, v in values.items()})
+
+
+__all__ = [
+    "TrainConfig",
+    "OPTIMIZERS",
+    "PRESETS",
+    "NOT_IN_PRESETS",
+    "build_params",
+    "convert_param",
+    "in_presets",
+    "param_types",
+]

@@ -396,9 +396,9 @@ def finetune(
 
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from vidsift.progress import progress_bar
 
-        bar = tqdm(total=2 * steps, desc=f"finetune {cfg.method}", unit="step")
+        bar = progress_bar(total=2 * steps, desc=f"finetune {cfg.method}", unit="step")
     results: dict[str, dict[str, float]] = {}
     ft_cfg = cfg.replace(seed=int(seed), lr=float(lr), steps=steps, batch_size=bs, optimizer="adam", data_ids=tuple(sorted(train_ids)))
     extra = {

@@ -218,9 +218,9 @@ def _train(
 
     bar = None
     if progress and info.is_main:
-        from tqdm.auto import tqdm
+        from vidsift.progress import progress_bar
 
-        bar = tqdm(total=cfg.steps, initial=start, desc=f"train {cfg.method}", unit="step")
+        bar = progress_bar(total=cfg.steps, initial=start, desc=f"train {cfg.method}", unit="step")
 
     losses: list[float] = []
     window: list[torch.Tensor] = []

@@ -111,7 +111,8 @@ class VideoRecord:
         return s
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+        """JSON shape: the id is ``video_id``, as in the store's Parquet, search hits and CSVs."""
+        return {("video_id" if k == "id" else k): getattr(self, k) for k in self.__dataclass_fields__}
 
 
 @dataclass
@@ -250,9 +251,9 @@ class Catalog:
         seen: set[str] = set()
         iterator: Any = files
         if progress:
-            from tqdm import tqdm
+            from vidsift.progress import progress_bar
 
-            iterator = tqdm(files, desc="scan", unit="video")
+            iterator = progress_bar(files, desc="scan", unit="video")
         for i, f in enumerate(iterator):
             path = str(f)
             seen.add(path)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_WORKSPACE = "vidsift-workspace"
+#: environment variable naming the workspace (CLI and page alike)
+WORKSPACE_ENV = "VIDSIFT_WORKSPACE"
 
 
 def safe_name(name: str) -> str:

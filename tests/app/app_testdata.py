@@ -6,7 +6,7 @@ from pathlib import Path
 
 from embedder.extract import extract
 from index.workspace import build_workspace_index
-from video.generate import make_scene_videos
+from video.synthetic.write import make_scene_videos
 from vidsift.workspace import Workspace
 
 SCENES = ("astronaut", "coffee")

@@ -10,6 +10,8 @@ import pytest
 from app_testdata import APP, SCENES
 from PIL import Image
 
+from vidsift.services import contents, train_jobs
+
 
 def errors(at) -> list[str]:
     return [e.value for e in at.error]
@@ -52,7 +54,6 @@ def test_library_lists_videos_and_offers_scan_and_embed(app_ws, make_app):
 
 
 def test_library_scan_and_embed_builds_the_index(tmp_path, built_ws, make_app):
-    from vidsift import ui_support as ui
     from vidsift.workspace import Workspace
 
     ws = Workspace.at(tmp_path / "fresh")
@@ -66,7 +67,7 @@ def test_library_scan_and_embed_builds_the_index(tmp_path, built_ws, make_app):
     msgs = [s.value for s in at.success]
     assert any("2 videos embedded (32 frames)" in m for m in msgs), msgs
     assert any("index of pixels: 32 vectors from 2 videos" in m for m in msgs), msgs
-    assert ui.indexed_embedders(ws) == ["pixels"]
+    assert contents.indexed_embedders(ws) == ["pixels"]
 
 
 def test_library_scan_reports_a_missing_folder(app_ws, make_app, tmp_path):
@@ -88,8 +89,8 @@ def test_search_returns_the_frame_and_its_neighbours(app_ws, make_app):
     no_failure(at)
     hits = at.session_state["s_hits"]
     assert len(hits) == 12
-    assert (hits[0]["video"], hits[0]["frame"]) == (astro, 3) and hits[0]["distance"] < 1e-6
-    assert hits[1]["video"] == astro and hits[1]["frame"] in (2, 4)  # the adjacent frame is nearest
+    assert (hits[0]["video_id"], hits[0]["frame"]) == (astro, 3) and hits[0]["distance"] < 1e-6
+    assert hits[1]["video_id"] == astro and hits[1]["frame"] in (2, 4)  # the adjacent frame is nearest
     assert all(h["label"] == "astronaut" for h in hits[:8])  # the whole first shot comes before the other scene
     caps = result_captions(at)
     assert caps[0].startswith("**1. astronaut_0.mp4** (astronaut) · 00:00:00.300 (0.300 s) · frame 3 · shot 0 · d=0.0000")
@@ -111,16 +112,16 @@ def test_search_exclusions_and_video_filter(app_ws, make_app):
     at.slider(key="s_frame").set_value(5).run()
     at.number_input(key="s_window").set_value(2).run()
     hits = at.session_state["s_hits"]
-    assert all(not (h["video"] == astro and abs(h["frame"] - 5) <= 2) for h in hits)
-    assert hits[0]["video"] == astro  # the nearest outside the window is still the same shot
+    assert all(not (h["video_id"] == astro and abs(h["frame"] - 5) <= 2) for h in hits)
+    assert hits[0]["video_id"] == astro  # the nearest outside the window is still the same shot
     at.number_input(key="s_window").set_value(0)
     at.checkbox(key="s_excl_video").check().run()
-    assert {h["video"] for h in at.session_state["s_hits"]} == {coffee}
+    assert {h["video_id"] for h in at.session_state["s_hits"]} == {coffee}
     at.checkbox(key="s_excl_video").uncheck()
     at.multiselect(key="s_only").set_value([coffee]).run()
     no_failure(at)
     hits = at.session_state["s_hits"]
-    assert len(hits) == 12 and {h["video"] for h in hits} == {coffee}
+    assert len(hits) == 12 and {h["video_id"] for h in hits} == {coffee}
 
 
 def test_clicking_a_result_searches_from_it(app_ws, make_app):
@@ -129,14 +130,14 @@ def test_clicking_a_result_searches_from_it(app_ws, make_app):
     coffee = next(v for v, p in vids.items() if "/coffee/" in p)
     at.checkbox(key="s_excl_video").check().run()  # results come from the other video
     target = at.session_state["s_hits"][2]
-    assert target["video"] == coffee
+    assert target["video_id"] == coffee
     at.button(key="hit_2").click().run()
     no_failure(at)
     assert at.session_state["s_video"] == coffee and at.session_state["s_frame"] == target["frame"]
     assert any(f"**Query:** coffee_0.mp4 · frame {target['frame']}" in m.value for m in at.markdown)
     at.checkbox(key="s_excl_video").uncheck().run()
     first = at.session_state["s_hits"][0]
-    assert (first["video"], first["frame"], round(first["distance"], 6)) == (coffee, target["frame"], 0.0)
+    assert (first["video_id"], first["frame"], round(first["distance"], 6)) == (coffee, target["frame"], 0.0)
     # the thumbnail strip picks a frame too; the player jumps to a result's time
     at.button(key="pick_15").click().run()
     assert at.session_state["s_frame"] == 15
@@ -165,7 +166,7 @@ def test_search_by_uploaded_image(app_ws, make_app):
     at.file_uploader(key="s_upload").set_value(("query.png", _png(frame), "image/png")).run()
     no_failure(at)
     hits = at.session_state["s_hits"]
-    assert hits[0]["video"] == coffee and abs(hits[0]["frame"] - 12) <= 1
+    assert hits[0]["video_id"] == coffee and abs(hits[0]["frame"] - 12) <= 1
 
 
 @pytest.mark.parametrize(
@@ -184,7 +185,6 @@ def test_search_refuses_bad_uploads(app_ws, make_app, name, data, message):
 
 
 def test_search_shows_errors_for_a_broken_index_and_a_missing_one(app_ws, make_app):
-    from vidsift import ui_support as ui
 
     for f in app_ws.indexes("pixels").glob("index.*.faiss"):
         f.unlink()
@@ -193,7 +193,7 @@ def test_search_shows_errors_for_a_broken_index_and_a_missing_one(app_ws, make_a
     assert any("index file is missing" in e and "vidsift index build --embedder pixels" in e for e in errors(at)), errors(at)
     for f in app_ws.indexes("pixels").iterdir():
         f.unlink()
-    assert ui.indexed_embedders(app_ws) == []
+    assert contents.indexed_embedders(app_ws) == []
     at.run()
     no_failure(at)
     assert any("no index yet" in i.value for i in at.info)
@@ -267,12 +267,11 @@ for step in range(1, 10_000):
 def test_train_page_starts_shows_loss_and_stops(app_ws, make_app, monkeypatch, built_ws):
     import sys
 
-    from vidsift import ui_support as ui
 
     def fake_command(ws, method, folder, preset, resume=False, steps=None, overwrite=False):
-        return [sys.executable, "-c", FAKE_TRAINER, str(ui.run_dir(ws, method, preset))]
+        return [sys.executable, "-c", FAKE_TRAINER, str(train_jobs.run_dir(ws, method, preset))]
 
-    monkeypatch.setattr(ui, "train_command", fake_command)
+    monkeypatch.setattr(train_jobs, "train_command", fake_command)
     at = make_app(app_ws, "Train")
     no_failure(at)
     assert at.selectbox(key="t_method").options
@@ -283,12 +282,12 @@ def test_train_page_starts_shows_loss_and_stops(app_ws, make_app, monkeypatch, b
     next(b for b in at.button if b.label == "Start training").click().run()
     no_failure(at)
     assert any(f"started {method} (cpu)" in s.value for s in at.success)
-    job = ui.training_jobs(app_ws)[0]
+    job = train_jobs.training_jobs(app_ws)[0]
     try:
         import time
 
         deadline = time.monotonic() + 20
-        while len(ui.read_loss_log(job.log)) < 3 and time.monotonic() < deadline:
+        while len(train_jobs.read_loss_log(job.log)) < 3 and time.monotonic() < deadline:
             time.sleep(0.1)
         at.run()
         no_failure(at)
@@ -296,11 +295,11 @@ def test_train_page_starts_shows_loss_and_stops(app_ws, make_app, monkeypatch, b
         assert any(c.startswith("step ") and ", loss " in c for c in captions(at))
         at.button(key=f"stop_{method}-cpu").click().run()
         no_failure(at)
-        assert ui.job_state(ui.training_jobs(app_ws)[0]) == "stopped"
+        assert train_jobs.job_state(train_jobs.training_jobs(app_ws)[0]) == "stopped"
         assert any(f"**{method}-cpu** — stopped" in m.value for m in at.markdown)
         # a second start while running is refused; once stopped it may start again (here: it is stopped)
     finally:
-        ui.stop_training(job, timeout=2)
+        train_jobs.stop_training(job, timeout=2)
 
 
 # ---------------------------------------------------------------------------------- sidebar

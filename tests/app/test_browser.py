@@ -36,7 +36,7 @@ def browser_ws(tmp_path_factory):
     """Four labelled scenes, large enough frames to look at, embedded with pixels and indexed."""
     from embedder.extract import extract
     from index.workspace import build_workspace_index
-    from video.generate import make_scene_videos
+    from video.synthetic.write import make_scene_videos
     from vidsift.workspace import Workspace
 
     root = tmp_path_factory.mktemp("browser")

@@ -14,6 +14,9 @@ from PIL import Image
 
 from vidsift import ui_support as ui
 from vidsift.errors import BadInputError
+from vidsift.services import contents, library, train_jobs
+from vidsift.services import discover as discovering
+from vidsift.services import search as searching
 
 
 def _image_bytes(fmt: str, size=(8, 8)) -> bytes:
@@ -23,8 +26,8 @@ def _image_bytes(fmt: str, size=(8, 8)) -> bytes:
 
 
 def test_load_upload_accepts_jpeg_and_png():
-    assert ui.load_upload("a.png", _image_bytes("PNG")).size == (8, 8)
-    img = ui.load_upload("a.JPG", _image_bytes("JPEG"))
+    assert searching.load_upload("a.png", _image_bytes("PNG")).size == (8, 8)
+    img = searching.load_upload("a.JPG", _image_bytes("JPEG"))
     assert img.mode == "RGB"
 
 
@@ -40,13 +43,13 @@ def test_load_upload_accepts_jpeg_and_png():
 )
 def test_load_upload_refuses_with_a_readable_message(name, data, message):
     with pytest.raises(BadInputError, match=message):
-        ui.load_upload(name, data, max_bytes=2_000_000)
+        searching.load_upload(name, data, max_bytes=2_000_000)
 
 
 def test_load_upload_refuses_huge_images(monkeypatch):
-    monkeypatch.setattr(ui, "MAX_IMAGE_PIXELS", 50)
+    monkeypatch.setattr(searching, "MAX_IMAGE_PIXELS", 50)
     with pytest.raises(BadInputError, match="8x8 pixels is too large"):
-        ui.load_upload("a.png", _image_bytes("PNG"))
+        searching.load_upload("a.png", _image_bytes("PNG"))
 
 
 def test_frame_helpers():
@@ -61,31 +64,31 @@ def test_frame_helpers():
 
 
 def test_workspace_helpers(tmp_path, monkeypatch):
-    monkeypatch.delenv(ui.WORKSPACE_ENV, raising=False)
-    assert ui.default_workspace() == "vidsift-workspace"
-    assert ui.default_workspace({ui.WORKSPACE_ENV: "/x/ws"}) == "/x/ws"
+    monkeypatch.delenv(contents.WORKSPACE_ENV, raising=False)
+    assert contents.default_workspace() == "vidsift-workspace"
+    assert contents.default_workspace({contents.WORKSPACE_ENV: "/x/ws"}) == "/x/ws"
     with pytest.raises(BadInputError, match="give a workspace folder"):
-        ui.open_workspace("  ")
-    ws = ui.open_workspace(tmp_path / "ws")
-    assert ws.root.is_dir() and ui.stores(ws) == [] and ui.indexed_embedders(ws) == []
-    assert ui.index_version(ws, "pixels") is None and ui.store_version(ws, "pixels") == (0, 0)
-    assert ui.library_rows(ws) == [] and ui.default_folder(ws) == ""
+        contents.open_workspace("  ")
+    ws = contents.open_workspace(tmp_path / "ws")
+    assert ws.root.is_dir() and contents.stores(ws) == [] and contents.indexed_embedders(ws) == []
+    assert contents.index_version(ws, "pixels") is None and contents.store_version(ws, "pixels") == (0, 0)
+    assert library.library_rows(ws) == [] and library.default_folder(ws) == ""
 
 
 def test_filtered_search_fetches_until_enough(app_ws):
     from index.workspace import load_workspace_index, search_workspace
 
     vi = load_workspace_index(app_ws, "pixels")
-    videos = ui.indexed_videos(vi)
+    videos = searching.indexed_videos(vi)
     assert [v.label for v in videos] == ["astronaut", "coffee"] and all(len(v.frames) == 16 for v in videos)
     astro, coffee = videos
-    assert ui.frame_time(vi, coffee.id, 12) == pytest.approx(1.2)
-    hits = ui.search(app_ws, "pixels", videos=[coffee.id], k=5, video=astro.id, frame=0)
-    assert len(hits) == 5 and {h["video"] for h in hits} == {coffee.id}
+    assert searching.frame_time(vi, coffee.id, 12) == pytest.approx(1.2)
+    hits = searching.search(app_ws, "pixels", videos=[coffee.id], k=5, video=astro.id, frame=0)
+    assert len(hits) == 5 and {h["video_id"] for h in hits} == {coffee.id}
     # the same as the nearest coffee frames of an unfiltered search over everything
-    every = [h for h in search_workspace(app_ws, "pixels", video=astro.id, frame=0, k=32) if h["video"] == coffee.id]
+    every = [h for h in search_workspace(app_ws, "pixels", video=astro.id, frame=0, k=32) if h["video_id"] == coffee.id]
     assert [h["frame"] for h in hits] == [h["frame"] for h in every[:5]]
-    assert len(ui.search(app_ws, "pixels", videos=[coffee.id], k=100, video=astro.id, frame=0)) == 16
+    assert len(searching.search(app_ws, "pixels", videos=[coffee.id], k=100, video=astro.id, frame=0)) == 16
 
 
 def test_zip_folder_skips_links_and_hidden_files(tmp_path):
@@ -96,17 +99,17 @@ def test_zip_folder_skips_links_and_hidden_files(tmp_path):
     (src / ".partial.tmp").write_text("x")
     (tmp_path / "secret").write_text("no")
     os.symlink(tmp_path / "secret", src / "link.txt")
-    out = ui.zip_folder(src, tmp_path / "exp.zip")
+    out = discovering.zip_folder(src, tmp_path / "exp.zip")
     assert sorted(zipfile.ZipFile(out).namelist()) == ["exp/cluster_000/0000_a_f0000001.jpg", "exp/clusters.csv"]
 
 
 def test_read_loss_log_skips_a_partly_written_line(tmp_path):
     log = tmp_path / "log.jsonl"
-    assert list(ui.read_loss_log(log).columns) == ["step", "loss"]
+    assert list(train_jobs.read_loss_log(log).columns) == ["step", "loss"]
     log.write_text(json.dumps({"step": 50, "loss": 2.0}) + "\n" + json.dumps({"step": 100, "loss": 1.5}) + "\n{\"step\": 15")
-    df = ui.read_loss_log(log)
+    df = train_jobs.read_loss_log(log)
     assert df["step"].tolist() == [50, 100] and df["loss"].tolist() == [2.0, 1.5]
-    assert ui.tail(log, 1) == '{"step": 15'
+    assert train_jobs.tail(log, 1) == '{"step": 15'
 
 
 def test_start_training_refuses_bad_input_and_a_second_run(app_ws, built_ws, monkeypatch):
@@ -114,31 +117,31 @@ def test_start_training_refuses_bad_input_and_a_second_run(app_ws, built_ws, mon
 
     method = method_names()[0]
     with pytest.raises(BadInputError, match="unknown method 'nope'"):
-        ui.start_training(app_ws, "nope", built_ws)
+        train_jobs.start_training(app_ws, "nope", built_ws)
     with pytest.raises(BadInputError, match="no such folder"):
-        ui.start_training(app_ws, method, app_ws.root / "missing")
+        train_jobs.start_training(app_ws, method, app_ws.root / "missing")
     with pytest.raises(BadInputError, match="preset must be"):
-        ui.start_training(app_ws, method, built_ws, preset="huge")
+        train_jobs.start_training(app_ws, method, built_ws, preset="huge")
     with pytest.raises(BadInputError, match="no checkpoint to resume"):
-        ui.start_training(app_ws, method, built_ws, resume=True)
-    monkeypatch.setattr(ui, "train_command", lambda *a, **k: [sys.executable, "-c", "import time; time.sleep(30)"])
-    job = ui.start_training(app_ws, method, built_ws)
+        train_jobs.start_training(app_ws, method, built_ws, resume=True)
+    monkeypatch.setattr(train_jobs, "train_command", lambda *a, **k: [sys.executable, "-c", "import time; time.sleep(30)"])
+    job = train_jobs.start_training(app_ws, method, built_ws)
     try:
-        assert ui.job_state(job) == "running"
-        assert ui.train_command is not None and job.command[-1] == "import time; time.sleep(30)"
+        assert train_jobs.job_state(job) == "running"
+        assert train_jobs.train_command is not None and job.command[-1] == "import time; time.sleep(30)"
         with pytest.raises(BadInputError, match="already training"):
-            ui.start_training(app_ws, method, built_ws)
+            train_jobs.start_training(app_ws, method, built_ws)
     finally:
-        assert ui.stop_training(job, timeout=5) == "stopped"
-    assert [j.pid for j in ui.training_jobs(app_ws)] == [job.pid]
+        assert train_jobs.stop_training(job, timeout=5) == "stopped"
+    assert [j.pid for j in train_jobs.training_jobs(app_ws)] == [job.pid]
 
 
 def test_train_command_is_the_cli(app_ws):
-    cmd = ui.train_command(app_ws, "siamese", "/v", "cpu", resume=True, steps=20)
+    cmd = train_jobs.train_command(app_ws, "siamese", "/v", "cpu", resume=True, steps=20)
     assert cmd == [sys.executable, "-m", "vidsift", "train", "siamese", "/v", "--preset", "cpu", "-w", str(app_ws.root),
                    "--steps", "20", "--resume"]
-    assert ui.train_command(app_ws, "siamese", "/v", "paper", overwrite=True)[-3:] == ["-w", str(app_ws.root), "--overwrite"]
-    assert ui.run_dir(app_ws, "siamese", "paper") == app_ws.checkpoints / "siamese-paper"
+    assert train_jobs.train_command(app_ws, "siamese", "/v", "paper", overwrite=True)[-3:] == ["-w", str(app_ws.root), "--overwrite"]
+    assert train_jobs.run_dir(app_ws, "siamese", "paper") == app_ws.checkpoints / "siamese-paper"
 
 
 def test_vidsift_app_runs_streamlit_locally(cli, monkeypatch, tmp_path):
@@ -160,8 +163,8 @@ def test_vidsift_app_runs_streamlit_locally(cli, monkeypatch, tmp_path):
     assert cmd[1:4] == ["-m", "streamlit", "run"] and cmd[4].endswith("app.py")
     opts = dict(zip(cmd[5::2], cmd[6::2], strict=True))
     assert opts["--server.port"] == "8765" and opts["--server.address"] == "127.0.0.1"
-    assert opts["--server.headless"] == "true" and opts["--server.maxUploadSize"] == str(ui.MAX_UPLOAD_MB)
-    assert seen["env"][ui.WORKSPACE_ENV] == str((tmp_path / "ws").resolve())
+    assert opts["--server.headless"] == "true" and opts["--server.maxUploadSize"] == str(searching.MAX_UPLOAD_MB)
+    assert seen["env"][contents.WORKSPACE_ENV] == str((tmp_path / "ws").resolve())
     assert "http://127.0.0.1:8765" in res.out
     assert cli("app", "--port", "0").code == 2
 
@@ -170,16 +173,16 @@ def test_a_real_training_run_from_the_page_helpers(app_ws, built_ws):
     """The real `vidsift train` in the background: 2 steps of siamese on the tiny videos."""
     import time
 
-    job = ui.start_training(app_ws, "siamese", built_ws.parent / "videos", "cpu", steps=2)
+    job = train_jobs.start_training(app_ws, "siamese", built_ws.parent / "videos", "cpu", steps=2)
     try:
         deadline = time.monotonic() + 240
-        while ui.job_state(job) == "running" and time.monotonic() < deadline:
+        while train_jobs.job_state(job) == "running" and time.monotonic() < deadline:
             time.sleep(0.5)
-        assert ui.job_state(job) == "finished", ui.tail(job.output)
+        assert train_jobs.job_state(job) == "finished", train_jobs.tail(job.output)
     finally:
-        ui.stop_training(job, timeout=2)
-    log = ui.read_loss_log(job.log)
+        train_jobs.stop_training(job, timeout=2)
+    log = train_jobs.read_loss_log(job.log)
     assert log["step"].tolist()[-1] == 2 and np.isfinite(log["loss"]).all()
-    assert (ui.run_dir(app_ws, "siamese", "cpu") / "last.pt").is_file()
+    assert (train_jobs.run_dir(app_ws, "siamese", "cpu") / "last.pt").is_file()
     with pytest.raises(BadInputError, match="already holds a checkpoint of siamese"):
-        ui.start_training(app_ws, "siamese", built_ws.parent / "videos", "cpu")
+        train_jobs.start_training(app_ws, "siamese", built_ws.parent / "videos", "cpu")

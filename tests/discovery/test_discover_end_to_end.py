@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from video.generate import make_scene_videos
 from video.real import link_real
+from video.synthetic.write import make_scene_videos
 
 
 @pytest.mark.parametrize("embedder", ["pixels", "zca"])
@@ -17,7 +17,7 @@ def test_discover_scenes_then_real_footage(cli, tmp_path, embedder):
                       frames_per_shot=10, size=(32, 32))
     ws = tmp_path / "ws"
     out = tmp_path / "export"
-    r = cli("discover", scenes, "--embedder", embedder, "--k", "3", "--repeats", "3", "--no-map",
+    r = cli("discover", scenes, "--embedder", embedder, "--clusters", "3", "--repeats", "3", "--no-map",
             "--export", out, "-w", ws, "--json")
     assert r.code == 0, r
     res = json.loads(r.out)
@@ -29,7 +29,7 @@ def test_discover_scenes_then_real_footage(cli, tmp_path, embedder):
 
     real = tmp_path / "real"
     link_real(real)  # bikes, bigbuckbunny, carphone pair, cityCC0: unlabelled
-    r = cli("discover", real, "--embedder", embedder, "--k", "auto", "--every", "5", "--no-map", "-w", tmp_path / "ws_real", "--json")
+    r = cli("discover", real, "--embedder", embedder, "--clusters", "auto", "--every", "5", "--no-map", "-w", tmp_path / "ws_real", "--json")
     assert r.code == 0, r
     res = json.loads(r.out)
     assert res["n_videos"] == 5 and res["scores"] is None and "label" in res["message"].lower()

@@ -12,7 +12,7 @@ from sklearn.cluster import SpectralClustering as SkSpectral
 from sklearn.datasets import make_blobs, make_circles
 from sklearn.metrics import adjusted_rand_score
 
-from discovery.kmeans import KMeans
+from discovery.kmeans import KMeans, kmeans_plusplus
 from discovery.spectral import SpectralClustering, knn_graph, pyamg_available, self_tuning_affinity
 from vidsift.errors import BadInputError
 
@@ -65,6 +65,28 @@ def test_kmeans_auto_k_by_silhouette(blobs):
     assert adjusted_rand_score(y, km.labels_) == 1.0
 
 
+def test_kmeans_plusplus_seeds_one_point_per_far_blob():
+    X, y = make_blobs(2000, 8, centers=10, cluster_std=0.5, center_box=(-100, 100), random_state=3)
+    c = kmeans_plusplus(X, 10, seed=0)
+    assert c.dtype == np.float32 and c.shape == (10, 8)
+    rows = [int(np.flatnonzero((X.astype(np.float32) == ci).all(axis=1))[0]) for ci in c]
+    assert sorted(y[rows].tolist()) == list(range(10))  # D^2 sampling never repeats a blob here
+    np.testing.assert_array_equal(kmeans_plusplus(X, 10, seed=0), c)
+
+
+def test_kmeans_small_problem_leaves_faiss_threads_as_they_were(blobs):
+    import faiss
+
+    X, _ = blobs
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(2)
+    try:
+        KMeans(3, n_init=2, random_state=0, gpu=False).fit(X)  # runs on one thread inside
+        assert faiss.omp_get_max_threads() == 2
+    finally:
+        faiss.omp_set_num_threads(before)
+
+
 def test_kmeans_refuses_k_larger_than_n():
     with pytest.raises(BadInputError, match="K=50 is larger than the 12 points"):
         KMeans(50).fit(np.zeros((12, 3)))
@@ -101,7 +123,7 @@ def test_spectral_separates_rings_where_kmeans_cannot(rings):
     assert adjusted_rand_score(y, KMeans(2, random_state=0).fit_predict(X)) < 0.1
 
 
-@pytest.mark.parametrize("solver", ["dense", "arpack", "lobpcg", "amg"])
+@pytest.mark.parametrize("solver", ["dense", "shift-invert", "arpack", "lobpcg", "amg"])
 def test_spectral_solvers_agree(solver, rings):
     if solver == "amg" and not pyamg_available():
         pytest.skip("pyamg not installed")

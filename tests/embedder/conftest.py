@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from video.generate import make_scene_videos, write_video
+from video.synthetic.write import make_scene_videos
+from video.writer import write_video
 from vidsift.workspace import Workspace
 
 

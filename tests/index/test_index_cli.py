@@ -33,8 +33,8 @@ def test_index_build_search_add_remove_check(ws: Workspace, tmp_path) -> None:
     )
     assert r.exit_code == 0, r.output
     rows = json.loads(r.stdout)
-    assert len(rows) == 5 and {"video", "path", "frame", "time", "shot", "distance"} <= set(rows[0])
-    assert (rows[0]["video"], rows[0]["frame"]) == ("v1", 7)  # the query frame itself first
+    assert len(rows) == 5 and {"video_id", "path", "frame", "time", "shot", "distance"} <= set(rows[0])
+    assert (rows[0]["video_id"], rows[0]["frame"]) == ("v1", 7)  # the query frame itself first
     assert [x["distance"] for x in rows] == sorted(x["distance"] for x in rows)
 
     r = run(
@@ -49,7 +49,7 @@ def test_index_build_search_add_remove_check(ws: Workspace, tmp_path) -> None:
         *w,
         "--json",
     )
-    assert r.exit_code == 0 and {x["video"] for x in json.loads(r.stdout)} == {"v2"}
+    assert r.exit_code == 0 and {x["video_id"] for x in json.loads(r.stdout)} == {"v2"}
     r = run(
         "search",
         "--embedder",
@@ -63,7 +63,7 @@ def test_index_build_search_add_remove_check(ws: Workspace, tmp_path) -> None:
         *w,
         "--json",
     )
-    assert all(not (x["video"] == "v1" and abs(x["frame"] - 7) <= 3) for x in json.loads(r.stdout))
+    assert all(not (x["video_id"] == "v1" and abs(x["frame"] - 7) <= 3) for x in json.loads(r.stdout))
 
     np.save(tmp_path / "q.npy", data.vectors[40])
     r = run("search", "-e", "pixels", "--vector-file", tmp_path / "q.npy", "-k", "1", *w, "--json")

@@ -21,7 +21,7 @@ from index.workspace import (
 from vidsift.errors import BadInputError, WorkspaceError
 from vidsift.workspace import Workspace
 
-KEYS = {"video", "path", "frame", "time", "timecode", "shot", "label", "distance"}
+KEYS = {"video_id", "path", "frame", "time", "timecode", "shot", "label", "distance"}
 
 
 def test_build_add_remove_cycle(ws: Workspace) -> None:
@@ -99,21 +99,21 @@ def test_search_by_frame_path_and_vector(ws: Workspace, tmp_path) -> None:
     for at in (0.48, "0.5", "00:00:00.510"):
         assert search_workspace(ws, "pixels", video="v2", at=at, k=4) == rows
     assert rows[0]["timecode"] == "00:00:00.480"
-    assert (rows[0]["video"], rows[0]["frame"]) == ("v2", 12) and rows[0][
+    assert (rows[0]["video_id"], rows[0]["frame"]) == ("v2", 12) and rows[0][
         "distance"
     ] == pytest.approx(0, abs=1e-5)
     assert [r["distance"] for r in rows] == sorted(r["distance"] for r in rows)
 
     rows = search_workspace(ws, "pixels", video="v2", frame=12, k=4, exclude_window=3)
     assert (
-        all(not (r["video"] == "v2" and abs(r["frame"] - 12) <= 3) for r in rows) and len(rows) == 4
+        all(not (r["video_id"] == "v2" and abs(r["frame"] - 12) <= 3) for r in rows) and len(rows) == 4
     )
     rows = search_workspace(ws, "pixels", video="v2", frame=12, k=4, exclude_same_video=True)
-    assert {r["video"] for r in rows} == {"v1"}
+    assert {r["video_id"] for r in rows} == {"v1"}
 
     np.save(tmp_path / "q.npy", data.vectors[5])
     rows = search_workspace(ws, "pixels", vector=tmp_path / "q.npy", k=1)
-    assert (rows[0]["video"], rows[0]["frame"]) == ("v1", 5)
+    assert (rows[0]["video_id"], rows[0]["frame"]) == ("v1", 5)
     assert search_workspace(ws, "pixels", vector=data.vectors[45], k=1)[0]["frame"] == 5
 
 
@@ -182,7 +182,7 @@ def test_image_search_uses_the_registry(ws: Workspace, tmp_path, monkeypatch) ->
     monkeypatch.setattr(embedder, "registry", registry, raising=False)
     Image.new("RGB", (20, 10)).save(tmp_path / "q.png")
     rows = search_workspace(ws, "pixels", image=tmp_path / "q.png", k=1)
-    assert seen["shape"] == (1, 8, 8, 3) and (rows[0]["video"], rows[0]["frame"]) == ("v1", 3)
+    assert seen["shape"] == (1, 8, 8, 3) and (rows[0]["video_id"], rows[0]["frame"]) == ("v1", 3)
     with pytest.raises(BadInputError, match="no such image file"):
         search_workspace(ws, "pixels", image=tmp_path / "missing.png")
 
@@ -215,4 +215,4 @@ def test_image_search_end_to_end_with_the_pixels_embedder(ws: Workspace, tmp_pat
     build_workspace_index(ws, emb.name)
     Image.fromarray(frames[7]).save(tmp_path / "q.png")
     rows = search_workspace(ws, emb.name, image=tmp_path / "q.png", k=3)
-    assert (rows[0]["video"], rows[0]["frame"]) == ("vid", 7) and rows[0]["distance"] < 1e-4
+    assert (rows[0]["video_id"], rows[0]["frame"]) == ("vid", 7) and rows[0]["distance"] < 1e-4

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 from vidsift_testdata import moving_gradient
 
-from video.generate import make_broken_files, write_video
+from video.synthetic.write import make_broken_files
+from video.writer import write_video
 from vidsift.catalog import Catalog, inspect_video
 from vidsift.errors import VideoError
 

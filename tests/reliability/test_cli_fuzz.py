@@ -44,7 +44,7 @@ def test_search_numbers(cli, ws, k, frame, window):
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(k=NUMBERS, repeats=NUMBERS)
 def test_evaluate_numbers(cli, ws, k, repeats):
-    r = cli("evaluate", "discovery", "--embedder", "pixels", "--k", k, "--repeats", repeats, "-w", ws.root, "--json")
+    r = cli("evaluate", "discovery", "--embedder", "pixels", "--clusters", k, "--repeats", repeats, "-w", ws.root, "--json")
     one_line_or_ok(r)
 
 

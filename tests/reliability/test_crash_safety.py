@@ -20,7 +20,7 @@ from vidsift_testdata import moving_gradient
 
 from embedder.store import load_store
 from index.workspace import clear_cache, search_workspace
-from video.generate import write_video
+from video.writer import write_video
 from vidsift.workspace import Workspace
 
 pytestmark = pytest.mark.slow

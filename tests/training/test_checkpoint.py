@@ -151,3 +151,32 @@ def test_rng_state_restores_from_a_checkpoint_loaded_to_cuda(tmp_path) -> None:
     assert moved["torch"].device.type == "cuda"
     set_rng_state(moved)
     assert torch.equal(torch.rand(3), expected)
+
+
+def test_a_config_stored_before_typing_loads_and_rebuilds_the_model(tmp_path) -> None:
+    """A checkpoint written by the untyped code: params stored as JSON pairs, ints where floats
+    are meant, a parameter it did not store (pos_fraction) -> the typed defaults fill in."""
+    m = get_method("siamese")
+    cfg = m.config("cpu", backbone="small", fc6=16, fc7=8, input_size=(32, 32))
+    torch.manual_seed(0)
+    model = m.build_model(cfg)
+    path = save_checkpoint(tmp_path / "last.pt", model, None, 3, cfg, {}, rng_state())
+    ck = torch.load(path, weights_only=True)
+    old = dict(ck["config"])
+    old["params"] = [
+        ["backbone", "small"],
+        ["dropout", 0],
+        ["fc6", 16],
+        ["fc7", 8],
+        ["margin", 1],
+        ["w", 1],
+    ]
+    ck["config"] = old
+    torch.save(ck, path)
+    loaded = load_model(path)
+    p = m.params(loaded.cfg)
+    assert (p.dropout, p.margin, p.pos_fraction) == (0.0, 1.0, 0.5) and isinstance(p.margin, float)
+    x = torch.randn(2, 3, 32, 32)
+    model.eval()
+    assert torch.equal(m.features(model, x, "fc6"), m.features(loaded.model, x, "fc6"))
+    assert loaded.cfg.to_dict()["params"] == old["params"]  # the stored config is kept as it was

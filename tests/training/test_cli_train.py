@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from training.data.synthetic import scene_videos
 from training.workspace import list_checkpoints, train_workspace
+from video.synthetic import grating_videos
 from vidsift.errors import BadInputError
 from vidsift.workspace import Workspace
 
-write_video = pytest.importorskip("video.generate").write_video
+write_video = pytest.importorskip("video.writer").write_video
 
 
 @pytest.fixture(autouse=True)
@@ -28,7 +28,7 @@ def one_thread():
 @pytest.fixture(scope="module")
 def videos(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("videos")
-    arrays, _ = scene_videos(n_scenes=3, videos_per_scene=1, frames=24, size=32, seed=0)
+    arrays, _ = grating_videos(n_scenes=3, videos_per_scene=1, frames=24, size=32, seed=0)
     for vid, frames in arrays.items():
         write_video(root / f"{vid}.mp4", frames, fps=25)
     (root / "single").mkdir()

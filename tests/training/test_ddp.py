@@ -11,9 +11,9 @@ import torch
 import torch.multiprocessing as mp
 
 from training.data.source import ArrayFrameSource
-from training.data.synthetic import scene_videos
 from training.registry import get_method
 from training.trainer import read_log, train
+from video.synthetic import grating_videos
 
 
 def free_port() -> int:
@@ -37,7 +37,7 @@ def config(steps: int = 4):
 
 
 def source() -> ArrayFrameSource:
-    arrays, _ = scene_videos(n_scenes=2, videos_per_scene=2, frames=12, size=32, seed=0)
+    arrays, _ = grating_videos(n_scenes=2, videos_per_scene=2, frames=12, size=32, seed=0)
     return ArrayFrameSource(arrays)
 
 
@@ -106,8 +106,8 @@ def test_torchrun_cli(tmp_path) -> None:
     import subprocess
     import sys
 
-    write_video = pytest.importorskip("video.generate").write_video
-    arrays, _ = scene_videos(n_scenes=2, videos_per_scene=2, frames=16, size=32, seed=0)
+    write_video = pytest.importorskip("video.writer").write_video
+    arrays, _ = grating_videos(n_scenes=2, videos_per_scene=2, frames=16, size=32, seed=0)
     for vid, frames in arrays.items():
         write_video(tmp_path / "videos" / f"{vid}.mp4", frames, fps=25)
     ws = tmp_path / "ws"

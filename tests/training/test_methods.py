@@ -1,7 +1,7 @@
 """Every method learns something real on synthetic scenes with known structure.
 
 Data: scenes are textured canvases; each video pans over one scene with a flickering gain/tint
-(``training.data.synthetic``). For each method we train a small network (``backbone="small"``,
+(``video.synthetic.gratings``). For each method we train a small network (``backbone="small"``,
 32x32 input) for a few hundred steps and check
 
 (a) the loss falls: mean of the last 20 steps clearly below the first 20;
@@ -16,9 +16,9 @@ import pytest
 import torch
 
 from training.data.source import ArrayFrameSource, resize_frames
-from training.data.synthetic import scene_videos
 from training.registry import get_method
 from training.trainer import train
+from video.synthetic import grating_videos
 
 SMALL = {"backbone": "small", "fc6": 128, "fc7": 32, "lr": 1e-3, "input_size": (32, 32),
          "num_workers": 0, "log_every": 50, "checkpoint_every": 1000}
@@ -52,7 +52,7 @@ def same_scene_rate(method, cfg, model, arrays, labels, layer=None) -> float:
 
 
 def run(name: str, tmp_path, steps: int = 300, data: dict | None = None, **overrides):
-    arrays, labels = scene_videos(n_scenes=4, videos_per_scene=2, frames=40, size=32, seed=0, **(data or {}))
+    arrays, labels = grating_videos(n_scenes=4, videos_per_scene=2, frames=40, size=32, seed=0, **(data or {}))
     method = get_method(name)
     cfg = method.config("cpu", steps=steps, **{**SMALL, **overrides})
     src = ArrayFrameSource(arrays)
@@ -119,7 +119,7 @@ SLOW_SCENES = {"n_scenes": 4, "videos_per_scene": 2, "frames": 40, "size": 16, "
 
 
 def test_slow_ae_loss_falls_in_both_greedy_stages(tmp_path) -> None:
-    arrays, _ = scene_videos(seed=0, **SLOW_SCENES)
+    arrays, _ = grating_videos(seed=0, **SLOW_SCENES)
     m = get_method("slow-ae")
     cfg = m.config("cpu", steps=300, **SLOW)
     res = train(cfg, ArrayFrameSource(arrays), tmp_path / "slow", progress=False)
@@ -158,7 +158,7 @@ def test_slow_ae_learns_scenes(tmp_path) -> None:
     cfg = m.config("cpu", steps=1000, **SLOW)
     gains = []
     for seed in range(3):
-        arrays, labels = scene_videos(seed=seed, **SLOW_SCENES)
+        arrays, labels = grating_videos(seed=seed, **SLOW_SCENES)
         src = ArrayFrameSource(arrays)
         torch.manual_seed(cfg.seed)
         init = m.build_model(cfg)
@@ -178,7 +178,7 @@ def test_slow_ae_learns_scenes(tmp_path) -> None:
 
 @pytest.mark.parametrize("name", ["siamese-mu", "quadruplet-mu"])
 def test_mu_variants_train(tmp_path, name) -> None:
-    arrays, _ = scene_videos(n_scenes=2, videos_per_scene=2, frames=30, size=32, seed=0)
+    arrays, _ = grating_videos(n_scenes=2, videos_per_scene=2, frames=30, size=32, seed=0)
     m = get_method(name)
     cfg = m.config("cpu", steps=6, batch_size=4, **SMALL)
     res = train(cfg, ArrayFrameSource(arrays), tmp_path / name, progress=False)
@@ -186,21 +186,22 @@ def test_mu_variants_train(tmp_path, name) -> None:
 
 
 def test_presets_follow_the_papers() -> None:
-    sia = get_method("siamese").config("paper")
-    quad = get_method("quadruplet").config("paper")
-    tri = get_method("triplet").config("paper")
-    slow = get_method("slow-ae").config("paper")
-    for cfg in (sia, quad, tri):
+    # full field-by-field expectations of every preset: tests/training/test_method_params.py
+    sia, quad, tri, slow = (get_method(n) for n in ("siamese", "quadruplet", "triplet", "slow-ae"))
+    sia_cfg, quad_cfg, tri_cfg, slow_cfg = (m.config("paper") for m in (sia, quad, tri, slow))
+    for cfg in (sia_cfg, quad_cfg, tri_cfg):
         assert cfg.input_size == (227, 227) and cfg.lr == 1e-3 and cfg.optimizer == "sgd"
         assert cfg.weight_decay == 5e-4
-    assert (sia.batch_size, sia.p("fc6"), sia.p("fc7"), sia.p("margin"), sia.p("w")) == (120, 4096, 4096, 1.0, 1)
-    assert (quad.batch_size, quad.p("fc7"), quad.p("alpha"), quad.p("n")) == (40, 1024, 0.5, 20)
-    assert (tri.batch_size, tri.p("fc7"), tri.p("margin"), tri.p("hard_negatives"), tri.p("track_len")) == (100, 1024, 0.5, 4, 30)
-    assert slow.input_size == (32, 32) and slow.p("layer1") == (64, 9, 4, 2) and slow.p("layer2") == (64, 5, 1, 4)
-    assert slow.p("beta") == 2.0 and get_method("slow-ae").config("cpu", beta=0.0).p("beta") == 0.0
+    s, q, t, a = sia.params(sia_cfg), quad.params(quad_cfg), tri.params(tri_cfg), slow.params(slow_cfg)
+    assert (sia_cfg.batch_size, s.fc6, s.fc7, s.margin, s.w) == (120, 4096, 4096, 1.0, 1)
+    assert (quad_cfg.batch_size, q.fc7, q.alpha, q.n) == (40, 1024, 0.5, 20)
+    assert (tri_cfg.batch_size, t.fc7, t.margin, t.hard_negatives, t.track_len) == (100, 1024, 0.5, 4, 30)
+    assert slow_cfg.input_size == (32, 32) and a.layer1 == (64, 9, 4, 2) and a.layer2 == (64, 5, 1, 4)
+    assert a.beta == 2.0 and slow.params(slow.config("cpu", beta=0.0)).beta == 0.0
     for name in ("siamese", "quadruplet", "drlim", "triplet"):
-        cpu = get_method(name).config("cpu")
-        assert max(cpu.input_size) <= 64 and 8 <= cpu.batch_size <= 32 and cpu.p("fc6") <= 512
+        m = get_method(name)
+        cpu = m.config("cpu")
+        assert max(cpu.input_size) <= 64 and 8 <= cpu.batch_size <= 32 and m.params(cpu).fc6 <= 512
     m = get_method("siamese")
     assert m.LAYERS == ("fc6", "fc7") and m.DEFAULT_LAYER == "fc6"
     x = m.preprocess(np.zeros((2, 64, 64, 3), np.uint8), m.config("cpu"))

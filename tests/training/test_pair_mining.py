@@ -84,6 +84,34 @@ def test_positives_never_overlap_and_negatives_cross_videos() -> None:
     assert all(400 < c < 600 for c in kinds.values()), kinds
 
 
+def test_mined_positions_cover_every_start_and_transforms_follow_the_paper() -> None:
+    # positions come from floor(u * hi): every start 0..L-T (and 0..H-h) must be reachable
+    miner = PairMiner([10, 12], frame_size=(10, 12), vol_shape=SHAPE)
+    rng = np.random.default_rng(5)
+    pos = [miner.sample(rng, positive=True) for _ in range(3000)]
+    neg = [miner.sample(rng, positive=False) for _ in range(3000)]
+    for video, length in ((0, 10), (1, 12)):
+        ts = {v.t for s in neg for v in (s.first, s.second) if v.video == video}
+        assert ts == set(range(length - SHAPE[0] + 1))
+    assert {v.y for s in neg for v in (s.first, s.second)} == set(range(10 - SHAPE[1] + 1))
+    assert {v.x for s in neg for v in (s.first, s.second)} == set(range(12 - SHAPE[2] + 1))
+    assert 0.45 < np.mean([s.first.video == 0 for s in neg]) < 0.55
+    # negatives: F1 and F2 each half the time, independently; positives: F uniform over 4
+    assert 0.45 < np.mean([s.transform.color is not None for s in neg]) < 0.55
+    assert 0.45 < np.mean([s.transform.flip for s in neg]) < 0.55
+    both = np.mean([s.transform.color is not None and s.transform.flip for s in neg])
+    assert 0.2 < both < 0.3
+    names = [s.transform.name for s in pos]
+    assert all(650 < names.count(n) < 850 for n in ("I", "F1", "F2", "F1∘F2"))
+    params = [s.transform.color for s in pos + neg if s.transform.color is not None]
+    shift, power, scale = (
+        np.array([getattr(p, a) for p in params]) for a in ("shift", "power", "scale")
+    )
+    assert -0.1 <= shift.min() and shift.max() <= 0.1 and abs(shift.mean()) < 0.01
+    assert 0.5 <= power.min() and power.max() <= 2.0 and abs(power.mean() - 1.25) < 0.03
+    assert 0.7 <= scale.min() and scale.max() <= 2.0 and abs(scale.mean() - 1.35) < 0.03
+
+
 def test_negative_transform_each_half_the_time() -> None:
     rng = np.random.default_rng(2)
     ts = [sample_negative_transform(rng) for _ in range(4000)]

@@ -15,7 +15,7 @@ from training.data.samplers import (
     batch_rng,
 )
 from training.data.source import ArrayFrameSource, resize_frames
-from training.data.synthetic import scene_videos, translating_sequence
+from video.synthetic import grating_videos, translating_sequence
 from vidsift.errors import BadInputError
 
 
@@ -210,12 +210,12 @@ def test_pick_patch_prefers_texture_and_motion() -> None:
 
 
 def test_resize_and_synthetic_scenes() -> None:
-    arrays, labels = scene_videos(n_scenes=2, videos_per_scene=2, frames=6, size=16)
+    arrays, labels = grating_videos(n_scenes=2, videos_per_scene=2, frames=6, size=16)
     assert set(arrays) == {"s0v0", "s0v1", "s1v0", "s1v1"}
     assert arrays["s0v0"].shape == (6, 16, 16, 3) and (labels["s1v1"] == 1).all()
     small = resize_frames(arrays["s0v0"], (8, 8))
     assert small.shape == (6, 8, 8, 3) and small.dtype == np.uint8
-    multi, lab = scene_videos(n_scenes=3, videos_per_scene=1, frames=9, size=8, shots=3)
+    multi, lab = grating_videos(n_scenes=3, videos_per_scene=1, frames=9, size=8, shots=3)
     assert sorted(set(lab["s0v0"].tolist())) == [0, 1, 2]
 
 
@@ -224,8 +224,8 @@ def test_video_source_cache_gives_the_frames_random_access_gives(tmp_path) -> No
 
     from training.data.source import VideoFrameSource
 
-    write_video = pytest.importorskip("video.generate").write_video
-    arrays, _ = scene_videos(n_scenes=2, videos_per_scene=1, frames=20, size=32, seed=0)
+    write_video = pytest.importorskip("video.writer").write_video
+    arrays, _ = grating_videos(n_scenes=2, videos_per_scene=1, frames=20, size=32, seed=0)
     pairs = []
     for vid, a in arrays.items():
         write_video(tmp_path / f"{vid}.mp4", a, fps=25)

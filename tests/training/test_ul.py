@@ -8,10 +8,11 @@ import pytest
 import scipy.linalg
 import torch
 
-from training.methods.ul import ULCost, ULMethod, ULNet, angle_decoding_error, train_rotation
+from training.methods.ul import ULCost, ULMethod, ULNet
 from training.ul import ULLayer, closed_form_embedding, normalized_cut_embedding, ul_objective
 from training.ul.closed_form import chain_affinity, markov_laplacian
-from video.generate import rotating_points
+from video.synthetic import rotating_points
+from vidsift.reproduce.recipes import angle_decoding_error, train_rotation
 
 # -- a naive reference of Eqs. 6-11 ------------------------------------------------------------
 

@@ -12,7 +12,7 @@ import torch
 from training.checkpoint import load_model, save_checkpoint
 from training.finetune import decode_samples, finetune, load_finetuned
 from training.registry import get_method
-from video.generate import make_scene_videos
+from video.synthetic.write import make_scene_videos
 from vidsift.errors import BadInputError, WorkspaceError
 from vidsift.workspace import Workspace
 

@@ -17,7 +17,7 @@ from training.checkpoint import save_checkpoint
 from training.finetune import finetune
 from training.registry import get_method
 from training.workspace import train_workspace
-from video.generate import make_scene_videos
+from video.synthetic.write import make_scene_videos
 from vidsift.workspace import Workspace
 
 SCENES = ("astronaut", "coffee", "rocket", "chelsea", "camera", "horse")

@@ -1,4 +1,5 @@
-"""Tests for the generated data sets: decoded back with PyAV, the truth they claim must hold."""
+"""Tests for writing videos (``video.writer``) and the generated data sets on disk
+(``video.synthetic.write``): decoded back with PyAV, the truth they claim must hold."""
 
 from __future__ import annotations
 
@@ -9,7 +10,18 @@ import av
 import numpy as np
 import pytest
 
-from video import generate as gen
+from video.synthetic import rotating_points, scene_frames, shape_frames
+from video.synthetic.write import (
+    GROUND_TRUTH,
+    KINDS,
+    make,
+    make_broken_files,
+    make_drift_videos,
+    make_scene_videos,
+    make_shape_videos,
+    save_points,
+)
+from video.writer import write_video
 from vidsift.errors import BadInputError, VideoError
 
 
@@ -38,8 +50,8 @@ def frame_diffs(frames: np.ndarray) -> np.ndarray:
 
 
 def test_write_video_roundtrip_pads_odd_size(tmp_path: Path) -> None:
-    frames, _ = gen.scene_frames("coffee", shots=1, frames_per_shot=6, size=(33, 47))
-    out = gen.write_video(tmp_path / "v.mp4", frames, fps=10)
+    frames, _ = scene_frames("coffee", shots=1, frames_per_shot=6, size=(33, 47))
+    out = write_video(tmp_path / "v.mp4", frames, fps=10)
     assert out == tmp_path / "v.mp4"
     assert [p.name for p in tmp_path.iterdir()] == ["v.mp4"]  # no temp file left behind
     dec = decode(out)
@@ -52,21 +64,21 @@ def test_write_video_roundtrip_pads_odd_size(tmp_path: Path) -> None:
 
 def test_write_video_rejects_bad_input(tmp_path: Path) -> None:
     with pytest.raises(BadInputError):
-        gen.write_video(tmp_path / "a.mp4", np.zeros((2, 8, 8, 3), np.float32))
+        write_video(tmp_path / "a.mp4", np.zeros((2, 8, 8, 3), np.float32))
     with pytest.raises(BadInputError):
-        gen.write_video(tmp_path / "b.mp4", np.zeros((2, 8, 8, 4), np.uint8))
+        write_video(tmp_path / "b.mp4", np.zeros((2, 8, 8, 4), np.uint8))
     with pytest.raises(BadInputError, match="encoder"):
-        gen.write_video(tmp_path / "c.mp4", np.zeros((2, 8, 8, 3), np.uint8), codec="nope")
+        write_video(tmp_path / "c.mp4", np.zeros((2, 8, 8, 3), np.uint8), codec="nope")
     with pytest.raises(BadInputError, match="pixel format"):
-        gen.write_video(tmp_path / "d.mp4", np.zeros((2, 8, 8, 3), np.uint8), pix_fmt="nope")
+        write_video(tmp_path / "d.mp4", np.zeros((2, 8, 8, 3), np.uint8), pix_fmt="nope")
     with pytest.raises(VideoError, match="e.mp4"):  # libx264 cannot write rgb24
-        gen.write_video(tmp_path / "e.mp4", np.zeros((2, 8, 8, 3), np.uint8), pix_fmt="rgb24")
+        write_video(tmp_path / "e.mp4", np.zeros((2, 8, 8, 3), np.uint8), pix_fmt="rgb24")
     assert not list(tmp_path.iterdir())
 
 
 def test_write_video_mpeg4_fallback(tmp_path: Path) -> None:
-    frames, _ = gen.shape_frames("circle", "static", frames=4, size=(16, 16))
-    out = gen.write_video(tmp_path / "m.mp4", frames, codec="mpeg4")
+    frames, _ = shape_frames("circle", "static", frames=4, size=(16, 16))
+    out = write_video(tmp_path / "m.mp4", frames, codec="mpeg4")
     with av.open(str(out)) as c:
         assert c.streams.video[0].codec_context.name == "mpeg4"
     assert decode(out).shape == (4, 16, 16, 3)
@@ -75,37 +87,10 @@ def test_write_video_mpeg4_fallback(tmp_path: Path) -> None:
 # ------------------------------------------------------------------ scenes
 
 
-def test_scene_frames_are_seeded() -> None:
-    kw = dict(shots=2, frames_per_shot=4, size=(16, 24))
-    a, starts = gen.scene_frames("astronaut", seed=3, **kw)
-    b, _ = gen.scene_frames("astronaut", seed=3, **kw)
-    c, _ = gen.scene_frames("astronaut", seed=4, **kw)
-    d, _ = gen.scene_frames("astronaut", seed=3, index=1, **kw)
-    assert a.dtype == np.uint8 and a.shape == (8, 16, 24, 3)
-    assert starts == [0, 4]
-    assert np.array_equal(a, b)
-    assert not np.array_equal(a, c) and not np.array_equal(a, d)
-
-
-def test_scene_frames_all_scenes_load() -> None:
-    for scene in gen.SCENES:
-        f, _ = gen.scene_frames(scene, shots=1, frames_per_shot=1, size=(8, 8), noise=0)
-        assert f.shape == (1, 8, 8, 3), scene
-        assert f.std() > 0, scene
-    with pytest.raises(BadInputError, match="astronaut"):
-        gen.scene_frames("nope")
-
-
-def test_scene_frames_still_camera_only_changes_by_noise_and_gain() -> None:
-    f, _ = gen.scene_frames("chelsea", shots=1, frames_per_shot=3, size=(16, 16),
-                            motion=False, noise=0, illumination=0)
-    assert np.array_equal(f[0], f[1]) and np.array_equal(f[1], f[2])
-
-
 def test_make_scene_videos(tmp_path: Path) -> None:
-    videos = gen.make_scene_videos(tmp_path, scenes=("astronaut", "coffee"),
-                                   videos_per_scene=2, shots_per_video=3, frames_per_shot=8,
-                                   size=(32, 32), fps=25, seed=1)
+    videos = make_scene_videos(tmp_path, scenes=("astronaut", "coffee"),
+                               videos_per_scene=2, shots_per_video=3, frames_per_shot=8,
+                               size=(32, 32), fps=25, seed=1)
     assert len(videos) == 4
     truth = json.loads((tmp_path / "ground_truth.json").read_text())
     records = {r["path"]: r for r in truth["videos"]}
@@ -128,19 +113,19 @@ def test_make_scene_videos(tmp_path: Path) -> None:
 def test_same_seed_same_files(tmp_path: Path) -> None:
     kw = dict(scenes=("rocket",), videos_per_scene=1, shots_per_video=2, frames_per_shot=4,
               size=(16, 16), seed=7)
-    a = gen.make_scene_videos(tmp_path / "a", **kw)
-    b = gen.make_scene_videos(tmp_path / "b", **kw)
+    a = make_scene_videos(tmp_path / "a", **kw)
+    b = make_scene_videos(tmp_path / "b", **kw)
     assert a[0].path.read_bytes() == b[0].path.read_bytes()
-    s1 = gen.make_shape_videos(tmp_path / "s1", shapes=("square",), motions=("diagonal",),
-                               frames=6, size=(16, 16), seed=7)
-    s2 = gen.make_shape_videos(tmp_path / "s2", shapes=("square",), motions=("diagonal",),
-                               frames=6, size=(16, 16), seed=7)
+    s1 = make_shape_videos(tmp_path / "s1", shapes=("square",), motions=("diagonal",),
+                           frames=6, size=(16, 16), seed=7)
+    s2 = make_shape_videos(tmp_path / "s2", shapes=("square",), motions=("diagonal",),
+                           frames=6, size=(16, 16), seed=7)
     assert s1[0].path.read_bytes() == s2[0].path.read_bytes()
 
 
 def test_make_scene_videos_rejects_unknown_scene(tmp_path: Path) -> None:
     with pytest.raises(BadInputError, match="valid scenes"):
-        gen.make_scene_videos(tmp_path, scenes=("astronaut", "mars"))
+        make_scene_videos(tmp_path, scenes=("astronaut", "mars"))
     assert not list(tmp_path.iterdir())
 
 
@@ -148,9 +133,9 @@ def test_make_scene_videos_rejects_unknown_scene(tmp_path: Path) -> None:
 
 
 def test_make_shape_videos(tmp_path: Path) -> None:
-    videos = gen.make_shape_videos(tmp_path, shapes=("circle", "triangle"),
-                                   motions=("left-right", "up-down", "static"), frames=10,
-                                   size=(32, 32), seed=0)
+    videos = make_shape_videos(tmp_path, shapes=("circle", "triangle"),
+                               motions=("left-right", "up-down", "static"), frames=10,
+                               size=(32, 32), seed=0)
     labels = sorted(v.label for v in videos)
     assert labels == sorted(f"{s}-{m}" for s in ("circle", "triangle")
                             for m in ("left-right", "up-down", "static"))
@@ -171,48 +156,14 @@ def test_make_shape_videos(tmp_path: Path) -> None:
             assert drift > 6, v.label
 
 
-def test_shape_frames_bad_names() -> None:
-    with pytest.raises(BadInputError, match="circle"):
-        gen.shape_frames("hexagon", "static")
-    with pytest.raises(BadInputError, match="left-right"):
-        gen.shape_frames("circle", "spin")
-
-
 # ------------------------------------------------------------------ rotating points
 
 
-def test_rotating_points_exact_rotation() -> None:
-    X, angles = gen.rotating_points(n_points=28, n_frames=360, degrees_per_frame=5.0, seed=0)
-    assert X.shape == (360, 56) and X.dtype == np.float32
-    assert np.allclose(angles, 5.0 * np.arange(360))
-    pts = X.reshape(360, 28, 2).astype(np.float64)
-    rel = pts - pts.mean(axis=1, keepdims=True)
-    theta = np.degrees(np.arctan2(rel[..., 1], rel[..., 0]))
-    step = (np.diff(theta, axis=0) + 180) % 360 - 180
-    assert np.allclose(step, 5.0, atol=1e-3)
-    # the cloud comes back to its start after 72 frames and keeps its shape
-    assert np.allclose(X[72], X[0], atol=1e-5)
-    assert np.allclose(np.linalg.norm(rel, axis=2), np.linalg.norm(rel[0], axis=1), atol=1e-5)
-
-
-def test_rotating_points_noise_and_seed() -> None:
-    clean, _ = gen.rotating_points(n_frames=10)
-    noisy, _ = gen.rotating_points(n_frames=10, noise=0.2)
-    again, _ = gen.rotating_points(n_frames=10, noise=0.2)
-    other, _ = gen.rotating_points(n_frames=10, noise=0.2, seed=1)
-    assert np.array_equal(noisy, again) and not np.array_equal(noisy, other)
-    pts = clean.reshape(10, 28, 2)
-    spread = np.sqrt(((pts[0] - pts[0].mean(0)) ** 2).sum(1).mean())
-    assert 0.1 * spread < np.std(noisy - clean) < 0.3 * spread
-    with pytest.raises(BadInputError):
-        gen.rotating_points(noise=2.0)
-
-
 def test_save_points(tmp_path: Path) -> None:
-    path = gen.save_points(tmp_path, n_frames=20, seed=2)
+    path = save_points(tmp_path, n_frames=20, seed=2)
     assert path == tmp_path / "points.npz"
     data = np.load(path)
-    X, angles = gen.rotating_points(n_frames=20, seed=2)
+    X, angles = rotating_points(n_frames=20, seed=2)
     assert np.array_equal(data["X"], X) and np.array_equal(data["angles"], angles)
 
 
@@ -220,7 +171,7 @@ def test_save_points(tmp_path: Path) -> None:
 
 
 def test_make_broken_files(tmp_path: Path) -> None:
-    files = gen.make_broken_files(tmp_path, seed=0)
+    files = make_broken_files(tmp_path, seed=0)
     assert set(files) == {"zero_bytes", "truncated", "text", "no_frames", "tiny", "rotated",
                           "gray", "tenbit"}
     for path in files.values():
@@ -254,12 +205,12 @@ def test_make_broken_files(tmp_path: Path) -> None:
 
 def test_make_unknown_kind(tmp_path: Path) -> None:
     with pytest.raises(BadInputError, match="scenes, shapes, drift, points, broken, all"):
-        gen.make("nope", tmp_path)
+        make("nope", tmp_path)
 
 
 def test_make_all_small(tmp_path: Path) -> None:
-    summary = gen.make("all", tmp_path, seed=0, small=True)
-    assert set(summary["parts"]) == set(gen.KINDS) - {"all"}
+    summary = make("all", tmp_path, seed=0, small=True)
+    assert set(summary["parts"]) == set(KINDS) - {"all"}
     json.dumps(summary)  # JSON-ready for the CLI
     assert (tmp_path / "scenes" / "ground_truth.json").exists()
     assert (tmp_path / "shapes" / "ground_truth.json").exists()
@@ -270,11 +221,11 @@ def test_make_all_small(tmp_path: Path) -> None:
 
 
 def test_make_drift_videos(tmp_path: Path) -> None:
-    videos = gen.make_drift_videos(tmp_path, videos_per_class=1, frames=6, size=(24, 24), seed=2)
+    videos = make_drift_videos(tmp_path, videos_per_class=1, frames=6, size=(24, 24), seed=2)
     assert sorted(v.label for v in videos) == sorted(
         ["up", "down", "sideways", "up-diagonal", "down-diagonal"]
     )
-    gt = json.loads((tmp_path / gen.GROUND_TRUTH).read_text())
+    gt = json.loads((tmp_path / GROUND_TRUTH).read_text())
     assert gt["kind"] == "drift" and len(gt["videos"]) == 5
     up = next(v for v in videos if v.label == "up")
     assert up.path.parent.name == "up" and up.num_frames == 6
@@ -283,4 +234,4 @@ def test_make_drift_videos(tmp_path: Path) -> None:
     with open_video(up.path) as r:
         assert r.info.num_frames == 6 and (r.info.height, r.info.width) == (24, 24)
     with pytest.raises(BadInputError, match="videos_per_class"):
-        gen.make_drift_videos(tmp_path / "x", videos_per_class=0)
+        make_drift_videos(tmp_path / "x", videos_per_class=0)

@@ -20,8 +20,8 @@ from embedder.extract import extract
 from embedder.store import load_embeddings
 from index.workspace import build_workspace_index, search_workspace
 from video import open_video
-from video.generate import write_video
 from video.shots import detect_shots, shot_table
+from video.writer import write_video
 from vidsift.catalog import Catalog
 from vidsift.workspace import Workspace
 
@@ -112,7 +112,7 @@ def test_search_by_frame_and_by_time(corpus, name):
     assert by_frame == by_time
     # the query frame itself comes first, or tied at distance 0 with the same picture in a
     # sibling file (bframes.mp4 and bframes.avi hold one stream)
-    me = [h for h in by_frame if (h["video"], h["frame"]) == (rec.id, f)]
+    me = [h for h in by_frame if (h["video_id"], h["frame"]) == (rec.id, f)]
     assert me and me[0]["distance"] == pytest.approx(0, abs=1e-5)
     assert me[0]["time"] == pytest.approx(times[f], abs=1e-6)
 

@@ -5,7 +5,7 @@ import pytest
 
 from video import open_video, probe
 from video.backends import BACKENDS
-from video.generate import make_broken_files
+from video.synthetic.write import make_broken_files
 from vidsift.errors import BadInputError, VideoError
 
 

@@ -5,8 +5,8 @@ import json
 import numpy as np
 
 from video import detect_shots
-from video.generate import make_scene_videos
 from video.shots import boundaries_from_differences
+from video.synthetic.write import make_scene_videos
 
 
 def test_bikes_exact(real):

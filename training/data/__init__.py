@@ -1,2 +1,2 @@
-"""Frame sources (decoded files or arrays), samplers that build batches in DataLoader workers,
-the patch tracker of the triplet method and small synthetic scene videos for tests."""
+"""Frame sources (decoded files or arrays), samplers that build batches in DataLoader workers
+and the patch tracker of the triplet method (synthetic test videos: ``video.synthetic``)."""

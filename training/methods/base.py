@@ -4,6 +4,7 @@ A method bundles a model, a loss, a sampler (dataset), an optimiser, presets and
 are turned into network input. The trainer runs one loop for all of them:
 
     cfg = method.config("cpu", steps=300)            # preset + overrides -> TrainConfig
+    method.params(cfg).margin                        # typed hyper-parameters (method.Params)
     model, loss_fn = method.build_model(cfg), method.build_loss(cfg)
     method.init_from_data(model, cfg, source)        # e.g. fit ZCA (fresh runs only)
     for batch in DataLoader(method.build_dataset(cfg, source), batch_size=None):
@@ -23,6 +24,11 @@ Rules every method follows (so DDP, AMP and resume work the same for all):
   matrix live in the state dict).
 * ``features(model, x, layer)`` is for inference on the bare (unwrapped) model.
 
+Hyper-parameters: ``Params`` is a frozen dataclass, one per method, in the method's module;
+its defaults are the paper's values. ``PRESETS["paper"]`` gives the paper's run settings
+(``TrainConfig`` fields), and every other preset (``cpu``) only what it changes from ``paper``:
+``TrainConfig`` fields and hyper-parameter names side by side, as ``config`` takes overrides.
+
 To add a method: subclass, set the class attributes, and add one line
 ``("training.methods.my_module", "MyMethod")`` to ``training/registry.py``.
 """
@@ -32,13 +38,13 @@ from __future__ import annotations
 import dataclasses
 from abc import ABCMeta, abstractmethod
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import torch
 from torch import nn
 
-from training.config import PRESETS, TrainConfig
+from training.config import PRESETS, TrainConfig, build_params, in_presets
 from vidsift.errors import BadInputError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -55,7 +61,13 @@ class Method(metaclass=ABCMeta):
     SAMPLE: str = ""
     #: DDP must look for parameters without gradients (e.g. greedy layer-wise training)
     FIND_UNUSED_PARAMETERS: bool = False
-    #: preset name -> TrainConfig fields; the key "params" holds method hyper-parameters (dict)
+    #: the method's hyper-parameters: a frozen dataclass whose defaults are the paper's values
+    #: (``None``: untyped, names taken from the presets' ``"params"`` dicts, read with ``cfg.p``)
+    Params: ClassVar[type | None] = None
+    #: preset name -> settings. ``"paper"``: the paper's run (``TrainConfig`` fields; its
+    #: hyper-parameters are the ``Params`` defaults); any other preset: what it changes from
+    #: ``"paper"``. Keys that are not ``TrainConfig`` fields (or a ``"params"`` dict) set
+    #: hyper-parameters, as in ``config``.
     PRESETS: dict[str, dict[str, Any]] = {"cpu": {}, "paper": {}}
 
     # -- configuration -----------------------------------------------------------------------
@@ -64,38 +76,65 @@ class Method(metaclass=ABCMeta):
 
         Keys that are ``TrainConfig`` fields set the field; any other key (or a ``params``
         dict) sets a method hyper-parameter, e.g. ``method.config("cpu", steps=50, margin=2.0)``.
-        ``None`` values are ignored so CLI options that were not given do not override.
+        ``None`` values are ignored so CLI options that were not given do not override. Unknown
+        hyper-parameter names and values of the wrong type raise ``BadInputError``.
         """
         if preset not in self.PRESETS:
             raise BadInputError(
                 f"unknown preset {preset!r} for {self.NAME!r}; use one of {', '.join(self.PRESETS) or ', '.join(PRESETS)}"
             )
-        base = dict(self.PRESETS[preset])
-        params = dict(base.pop("params", {}))
+        given = {k: v for k, v in overrides.items() if v is not None}
+        layers = [self.PRESETS[preset], given]
+        if preset != "paper":
+            layers.insert(0, self.PRESETS.get("paper", {}))
         names = {f.name for f in dataclasses.fields(TrainConfig)}
-        for key, value in overrides.items():
-            if value is None:
-                continue
-            if key == "params":
-                params.update(dict(value))
-            elif key in names:
-                base[key] = value
-            else:
-                params[key] = value
-        unknown = set(params) - set(self.known_params())
-        if self.known_params() and unknown:
-            raise BadInputError(
-                f"unknown parameter(s) {sorted(unknown)} for {self.NAME!r}; "
-                f"known: {', '.join(sorted(self.known_params()))}"
-            )
-        base.pop("method", None)
-        base.pop("preset", None)
-        cfg = TrainConfig(method=self.NAME, preset=preset, params=tuple(params.items()), **base)
+        fields_: dict[str, Any] = {}
+        params: dict[str, Any] = {}
+        for layer in layers:
+            for key, value in layer.items():
+                if key == "params":
+                    params.update(dict(value))
+                elif key in names:
+                    fields_[key] = value
+                else:
+                    params[key] = value
+        fields_.pop("method", None)
+        fields_.pop("preset", None)
+        cfg = TrainConfig(
+            method=self.NAME, preset=preset, params=self._stored_params(params), **fields_
+        )
         self.validate_config(cfg)
         return cfg
 
+    def _stored_params(self, given: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+        """What a config stores: every ``Params`` field (typed) except those the presets leave
+        unset and nobody gave; untyped methods store ``given`` as it is."""
+        if self.Params is None:
+            unknown = set(given) - set(self.known_params())
+            if self.known_params() and unknown:
+                raise BadInputError(
+                    f"unknown parameter(s) {sorted(unknown)} for {self.NAME!r}; "
+                    f"known: {', '.join(sorted(self.known_params()))}"
+                )
+            return tuple(given.items())
+        typed = build_params(self.Params, given, self.NAME)
+        return tuple(
+            (f.name, getattr(typed, f.name))
+            for f in dataclasses.fields(self.Params)
+            if in_presets(f) or f.name in given
+        )
+
+    def params(self, cfg: TrainConfig) -> Any:
+        """``cfg``'s hyper-parameters as this method's ``Params`` (names the config does not
+        store get the ``Params`` defaults); ``BadInputError`` for unknown names or bad values."""
+        if self.Params is None:
+            raise TypeError(f"method {self.NAME!r} has no typed Params; read cfg.p(name)")
+        return build_params(self.Params, dict(cfg.params), self.NAME)
+
     def known_params(self) -> tuple[str, ...]:
         """Hyper-parameter names this method reads (empty: accept anything)."""
+        if self.Params is not None:
+            return tuple(sorted(f.name for f in dataclasses.fields(self.Params)))
         names: set[str] = set()
         for preset in self.PRESETS.values():
             names.update(preset.get("params", {}))

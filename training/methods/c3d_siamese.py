@@ -26,7 +26,7 @@ the paper's video retrieval mean-pools fc7 over 10 random volumes of each video.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -43,6 +43,19 @@ from vidsift.errors import BadInputError
 _RUN = {"optimizer": "adam", "lr": 1e-4, "weight_decay": 5e-4, "batch_size": 10}
 
 
+@dataclass(frozen=True)
+class C3DSiameseParams:
+    """Hyper-parameters of ``c3d-siamese`` (paper values)."""
+
+    frame_size: tuple[int, int] = (128, 171)  # (H, W) frames are decoded at (Tran et al.: 128x171)
+    width: float = 1.0  # channel multiplier of the C3D trunk (paper: 1)
+    out_dim: int = 2048  # size of f, the trunk's output (paper: 2048)
+    hidden: int = 64  # units of G's hidden layer (paper: 4096 -> 64 -> 1)
+    dropout: float = 0.5  # dropout on the fc layers except the output (paper: 0.5)
+    pos_ratio: float = 0.3  # share of positive (same-video) pairs (paper: 30 %)
+    margin: float = 1.0  # margin of the class-balanced hinge loss (Eq. 2: 1)
+
+
 class C3DSiameseMethod(Method):
     NAME = "c3d-siamese"
     DESCRIPTION = (
@@ -53,42 +66,25 @@ class C3DSiameseMethod(Method):
     SAMPLE = "pair of s-t volumes"
     LAYERS = ("fc6", "fc7")
     DEFAULT_LAYER = "fc7"
+    Params = C3DSiameseParams
     PRESETS = {
-        "paper": {
-            **_RUN,
-            "steps": 100_000,
-            "clip_len": 16,
-            "input_size": (112, 112),
-            "params": {
-                "frame_size": (128, 171),
-                "width": 1.0,
-                "out_dim": 2048,
-                "hidden": 64,
-                "dropout": 0.5,
-                "pos_ratio": 0.3,
-                "margin": 1.0,
-            },
-        },
+        "paper": {**_RUN, "steps": 100_000, "clip_len": 16, "input_size": (112, 112)},
+        # a quarter of the channels, f in R^512, lr 1e-3 and no dropout (module docstring)
         "cpu": {
-            **_RUN,
             "lr": 1e-3,
             "steps": 500,
             "clip_len": 8,
             "input_size": (64, 64),
-            "params": {
-                "frame_size": (72, 96),
-                "width": 0.25,
-                "out_dim": 512,
-                "hidden": 64,
-                "dropout": 0.0,
-                "pos_ratio": 0.3,
-                "margin": 1.0,
-            },
+            "frame_size": (72, 96),
+            "width": 0.25,
+            "out_dim": 512,
+            "dropout": 0.0,
         },
     }
 
     def validate_config(self, cfg: TrainConfig) -> None:
-        fh, fw = (int(v) for v in cfg.p("frame_size", cfg.input_size))
+        p = self.params(cfg)
+        fh, fw = p.frame_size
         h, w = cfg.input_size
         if h > fh or w > fw:
             raise BadInputError(
@@ -97,32 +93,29 @@ class C3DSiameseMethod(Method):
             )
         if min(h, w) < 16:
             raise BadInputError(f"c3d-siamese needs input_size of at least 16x16, got {h}x{w}")
-        if not 0.0 <= float(cfg.p("pos_ratio", 0.3)) <= 1.0:
+        if not 0.0 <= p.pos_ratio <= 1.0:
             raise BadInputError("pos_ratio must be in [0, 1]")
-        if float(cfg.p("width", 1.0)) <= 0:
+        if p.width <= 0:
             raise BadInputError("width must be positive")
 
     def build_model(self, cfg: TrainConfig) -> SiameseC3D:
-        dropout = float(cfg.p("dropout", 0.5))
+        p = self.params(cfg)
         trunk = C3D(
             clip_len=cfg.clip_len,
             input_size=cfg.input_size,
-            out_dim=int(cfg.p("out_dim", 2048)),
-            width=float(cfg.p("width", 1.0)),
-            dropout=dropout,
+            out_dim=p.out_dim,
+            width=p.width,
+            dropout=p.dropout,
         )
-        return SiameseC3D(trunk, hidden=int(cfg.p("hidden", 64)), dropout=dropout)
+        return SiameseC3D(trunk, hidden=p.hidden, dropout=p.dropout)
 
     def build_loss(self, cfg: TrainConfig) -> PairHingeLoss:
-        return PairHingeLoss(margin=float(cfg.p("margin", 1.0)))
+        return PairHingeLoss(margin=self.params(cfg).margin)
 
     def build_dataset(self, cfg: TrainConfig, source: FrameSource) -> VolumePairStream:
+        p = self.params(cfg)
         return VolumePairStream(
-            cfg,
-            source,
-            self,
-            frame_size=tuple(cfg.p("frame_size", cfg.input_size)),
-            pos_ratio=float(cfg.p("pos_ratio", 0.3)),
+            cfg, source, self, frame_size=p.frame_size, pos_ratio=p.pos_ratio
         )
 
     def step(self, model, loss_fn, batch):
@@ -214,115 +207,9 @@ def video_embedding(
     return feats.mean(0).float().cpu().numpy()
 
 
-#: the tiny network of the evidence runs (tests/training/test_c3d.py, bench.c3d_nuisance):
-#: 8 x 16 x 16 volumes cut from 24 x 24 frames, widths 8-32, f in R^64, head 128 -> 32 -> 1
-TINY = {
-    "clip_len": 8,
-    "input_size": (16, 16),
-    "frame_size": (24, 24),
-    "width": 0.125,
-    "out_dim": 64,
-    "hidden": 32,
-    "dropout": 0.0,
-    "num_workers": 0,
-}
-
-
-#: the run that learns motion on ``drift_videos`` (docs/c3d_ul.md): 1000 Adam steps of 20 pairs,
-#: lr 1e-3 and no weight decay (the paper's 5e-4 let 3 of 6 seeds learn, against 5 of 6)
-MOTION_RUN = {"steps": 1000, "batch_size": 20, "lr": 1e-3, "weight_decay": 0.0}
-
-
-def tiny_config(**overrides: Any) -> TrainConfig:
-    """The ``cpu`` preset of ``c3d-siamese`` shrunk to :data:`TINY`, then ``overrides``; runs in
-    seconds to a minute on one CPU thread (the evidence runs; not for real footage)."""
-    return C3DSiameseMethod().config("cpu", **{**TINY, **overrides})
-
-
-def train_steps(
-    method: Method, model: nn.Module, cfg: TrainConfig, source: FrameSource
-) -> list[float]:
-    """``cfg.steps`` plain optimiser steps on ``method``'s pair stream, in memory: no checkpoint,
-    log or worker processes (``training.trainer.train`` does those). For quick experiments that
-    keep their own copy of the random init. Returns the loss of every step."""
-    loss_fn, opt = method.build_loss(cfg), method.build_optimizer(model, cfg)
-    stream = method.build_dataset(cfg, source)
-    losses = []
-    model.train()
-    for step in range(cfg.steps):
-        loss, _ = method.step(model, loss_fn, stream.batch(step))
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        losses.append(float(loss.detach()))
-    return losses
-
-
-def nearest_videos(
-    model: nn.Module,
-    source: FrameSource,
-    n_volumes: int = 10,
-    seed: int = 1,
-    *,
-    layer: str = "fc7",
-    frame_size: tuple[int, int] | None = None,
-) -> list[str]:
-    """For each video of ``source`` (in ``source.video_ids`` order), the id of its nearest other
-    video by cosine of ``video_embedding`` (the paper's retrieval: mean fc7 of 10 volumes)."""
-    ids = list(source.video_ids)
-    emb = np.stack(
-        [
-            video_embedding(
-                model, source, v, n_volumes, seed=seed, layer=layer, frame_size=frame_size
-            )
-            for v in ids
-        ]
-    )
-    emb = emb / (np.linalg.norm(emb, axis=1, keepdims=True) + 1e-12)
-    sim = emb @ emb.T
-    np.fill_diagonal(sim, -np.inf)
-    return [ids[j] for j in sim.argmax(1)]
-
-
-@torch.no_grad()
-def pair_accuracy(
-    model: nn.Module,
-    source: FrameSource,
-    frame_size: tuple[int, int],
-    volume: tuple[int, int, int],
-    n: int = 200,
-    seed: int = 123,
-    preprocess: Callable[[np.ndarray], torch.Tensor] = default_preprocess,
-) -> float:
-    """Share of ``n`` balanced mined pairs (Algorithm 1, half positive; mining ``seed``) whose
-    score sign says same video (t > 0) or not correctly; chance is 0.5."""
-    from training.data.pair_mining import PairMiner, decode_pair
-
-    ids = list(source.video_ids)
-    miner = PairMiner([source.num_frames(v) for v in ids], frame_size, volume, pos_ratio=0.5)
-    specs = miner.sample_batch(np.random.default_rng(seed), n)
-    pairs = [decode_pair(source, ids, s, frame_size, volume) for s in specs]
-    was_training = model.training
-    model.eval()
-    try:
-        t = model(
-            preprocess(np.stack([p[0] for p in pairs])), preprocess(np.stack([p[1] for p in pairs]))
-        )
-    finally:
-        model.train(was_training)
-    y = np.array([s.label for s in specs])
-    return float(np.mean(np.where(t.cpu().numpy() > 0, 1, -1) == y))
-
-
 __all__ = [
     "C3DSiameseMethod",
     "clip_indices",
     "frame_aligned_clips",
-    "nearest_videos",
-    "pair_accuracy",
-    "MOTION_RUN",
-    "TINY",
-    "tiny_config",
-    "train_steps",
     "video_embedding",
 ]

@@ -8,13 +8,31 @@ contiguous frames (|t - t'| = w = 1, y = 1) are pulled together, non-contiguous 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from torch import nn
 
 from training.config import TrainConfig
 from training.data.samplers import PairStream
 from training.data.source import FrameSource
 from training.losses import DrLIMLoss
-from training.methods.siamese import CPU_RUN, PAPER_RUN, AlexNetMethod, embed, pair_distances
+from training.methods.siamese import (
+    CPU_RUN,
+    PAPER_RUN,
+    AlexNetMethod,
+    AlexNetParams,
+    embed,
+    pair_distances,
+)
+
+
+@dataclass(frozen=True)
+class DrLIMParams(AlexNetParams):
+    """Hyper-parameters of ``drlim`` (the Siamese network of ``siamese``; paper values)."""
+
+    margin: float = 1.0  # m: non-contiguous frames are pushed at least this far apart (1)
+    w: int = 1  # contiguous means |t - t'| = w; negatives have |t - t'| > w (1)
+    pos_fraction: float = 0.5  # share of contiguous (positive) pairs in a batch (half)
 
 
 class DrLIMMethod(AlexNetMethod):
@@ -24,28 +42,19 @@ class DrLIMMethod(AlexNetMethod):
         "of the same video at least m apart (Hadsell 2006, Mobahi 2009)"
     )
     SAMPLE = "pair"
+    Params = DrLIMParams
     PRESETS = {
-        "paper": {
-            **PAPER_RUN,
-            "batch_size": 120,
-            "params": {"fc6": 4096, "fc7": 4096, "dropout": 0.5, "margin": 1.0, "w": 1, "pos_fraction": 0.5},
-        },
-        "cpu": {
-            **CPU_RUN,
-            "batch_size": 32,
-            "params": {"fc6": 512, "fc7": 128, "dropout": 0.0, "margin": 1.0, "w": 1, "pos_fraction": 0.5},
-        },
+        "paper": {**PAPER_RUN, "batch_size": 120},
+        "cpu": {**CPU_RUN, "batch_size": 32},
     }
 
     def build_loss(self, cfg: TrainConfig) -> nn.Module:
-        return DrLIMLoss(margin=float(cfg.p("margin", 1.0)))
+        return DrLIMLoss(margin=self.params(cfg).margin)
 
     def build_dataset(self, cfg: TrainConfig, source: FrameSource) -> PairStream:
+        p = self.params(cfg)
         return PairStream(
-            cfg, source, self,
-            w=int(cfg.p("w", 1)),
-            pos_fraction=float(cfg.p("pos_fraction", 0.5)),
-            negatives="same-video",
+            cfg, source, self, w=p.w, pos_fraction=p.pos_fraction, negatives="same-video"
         )
 
     def step(self, model, loss_fn, batch):

@@ -10,6 +10,8 @@ outside the query's window of n frames (see ``training.data.samplers``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
@@ -17,7 +19,17 @@ from training.config import TrainConfig
 from training.data.samplers import QuadrupletStream
 from training.data.source import FrameSource
 from training.losses import QuadrupletLoss
-from training.methods.siamese import CPU_RUN, PAPER_RUN, AlexNetMethod, embed
+from training.methods.siamese import CPU_RUN, PAPER_RUN, AlexNetMethod, AlexNetParams, embed
+
+
+@dataclass(frozen=True)
+class QuadrupletParams(AlexNetParams):
+    """Hyper-parameters of ``quadruplet`` and ``quadruplet-mu`` (paper values)."""
+
+    fc7: int = 1024  # units of fc7, the output the loss sees (paper: 1024)
+    alpha: float = 0.5  # margin of d(q, far) below d(q, neg) (paper: 0.5)
+    n: int = 20  # frames between the query and the "far" frame of its video (paper: 20)
+    w: int = 1  # frames between the query and the adjacent frame (paper: 1)
 
 
 class QuadrupletMethod(AlexNetMethod):
@@ -28,26 +40,18 @@ class QuadrupletMethod(AlexNetMethod):
     )
     SAMPLE = "quadruplet"
     MU = False
+    Params = QuadrupletParams
     PRESETS = {
-        "paper": {
-            **PAPER_RUN,
-            "batch_size": 40,
-            "params": {"fc6": 4096, "fc7": 1024, "dropout": 0.5, "alpha": 0.5, "n": 20, "w": 1},
-        },
-        "cpu": {
-            **CPU_RUN,
-            "batch_size": 16,
-            "params": {"fc6": 512, "fc7": 128, "dropout": 0.0, "alpha": 0.5, "n": 10, "w": 1},
-        },
+        "paper": {**PAPER_RUN, "batch_size": 40},  # batches of 40 tuples
+        "cpu": {**CPU_RUN, "batch_size": 16, "n": 10},  # n = 10 so short clips qualify
     }
 
     def build_loss(self, cfg: TrainConfig) -> nn.Module:
-        return QuadrupletLoss(alpha=float(cfg.p("alpha", 0.5)))
+        return QuadrupletLoss(alpha=self.params(cfg).alpha)
 
     def build_dataset(self, cfg: TrainConfig, source: FrameSource) -> QuadrupletStream:
-        return QuadrupletStream(
-            cfg, source, self, n=int(cfg.p("n", 20)), w=int(cfg.p("w", 1)), mu=self.MU
-        )
+        p = self.params(cfg)
+        return QuadrupletStream(cfg, source, self, n=p.n, w=p.w, mu=self.MU)
 
     def step(self, model, loss_fn, batch):
         q, adj, far, neg = embed(model, batch["x"]).chunk(4)

@@ -10,18 +10,20 @@ order) into one long video; the negative is any frame of it outside the query's 
 (``training.data.samplers``).
 
 This module also holds what the AlexNet-based methods share (``AlexNetMethod``: the randomly
-initialised AlexNet trunk + fc6/fc7 of Redondo-Cabrera et al. and Wang & Gupta, presets' runtime
-settings, and ``SmallConvEmbedding``, the tiny ``backbone="small"`` stand-in).
+initialised AlexNet trunk + fc6/fc7 of Redondo-Cabrera et al. and Wang & Gupta, with its
+hyper-parameters ``AlexNetParams``; the paper run ``PAPER_RUN`` and what the ``cpu`` preset changes
+from it, ``CPU_RUN``; and ``SmallConvEmbedding``, the tiny ``backbone="small"`` stand-in).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 from torch import nn
 
-from training.config import TrainConfig
+from training.config import NOT_IN_PRESETS, TrainConfig
 from training.data.samplers import PairStream
 from training.data.source import FrameSource
 from training.losses import ContrastiveLoss
@@ -43,17 +45,31 @@ PAPER_RUN: dict[str, Any] = {
     "log_every": 100,
     "checkpoint_every": 2_000,
 }
-#: laptop-scale settings: 64x64 (the smallest input the AlexNet trunk takes), small fc layers
+#: what the laptop-scale ``cpu`` preset changes from ``PAPER_RUN``: 64x64 (the smallest input the
+#: AlexNet trunk takes), small fc layers without dropout, Adam, a few hundred steps
 CPU_RUN: dict[str, Any] = {
     "steps": 300,
     "lr": 1e-4,
     "optimizer": "adam",
-    "weight_decay": 5e-4,
     "input_size": (64, 64),
     "num_workers": 1,
     "log_every": 25,
     "checkpoint_every": 100,
+    "fc6": 512,
+    "fc7": 128,
+    "dropout": 0.0,
 }
+
+
+@dataclass(frozen=True)
+class AlexNetParams:
+    """Hyper-parameters of the AlexNet embedding every AlexNet method trains (paper values)."""
+
+    fc6: int = 4096  # units of fc6, the default feature layer (paper: 4096)
+    fc7: int = 4096  # units of fc7, the output the loss sees (siamese, drlim: 4096; others 1024)
+    dropout: float = 0.5  # dropout between fc6 and fc7 (AlexNet's 0.5)
+    #: "alexnet" (every preset) or "small" (``SmallConvEmbedding``: tests, quick CPU runs)
+    backbone: str = field(default="alexnet", metadata=NOT_IN_PRESETS)
 
 
 class SmallConvEmbedding(nn.Module):
@@ -97,12 +113,10 @@ class AlexNetMethod(Method):
 
     LAYERS = ("fc6", "fc7")
     DEFAULT_LAYER = "fc6"
-
-    def known_params(self) -> tuple[str, ...]:
-        return tuple(sorted({*super().known_params(), "backbone"}))
+    Params = AlexNetParams
 
     def validate_config(self, cfg: TrainConfig) -> None:
-        backbone = cfg.p("backbone", "alexnet")
+        backbone = self.params(cfg).backbone
         if backbone not in BACKBONES:
             raise BadInputError(
                 f"{self.NAME}: unknown backbone {backbone!r}; use one of {', '.join(BACKBONES)}"
@@ -114,16 +128,11 @@ class AlexNetMethod(Method):
             )
 
     def build_model(self, cfg: TrainConfig) -> nn.Module:
-        if cfg.p("backbone", "alexnet") == "small":
-            return SmallConvEmbedding(
-                fc6=int(cfg.p("fc6", 128)), fc7=int(cfg.p("fc7", 32)),
-                dropout=float(cfg.p("dropout", 0.0)),
-            )
+        p = self.params(cfg)
+        if p.backbone == "small":
+            return SmallConvEmbedding(fc6=p.fc6, fc7=p.fc7, dropout=p.dropout)
         return AlexNetEmbedding(
-            fc6=int(cfg.p("fc6", 4096)),
-            fc7=int(cfg.p("fc7", 4096)),
-            dropout=float(cfg.p("dropout", 0.5)),
-            input_size=int(cfg.input_size[0]),
+            fc6=p.fc6, fc7=p.fc7, dropout=p.dropout, input_size=int(cfg.input_size[0])
         )
 
     def features(self, model: nn.Module, x: torch.Tensor, layer: str) -> torch.Tensor:
@@ -138,6 +147,15 @@ def embed(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
 # -- Ls ---------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class SiameseParams(AlexNetParams):
+    """Hyper-parameters of ``siamese`` and ``siamese-mu`` (paper values)."""
+
+    margin: float = 1.0  # delta: negative pairs are pushed at least this far apart (paper: 1)
+    w: int = 1  # frames between the two frames of a positive pair (paper: 1, adjacent)
+    pos_fraction: float = 0.5  # share of positive pairs in a batch (not given; half)
+
+
 class SiameseMethod(AlexNetMethod):
     NAME = "siamese"
     DESCRIPTION = (
@@ -146,28 +164,19 @@ class SiameseMethod(AlexNetMethod):
     )
     SAMPLE = "pair"
     NEGATIVES = "other-video"
+    Params = SiameseParams
     PRESETS = {
-        "paper": {
-            **PAPER_RUN,
-            "batch_size": 120,
-            "params": {"fc6": 4096, "fc7": 4096, "dropout": 0.5, "margin": 1.0, "w": 1, "pos_fraction": 0.5},
-        },
-        "cpu": {
-            **CPU_RUN,
-            "batch_size": 32,
-            "params": {"fc6": 512, "fc7": 128, "dropout": 0.0, "margin": 1.0, "w": 1, "pos_fraction": 0.5},
-        },
+        "paper": {**PAPER_RUN, "batch_size": 120},  # batches of 120 pairs
+        "cpu": {**CPU_RUN, "batch_size": 32},
     }
 
     def build_loss(self, cfg: TrainConfig) -> nn.Module:
-        return ContrastiveLoss(margin=float(cfg.p("margin", 1.0)))
+        return ContrastiveLoss(margin=self.params(cfg).margin)
 
     def build_dataset(self, cfg: TrainConfig, source: FrameSource) -> PairStream:
+        p = self.params(cfg)
         return PairStream(
-            cfg, source, self,
-            w=int(cfg.p("w", 1)),
-            pos_fraction=float(cfg.p("pos_fraction", 0.5)),
-            negatives=self.NEGATIVES,
+            cfg, source, self, w=p.w, pos_fraction=p.pos_fraction, negatives=self.NEGATIVES
         )
 
     def step(self, model, loss_fn, batch):

@@ -46,6 +46,8 @@ default ``z2``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 from torch import nn
@@ -135,6 +137,24 @@ def fit_zca(x: np.ndarray, eps: float, unit_variance: bool = True) -> tuple[np.n
     return mean.astype(np.float32), w.astype(np.float32)
 
 
+@dataclass(frozen=True)
+class SlowAEParams:
+    """Hyper-parameters of ``slow-ae`` (paper values; vidsift's reading where it is silent)."""
+
+    layer1: tuple[int, int, int, int] = (64, 9, 4, 2)  # (filters, kernel, group, pool) (paper)
+    layer2: tuple[int, int, int, int] = (64, 5, 1, 4)  # same for layer 2 (paper: 64 5x5, 4x4 pool)
+    alpha: float = 0.01  # weight of the L1 sparsity term (not given; 0.01)
+    beta: float = 2.0  # weight of the slowness term, 0 = no-slowness ablation (paper: 2)
+    zca: bool = True  # ZCA-whiten the frames inside the model (paper: ZCA)
+    zca_eps: float = 0.01  # ZCA regulariser on [0, 1] pixels (not given; 0.01)
+    zca_samples: int = 10_000  # random training frames the ZCA is fitted on
+    zca_unit_variance: bool = True  # rescale ZCA to unit mean variance (``fit_zca``)
+    layer1_fraction: float = 0.5  # share of the steps that train layer 1 before layer 2 (half)
+    w: int = 1  # frames between the two frames of a pair (paper: adjacent, 1)
+    squared_recon: bool = True  # reconstruction term ||W_d h - x||^2, not ||W_d h - x||
+    decoder_norm: bool = True  # project decoder filters to L2 norm <= 1 after every step
+
+
 class SlowAEMethod(Method):
     NAME = "slow-ae"
     DESCRIPTION = (
@@ -145,30 +165,24 @@ class SlowAEMethod(Method):
     LAYERS = ("z1", "z2")
     DEFAULT_LAYER = "z2"
     FIND_UNUSED_PARAMETERS = True  # one layer at a time
+    Params = SlowAEParams
     PRESETS = {
         "paper": {
             "steps": 20_000, "batch_size": 64, "lr": 1e-3, "optimizer": "adam", "weight_decay": 0.0,
             "input_size": (32, 32), "num_workers": 4, "log_every": 100, "checkpoint_every": 2_000,
-            "params": {
-                "layer1": (64, 9, 4, 2), "layer2": (64, 5, 1, 4), "alpha": 0.01, "beta": 2.0,
-                "zca": True, "zca_eps": 0.01, "zca_samples": 10_000, "zca_unit_variance": True,
-                "layer1_fraction": 0.5, "w": 1, "squared_recon": True, "decoder_norm": True,
-            },
         },
+        # layer 2 also pools across groups of 4 maps, beta 0.5 (see the module docstring)
         "cpu": {
-            "steps": 400, "batch_size": 32, "lr": 1e-3, "optimizer": "adam", "weight_decay": 0.0,
-            "input_size": (32, 32), "num_workers": 1, "log_every": 25, "checkpoint_every": 100,
-            "params": {
-                "layer1": (32, 9, 4, 2), "layer2": (64, 5, 4, 4), "alpha": 0.01, "beta": 0.5,
-                "zca": True, "zca_eps": 0.01, "zca_samples": 2_000, "zca_unit_variance": True,
-                "layer1_fraction": 0.5, "w": 1, "squared_recon": True, "decoder_norm": True,
-            },
+            "steps": 400, "batch_size": 32, "num_workers": 1, "log_every": 25,
+            "checkpoint_every": 100, "layer1": (32, 9, 4, 2), "layer2": (64, 5, 4, 4),
+            "beta": 0.5, "zca_samples": 2_000,
         },
     }
 
     def validate_config(self, cfg: TrainConfig) -> None:
         h, w = cfg.input_size
-        l1, l2 = tuple(cfg.p("layer1")), tuple(cfg.p("layer2"))
+        p = self.params(cfg)
+        l1, l2 = p.layer1, p.layer2
         if h % (l1[3] * l2[3]) or w % (l1[3] * l2[3]):
             raise BadInputError(
                 f"slow-ae: input {h}x{w} must be divisible by the pooling sizes "
@@ -176,20 +190,15 @@ class SlowAEMethod(Method):
             )
 
     def build_model(self, cfg: TrainConfig) -> nn.Module:
-        return SlowAENet(
-            tuple(cfg.input_size), tuple(cfg.p("layer1")), tuple(cfg.p("layer2")),
-            bool(cfg.p("zca", True)),
-        )
+        p = self.params(cfg)
+        return SlowAENet(tuple(cfg.input_size), p.layer1, p.layer2, p.zca)
 
     def build_loss(self, cfg: TrainConfig) -> nn.Module:
-        return SlowFeatureAELoss(
-            alpha=float(cfg.p("alpha", 0.01)),
-            beta=float(cfg.p("beta", 2.0)),
-            squared_recon=bool(cfg.p("squared_recon", False)),
-        )
+        p = self.params(cfg)
+        return SlowFeatureAELoss(alpha=p.alpha, beta=p.beta, squared_recon=p.squared_recon)
 
     def build_dataset(self, cfg: TrainConfig, source: FrameSource) -> PairStream:
-        return PairStream(cfg, source, self, w=int(cfg.p("w", 1)), pos_fraction=1.0)
+        return PairStream(cfg, source, self, w=self.params(cfg).w, pos_fraction=1.0)
 
     def preprocess(self, frames: np.ndarray, cfg: TrainConfig) -> torch.Tensor:
         x = torch.from_numpy(np.ascontiguousarray(frames)).float().div_(255.0)
@@ -201,20 +210,19 @@ class SlowAEMethod(Method):
         rng = np.random.default_rng([cfg.seed, 424242])
         ids = list(source.video_ids)
         lengths = np.asarray([source.num_frames(v) for v in ids], dtype=np.float64)
-        n = int(min(cfg.p("zca_samples", 2000), lengths.sum()))
+        p = self.params(cfg)
+        n = int(min(p.zca_samples, lengths.sum()))
         vi = rng.choice(len(ids), size=n, p=lengths / lengths.sum())
         t = (rng.random(n) * lengths[vi]).astype(np.int64)
         frames = fetch(source, [ids[i] for i in vi], t, cfg.input_size)
         x = self.preprocess(frames, cfg).reshape(n, -1).numpy()
-        mean, w = fit_zca(
-            x, float(cfg.p("zca_eps", 0.01)), bool(cfg.p("zca_unit_variance", False))
-        )
+        mean, w = fit_zca(x, p.zca_eps, p.zca_unit_variance)
         dev = model.zca_mean.device
         model.zca_mean.copy_(torch.from_numpy(mean).to(dev))
         model.zca_matrix.copy_(torch.from_numpy(w).to(dev))
 
     def begin_step(self, model, loss_fn, step, cfg) -> None:
-        switch = int(float(cfg.p("layer1_fraction", 0.5)) * cfg.steps)
+        switch = int(self.params(cfg).layer1_fraction * cfg.steps)
         model.phase = 1 if step < switch else 2
 
     def after_step(self, model, step, cfg) -> None:
@@ -222,7 +230,7 @@ class SlowAEMethod(Method):
         # while the decoder grows to keep the reconstruction: the usual sparse-coding
         # degeneracy. As in sparse coding / PSD, each decoder filter (the image of one code map)
         # is projected back to L2 norm <= 1 after every step.
-        if not cfg.p("decoder_norm", True):
+        if not self.params(cfg).decoder_norm:
             return
         layer = model.ae.layers[model.phase - 1]
         with torch.no_grad():

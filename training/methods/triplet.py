@@ -12,6 +12,8 @@ switched after 150K of 240K-350K iterations, i.e. about 0.5).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
@@ -19,7 +21,22 @@ from training.config import TrainConfig
 from training.data.samplers import TripletStream
 from training.data.source import FrameSource
 from training.losses import TripletRankingLoss
-from training.methods.siamese import CPU_RUN, PAPER_RUN, AlexNetMethod, embed
+from training.methods.siamese import CPU_RUN, PAPER_RUN, AlexNetMethod, AlexNetParams, embed
+
+
+@dataclass(frozen=True)
+class TripletParams(AlexNetParams):
+    """Hyper-parameters of ``triplet`` (paper values; the tracker's are vidsift's own)."""
+
+    fc7: int = 1024  # units of fc7, the output the loss sees (paper: 1024)
+    margin: float = 0.5  # M of the ranking loss on D = 1 - cos (paper: 0.5)
+    hard_negatives: int = 4  # K negatives per pair, random then the hardest (paper: 4)
+    hard_start: float = 0.5  # share of the steps after which mining is hard (paper: ~0.5)
+    frame_size: tuple[int, int] = (448, 600)  # (H, W) frames are decoded at (paper: 448x600)
+    patch: int = 227  # side of the square patches cropped from them (paper: 227)
+    track_len: int = 30  # frames between a patch and its tracked positive (paper: 30)
+    track_stride: int = 3  # frames per tracker step (vidsift's tracker)
+    radius: int = 24  # block-matching search radius in pixels per step (vidsift's tracker)
 
 
 class TripletMethod(AlexNetMethod):
@@ -29,47 +46,40 @@ class TripletMethod(AlexNetMethod):
         "other videos, hard negative mining (Wang & Gupta 2015)"
     )
     SAMPLE = "triplet"
+    Params = TripletParams
     PRESETS = {
-        "paper": {
-            **PAPER_RUN,
-            "batch_size": 100,
-            "params": {
-                "fc6": 4096, "fc7": 1024, "dropout": 0.5, "margin": 0.5, "hard_negatives": 4,
-                "hard_start": 0.5, "frame_size": (448, 600), "patch": 227, "track_len": 30,
-                "track_stride": 3, "radius": 24,
-            },
-        },
+        "paper": {**PAPER_RUN, "batch_size": 100},
         "cpu": {
             **CPU_RUN,
             "batch_size": 32,
-            "params": {
-                "fc6": 512, "fc7": 128, "dropout": 0.0, "margin": 0.5, "hard_negatives": 4,
-                "hard_start": 0.5, "frame_size": (96, 96), "patch": 64, "track_len": 8,
-                "track_stride": 2, "radius": 8,
-            },
+            "frame_size": (96, 96),
+            "patch": 64,
+            "track_len": 8,
+            "track_stride": 2,
+            "radius": 8,
         },
     }
 
     def build_loss(self, cfg: TrainConfig) -> nn.Module:
+        p = self.params(cfg)
         return TripletRankingLoss(
-            margin=float(cfg.p("margin", 0.5)),
-            hard_negatives=int(cfg.p("hard_negatives", 4)),
-            mining="random",
+            margin=p.margin, hard_negatives=p.hard_negatives, mining="random"
         )
 
     def begin_step(self, model, loss_fn, step, cfg) -> None:
         # the paper's schedule: random negatives first, hard negatives afterwards
-        hard_from = int(float(cfg.p("hard_start", 0.5)) * cfg.steps)
+        hard_from = int(self.params(cfg).hard_start * cfg.steps)
         loss_fn.mining = "topk" if step >= hard_from else "random"
 
     def build_dataset(self, cfg: TrainConfig, source: FrameSource) -> TripletStream:
+        p = self.params(cfg)
         return TripletStream(
             cfg, source, self,
-            frame_size=tuple(cfg.p("frame_size", (96, 96))),
-            patch=int(cfg.p("patch", 64)),
-            track_len=int(cfg.p("track_len", 8)),
-            track_stride=int(cfg.p("track_stride", 1)),
-            radius=int(cfg.p("radius", 8)),
+            frame_size=p.frame_size,
+            patch=p.patch,
+            track_len=p.track_len,
+            track_stride=p.track_stride,
+            radius=p.radius,
         )
 
     def step(self, model, loss_fn, batch):

@@ -22,12 +22,14 @@ output (``"fc"``) or the flattened conv maps (``"conv"``).
 
 Presets: ``paper`` -- the paper's real-video settings (56 x 56 input, 4 conv kernels, SGD lr 1e-5,
 weight decay 0.01, mu 0.5, eps 0.001, 2 outputs). ``cpu`` -- 32 x 32 input, 8 outputs, lr 1e-3.
-The synthetic settings (lr 0.01, momentum 0.9, weight decay 0.1) are in ``bench/ul_rotation.py``.
+The synthetic settings (lr 0.01, momentum 0.9, weight decay 0.1) are the defaults of
+``vidsift.reproduce.recipes.train_rotation`` (run by ``bench/ul_rotation.py``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -169,6 +171,19 @@ class SequenceStream(BatchStream):
         }
 
 
+@dataclass(frozen=True)
+class ULParams:
+    """Hyper-parameters of ``ul`` (the paper's real-video settings, section 4.2)."""
+
+    conv_channels: int = 4  # kernels of the conv layer, 0 = no conv layer (paper: 4)
+    out_dim: int = 2  # outputs of the fc layer and its UL layer (paper: 2)
+    mu: float = 0.5  # short-term averaging rate of the fc UL layer (paper: 0.5)
+    mu_conv: float = 0.9  # the same for the conv UL layer, larger near the input (0.9)
+    eps: float = 0.001  # long-term averaging rate of both UL layers (paper: 0.001)
+    weight: float = 1.0  # scale of the gradient dJ/dy the UL layers add (1)
+    frame_stride: int = 1  # frames between consecutive rows of a batch (1: every frame)
+
+
 class ULMethod(Method):
     NAME = "ul"
     DESCRIPTION = (
@@ -179,6 +194,7 @@ class ULMethod(Method):
     SAMPLE = "sequence of consecutive frames"
     LAYERS = ("fc", "conv")
     DEFAULT_LAYER = "fc"
+    Params = ULParams
     PRESETS = {
         "paper": {
             "optimizer": "sgd",
@@ -188,40 +204,13 @@ class ULMethod(Method):
             "batch_size": 32,
             "steps": 5000,
             "input_size": (56, 56),
-            "params": {
-                "conv_channels": 4,
-                "out_dim": 2,
-                "mu": 0.5,
-                "mu_conv": 0.9,
-                "eps": 0.001,
-                "weight": 1.0,
-                "frame_stride": 1,
-            },
         },
-        "cpu": {
-            "optimizer": "sgd",
-            "lr": 1e-3,
-            "momentum": 0.9,
-            "weight_decay": 0.01,
-            "batch_size": 32,
-            "steps": 500,
-            "input_size": (32, 32),
-            "params": {
-                "conv_channels": 4,
-                "out_dim": 8,
-                "mu": 0.5,
-                "mu_conv": 0.9,
-                "eps": 0.001,
-                "weight": 1.0,
-                "frame_stride": 1,
-            },
-        },
+        "cpu": {"lr": 1e-3, "steps": 500, "input_size": (32, 32), "out_dim": 8},
     }
 
     def validate_config(self, cfg: TrainConfig) -> None:
-        mu, mu_conv, eps = (
-            float(cfg.p(k, d)) for k, d in (("mu", 0.5), ("mu_conv", 0.9), ("eps", 0.001))
-        )
+        p = self.params(cfg)
+        mu, mu_conv, eps = p.mu, p.mu_conv, p.eps
         if not (0 < eps <= mu < 1 and eps <= mu_conv < 1):
             raise BadInputError(
                 f"ul needs 0 < eps <= mu, mu_conv < 1; got eps={eps}, mu={mu}, mu_conv={mu_conv}"
@@ -232,21 +221,22 @@ class ULMethod(Method):
             raise BadInputError("ul works on single frames; clip_len must be 1")
 
     def build_model(self, cfg: TrainConfig) -> ULNet:
+        p = self.params(cfg)
         return ULNet(
             (3, *cfg.input_size),
-            int(cfg.p("out_dim", 8)),
-            conv_channels=int(cfg.p("conv_channels", 4)),
-            mu=float(cfg.p("mu", 0.5)),
-            mu_conv=float(cfg.p("mu_conv", 0.9)),
-            eps=float(cfg.p("eps", 0.001)),
-            weight=float(cfg.p("weight", 1.0)),
+            p.out_dim,
+            conv_channels=p.conv_channels,
+            mu=p.mu,
+            mu_conv=p.mu_conv,
+            eps=p.eps,
+            weight=p.weight,
         )
 
     def build_loss(self, cfg: TrainConfig) -> ULCost:
         return ULCost()
 
     def build_dataset(self, cfg: TrainConfig, source: FrameSource) -> SequenceStream:
-        return SequenceStream(cfg, source, self, frame_stride=int(cfg.p("frame_stride", 1)))
+        return SequenceStream(cfg, source, self, frame_stride=self.params(cfg).frame_stride)
 
     def step(self, model, loss_fn, batch):
         out = model(batch["x"], new_sequence=True)
@@ -263,100 +253,9 @@ class ULMethod(Method):
         return net.features(x, layer)
 
 
-# -- the synthetic experiment (rotating points) --------------------------------------------------
-
-
-def angle_decoding_error(
-    Y_fit: np.ndarray, angles_fit: np.ndarray, Y_test: np.ndarray, angles_test: np.ndarray
-) -> tuple[float, float]:
-    """Fit [sin, cos] of the angle (degrees) by least squares on ``[Y_fit, 1]``; return the mean
-    absolute error on the fit set and on the test set (averaged over sin and cos)."""
-
-    def design(Y: np.ndarray) -> np.ndarray:
-        return np.c_[np.asarray(Y, dtype=np.float64), np.ones(len(Y))]
-
-    def target(a: np.ndarray) -> np.ndarray:
-        r = np.deg2rad(np.asarray(a, dtype=np.float64))
-        return np.c_[np.sin(r), np.cos(r)]
-
-    coef, *_ = np.linalg.lstsq(design(Y_fit), target(angles_fit), rcond=None)
-    fit = float(np.abs(design(Y_fit) @ coef - target(angles_fit)).mean())
-    test = float(np.abs(design(Y_test) @ coef - target(angles_test)).mean())
-    return fit, test
-
-
-def train_rotation(
-    X: np.ndarray,
-    angles: np.ndarray,
-    *,
-    epochs: int = 10,
-    n_train: int | None = None,
-    lr: float = 0.01,
-    momentum: float = 0.9,
-    weight_decay: float = 0.1,
-    mu: float = 0.5,
-    eps: float = 0.001,
-    batch: int = 1,
-    seed: int = 0,
-    train: bool = True,
-    subspace: np.ndarray | None = None,
-) -> list[dict[str, float]]:
-    """The paper's synthetic experiment: FC (D -> 2) + UL layer trained online on ``X[:n_train]``
-    (one frame per step when ``batch = 1``), ``epochs`` passes in temporal order.
-
-    After every epoch (and before the first, epoch 0) the 2-D outputs of all frames are decoded
-    into sin/cos of the angle by linear regression fitted on the training frames; returns one
-    dict per epoch: ``epoch``, ``train_error``, ``test_error`` (mean absolute error on the
-    frames after ``n_train``), ``objective`` (J of the UL layer), and with ``subspace``
-    (``[D, k]``, e.g. the top principal directions of the clean sequence) ``weight_angle``: the
-    largest principal angle in degrees between the FC weight rows and that subspace (the paper's
-    Fig. 1(b, c): the weights become the two major eigenvectors). ``train=False`` keeps the
-    random initial weights (the baseline).
-    """
-    X = np.asarray(X, dtype=np.float32)
-    n_train = len(X) // 2 if n_train is None else int(n_train)
-    if not 2 <= n_train < len(X):
-        raise BadInputError(f"n_train must be in [2, {len(X) - 1}], got {n_train}")
-    torch.manual_seed(seed)
-    net = ULNet((X.shape[1],), 2, mu=mu, eps=eps)
-    opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay)
-    xt = torch.from_numpy(X)
-    cost = ULCost()
-    rows = []
-    for epoch in range(epochs + 1):
-        if epoch > 0 and train:
-            net.train()
-            for i in range(0, n_train, batch):
-                out = net(xt[i : min(i + batch, n_train)])
-                opt.zero_grad()
-                cost(out, net).backward()
-                opt.step()
-        net.eval()
-        with torch.no_grad():
-            Y = net(xt).numpy()
-        fit, test = angle_decoding_error(
-            Y[:n_train], angles[:n_train], Y[n_train:], angles[n_train:]
-        )
-        row = {
-            "epoch": epoch,
-            "train_error": fit,
-            "test_error": test,
-            "objective": net.ul.objective(),
-        }
-        if subspace is not None:
-            import scipy.linalg
-
-            w = net.fc.weight.detach().double().numpy().T
-            row["weight_angle"] = float(np.rad2deg(scipy.linalg.subspace_angles(w, subspace).max()))
-        rows.append(row)
-    return rows
-
-
 __all__ = [
     "ULMethod",
     "ULNet",
     "ULCost",
     "SequenceStream",
-    "angle_decoding_error",
-    "train_rotation",
 ]

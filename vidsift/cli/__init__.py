@@ -19,7 +19,7 @@ app = typer.Typer(
 )
 
 # Order is the order of `vidsift --help`. A module that is absent (not built yet) is skipped.
-_MODULES = ("core", "train", "embed", "index", "discover", "finetune", "reproduce", "serve")
+_MODULES = ("core", "train", "jobs", "embed", "index", "discover", "finetune", "reproduce", "serve")
 
 for _name in _MODULES:
     try:
@@ -42,14 +42,15 @@ def main() -> None:
         print("interrupted", file=sys.stderr)
         sys.exit(130)
     except Exception as exc:  # click usage errors and friends
-        import click
-
-        if isinstance(exc, click.exceptions.Exit):
+        # by shape, not class: newer typer releases raise their vendored copy of click's
+        # exceptions (typer._click), which are other classes than click's own
+        kind = type(exc).__name__
+        if kind == "Exit" and hasattr(exc, "exit_code"):
             sys.exit(exc.exit_code)
-        if isinstance(exc, click.ClickException):
+        if callable(getattr(exc, "show", None)) and hasattr(exc, "exit_code"):
             exc.show()
             sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
+        if kind == "Abort":
             sys.exit(1)
         if os.environ.get("VIDSIFT_DEBUG"):
             raise

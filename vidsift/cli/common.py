@@ -14,14 +14,28 @@ from typing import Annotated, Any
 
 import typer
 
-from vidsift.workspace import DEFAULT_WORKSPACE, Workspace
+from vidsift.errors import BadInputError
+from vidsift.workspace import DEFAULT_WORKSPACE, WORKSPACE_ENV, Workspace
 
+# One spelling per option across every command (issue #17, item 8): -w/--workspace (also read from
+# $VIDSIFT_WORKSPACE, as the page does), -e/--embedder (always required: never a silent default),
+# -k/--k = how many neighbours / results, --clusters = how many clusters.
 WorkspaceOpt = Annotated[
     Path,
-    typer.Option("--workspace", "-w", help="Folder that holds everything vidsift writes."),
+    typer.Option("--workspace", "-w", envvar=WORKSPACE_ENV,
+                 help=f"Folder that holds everything vidsift writes (default ${WORKSPACE_ENV} or ./{DEFAULT_WORKSPACE})."),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON only.")]
+EmbedderOpt = Annotated[
+    str, typer.Option("--embedder", "-e", help="pixels, zca, random:METHOD, ckpt:NAME[@LAYER], PATH.pt, A+B (see `vidsift embedders`).")
+]
 DEFAULT_WS = Path(DEFAULT_WORKSPACE)
+
+
+def no_k_for_clusters(k: str | None) -> None:
+    """``--k`` means neighbours everywhere; a number of clusters given as ``--k`` is refused."""
+    if k is not None:
+        raise BadInputError(f"--k is the number of neighbours; give the number of clusters as --clusters {k}")
 
 
 def workspace(path: Path) -> Workspace:

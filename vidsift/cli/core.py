@@ -112,7 +112,7 @@ def sample_make(
     as_json: JsonOpt = False,
 ) -> None:
     """Write seeded, deterministic generated videos (labelled scenes, moving shapes, ...)."""
-    from video.generate import make
+    from video.synthetic.write import make
 
     summary = make(kind, out, seed=seed, small=small)
     emit(summary, as_json, lambda s: typer.echo(json.dumps(s, indent=2, default=str)))

@@ -7,26 +7,35 @@ from typing import Annotated
 
 import typer
 
-from vidsift.cli.common import DEFAULT_WS, JsonOpt, WorkspaceOpt, emit, workspace
+from vidsift.cli.common import (
+    DEFAULT_WS,
+    EmbedderOpt,
+    JsonOpt,
+    WorkspaceOpt,
+    emit,
+    no_k_for_clusters,
+    workspace,
+)
 from vidsift.errors import BadInputError
 
-EmbedderOpt = Annotated[str, typer.Option("--embedder", "-e", help="Embedder name (see `vidsift embedders`).")]
+OldKOpt = Annotated[str | None, typer.Option("--k", hidden=True, help="Refused: use --clusters.")]
 
 
-def _k(value: str) -> int | str:
+def _clusters(value: str) -> int | str:
     if value == "auto":
         return "auto"
     try:
         return int(value)
     except ValueError:
-        raise BadInputError(f"--k must be an integer or 'auto', got {value!r}") from None
+        raise BadInputError(f"--clusters must be an integer or 'auto', got {value!r}") from None
 
 
 def discover(
     folder: Annotated[Path, typer.Argument(help="Folder of videos.")],
-    embedder: EmbedderOpt = "pixels",
+    embedder: EmbedderOpt,
     algorithm: Annotated[str, typer.Option(help="kmeans | spectral")] = "kmeans",
-    k: Annotated[str, typer.Option("--k", help="Number of clusters, or 'auto'.")] = "auto",
+    clusters: Annotated[str, typer.Option("--clusters", help="Number of clusters, or 'auto'.")] = "auto",
+    k: OldKOpt = None,
     export: Annotated[Path | None, typer.Option(help="Export clusters to this folder.")] = None,
     force: Annotated[bool, typer.Option(help="Allow a non-empty export folder.")] = False,
     clips: Annotated[bool, typer.Option(help="Also export a short clip per member shot.")] = False,
@@ -41,8 +50,9 @@ def discover(
     """Scan, embed (if needed), cluster, score (when labels exist) and optionally export FOLDER."""
     from discovery.workflow import run_discovery
 
+    no_k_for_clusters(k)
     res = run_discovery(
-        workspace(ws), embedder, folder=folder, algorithm=algorithm, k=_k(k), seed=seed,
+        workspace(ws), embedder, folder=folder, algorithm=algorithm, k=_clusters(clusters), seed=seed,
         repeats=repeats, export=export, force=force, clips=clips, every=every, fps=fps,
         with_map=not no_map, progress=not as_json,
     )
@@ -89,28 +99,30 @@ def _print_scores(r: dict, indent: str = "") -> None:
 
 
 @evaluate_app.command("temporal-pr")
-def evaluate_temporal_pr(embedder: EmbedderOpt = "pixels", ws: WorkspaceOpt = DEFAULT_WS, as_json: JsonOpt = False) -> None:
+def evaluate_temporal_pr(embedder: EmbedderOpt, ws: WorkspaceOpt = DEFAULT_WS, as_json: JsonOpt = False) -> None:
     """Temporal precision-recall (Goroshin et al.): middle frame of each shot vs the nearest 40."""
     _evaluate("temporal-pr", embedder, ws, as_json)
 
 
 @evaluate_app.command("discovery")
 def evaluate_discovery(
-    embedder: EmbedderOpt = "pixels",
+    embedder: EmbedderOpt,
     algorithm: Annotated[str, typer.Option(help="kmeans | spectral")] = "kmeans",
-    k: Annotated[int | None, typer.Option("--k", help="Clusters (default: number of labels).")] = None,
+    clusters: Annotated[int | None, typer.Option("--clusters", help="Clusters (default: number of labels).")] = None,
+    k: OldKOpt = None,
     repeats: Annotated[int, typer.Option(help="Repeats for mean ± std.")] = 10,
     ws: WorkspaceOpt = DEFAULT_WS,
     as_json: JsonOpt = False,
 ) -> None:
     """Conditional entropy H(label|cluster) in bits with the RANDOM baseline (Redondo-Cabrera et al.)."""
-    _evaluate("discovery", embedder, ws, as_json, k=k, algorithm=algorithm, repeats=repeats)
+    no_k_for_clusters(k)
+    _evaluate("discovery", embedder, ws, as_json, k=clusters, algorithm=algorithm, repeats=repeats)
 
 
 @evaluate_app.command("retrieval")
 def evaluate_retrieval(
-    embedder: EmbedderOpt = "pixels",
-    k: Annotated[int, typer.Option("--k", help="Top K.")] = 20,
+    embedder: EmbedderOpt,
+    k: Annotated[int, typer.Option("-k", "--k", help="Top K neighbours.")] = 20,
     same_video: Annotated[bool, typer.Option("--same-video/--other-videos", help="Count neighbours from the query's own video.")] = False,
     ws: WorkspaceOpt = DEFAULT_WS,
     as_json: JsonOpt = False,
@@ -121,7 +133,7 @@ def evaluate_retrieval(
 
 @evaluate_app.command("probe")
 def evaluate_probe(
-    embedder: EmbedderOpt = "pixels",
+    embedder: EmbedderOpt,
     shots: Annotated[int, typer.Option("--shots", help="Labelled training videos per class; the rest are tested.")] = 5,
     repeats: Annotated[int, typer.Option(help="Random splits for mean ± std.")] = 10,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
@@ -148,7 +160,7 @@ def evaluate_probe(
 
 @evaluate_app.command("similarity")
 def evaluate_similarity(
-    embedder: EmbedderOpt = "pixels",
+    embedder: EmbedderOpt,
     pairs: Annotated[int, typer.Option("--pairs", help="Video pairs, half same-class, half not.")] = 1000,
     repeats: Annotated[int, typer.Option(help="Validation/test halvings for mean ± std.")] = 10,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
@@ -166,6 +178,34 @@ def evaluate_similarity(
         typer.echo(f"plot similarity_roc: {r['plots']['similarity_roc']}")
 
     emit(res, as_json, human)
+
+
+@evaluate_app.command("all")
+def evaluate_all(
+    embedder: Annotated[list[str], typer.Option("--embedder", "-e", help="Embedder to score; repeat for several.")],
+    repeats: Annotated[int, typer.Option(help="Repeats for mean ± std.")] = 5,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    shots: Annotated[int, typer.Option("--shots", help="Labelled videos per class for the linear probe.")] = 1,
+    ws: WorkspaceOpt = DEFAULT_WS,
+    as_json: JsonOpt = False,
+) -> None:
+    """Every score (temporal PR, discovery, probe, similarity) of several embedders side by side,
+    as the page's Evaluate view shows them; an embedder that fails is reported, the rest go on."""
+    from vidsift.services.evaluate import evaluate_embedders, evaluation_table, transfer_table
+
+    results = evaluate_embedders(workspace(ws), embedder, repeats=repeats, seed=seed, probe_shots=shots)
+
+    def human(r: dict) -> None:
+        typer.echo(evaluation_table(r).to_string(index=False))
+        transfer = transfer_table(r)
+        if len(transfer):
+            typer.echo("")
+            typer.echo(transfer.to_string(index=False))
+        for name, res in r.items():
+            for err in res["errors"]:
+                typer.echo(f"note: {name}: {err}")
+
+    emit(results, as_json, human)
 
 
 def register(app: typer.Typer) -> None:

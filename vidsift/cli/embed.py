@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from vidsift.cli.common import DEFAULT_WS, JsonOpt, WorkspaceOpt, emit, workspace
+from vidsift.cli.common import DEFAULT_WS, EmbedderOpt, JsonOpt, WorkspaceOpt, emit, workspace
 
 
 class Engine(StrEnum):
@@ -17,12 +17,10 @@ class Engine(StrEnum):
 
 
 def embed(
+    embedder: EmbedderOpt,
     folder: Annotated[
         Path | None, typer.Argument(help="Folder of videos (scanned first); omit to embed the whole catalog.")
     ] = None,
-    embedder: Annotated[
-        str, typer.Option("--embedder", "-e", help="pixels, zca, random:METHOD, ckpt:NAME[@LAYER], PATH.pt, A+B (see `vidsift embedders`).")
-    ] = "pixels",
     fps: Annotated[float | None, typer.Option("--fps", help="Sample F frames per second.")] = None,
     every: Annotated[int | None, typer.Option("--every", help="Sample every N-th frame (default 1).")] = None,
     keyframes: Annotated[bool, typer.Option("--keyframes", help="Embed the keyframes only (fastest; decodes nothing else).")] = False,

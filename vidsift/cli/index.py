@@ -8,15 +8,12 @@ from typing import Annotated, Any
 
 import typer
 
-from vidsift.cli.common import DEFAULT_WS, JsonOpt, WorkspaceOpt, emit, workspace
+from vidsift.cli.common import DEFAULT_WS, EmbedderOpt, JsonOpt, WorkspaceOpt, emit, workspace
 
 index_app = typer.Typer(
     help="Build, update and check the FAISS index of an embedder's frames.", no_args_is_help=True
 )
 
-EmbedderOpt = Annotated[
-    str, typer.Option("--embedder", "-e", help="Embedder whose store is indexed.")
-]
 
 
 class Kind(StrEnum):
@@ -108,7 +105,7 @@ def remove_cmd(
 @index_app.command("check")
 def check_cmd(
     embedder: EmbedderOpt,
-    k: Annotated[int, typer.Option("-k", help="Neighbours compared per query.")] = 40,
+    k: Annotated[int, typer.Option("-k", "--k", help="Neighbours compared per query.")] = 40,
     queries: Annotated[int, typer.Option("--queries", help="Stored frames used as queries.")] = 200,
     ws: WorkspaceOpt = DEFAULT_WS,
     as_json: JsonOpt = False,
@@ -139,7 +136,10 @@ def search_cmd(
         Path | None,
         typer.Option("--vector-file", help="Query vector: a .npy file holding one vector."),
     ] = None,
-    k: Annotated[int, typer.Option("-k", help="Number of results.")] = 10,
+    k: Annotated[int, typer.Option("-k", "--k", help="Number of results.")] = 10,
+    videos: Annotated[
+        list[str] | None, typer.Option("--videos", help="Search only within these videos (id or path), repeatable.")
+    ] = None,
     exclude_same_video: Annotated[
         bool, typer.Option("--exclude-same-video", help="Drop frames of the query video.")
     ] = False,
@@ -153,11 +153,12 @@ def search_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Find the frames nearest to a frame, an image or a vector (nearest first)."""
-    from index.workspace import search_workspace
+    from vidsift.services.search import search
 
-    results = search_workspace(
+    results = search(
         workspace(ws),
         embedder,
+        videos=videos,
         video=video,
         frame=frame,
         at=at,
@@ -173,7 +174,7 @@ def search_cmd(
         for i, r in enumerate(rows, 1):
             typer.echo(
                 f"{i:>3}  {r['distance']:>9.4f}  {r['frame']:>6}  {r['time']:>8.3f}s  {r['timecode']:>12}  "
-                f"{r['video']}  {r['path']}"
+                f"{r['video_id']}  {r['path']}"
             )
 
     emit(results, as_json, human)

@@ -18,7 +18,7 @@ def reproduce(
     as_json: JsonOpt = False,
 ) -> None:
     """Train, embed and evaluate every method with fixed seeds; write OUT.md and PNG plots."""
-    from bench.reproduce import reproduce as run
+    from vidsift.reproduce import reproduce as run
 
     md = run(out, workspace(ws), quick=quick, seed=seed, say=(lambda m: None) if as_json else (lambda m: typer.echo(f"· {m}")))
     emit({"results": str(md)}, as_json, lambda r: typer.echo(f"wrote {r['results']}"))

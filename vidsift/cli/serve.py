@@ -13,7 +13,8 @@ import typer
 
 from vidsift.cli.common import DEFAULT_WS, WorkspaceOpt, workspace
 from vidsift.errors import BadInputError
-from vidsift.ui_support import MAX_UPLOAD_MB, WORKSPACE_ENV
+from vidsift.services.contents import WORKSPACE_ENV
+from vidsift.services.search import MAX_UPLOAD_MB
 
 
 def app_script() -> Path:

@@ -1,0 +1,130 @@
+"""The shared state of one reproduction: its data folders in the workspace, the training runs
+of ``settings.RUNS`` and the embeddings every section reads."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from vidsift.reproduce.settings import RUNS, Settings, steps_of
+from vidsift.workspace import Workspace
+
+
+class Experiment:
+    """Data, checkpoints and embeddings of one reproduction, made on first use and reused from
+    the workspace after (``make_data`` and ``train_all`` skip what exists)."""
+
+    def __init__(
+        self,
+        ws: Workspace,
+        out: Path,
+        settings: Settings,
+        seed: int = 0,
+        progress: Callable[[str], None] = print,
+    ) -> None:
+        self.ws, self.out, self.s, self.seed, self.say = ws, out, settings, seed, progress
+        self.data = ws.samples / "reproduce"
+        self.folders: dict[str, Path] = {}
+        self.timings: dict[str, float] = {}
+
+    @property
+    def trained(self) -> int:
+        """Training runs done by this invocation (the rest were reused)."""
+        return sum(1 for k in self.timings if k.startswith("train "))
+
+    def make_data(self) -> None:
+        from video.real import link_real
+        from video.synthetic.write import make_drift_videos, make_scene_videos, make_shape_videos
+        from vidsift.catalog import Catalog
+
+        s = self.s
+        self.folders["scenes"] = self.data / "scenes"
+        self.folders["shapes"] = self.data / "shapes"
+        if not (self.folders["scenes"] / "ground_truth.json").exists():
+            make_scene_videos(
+                self.folders["scenes"],
+                scenes=s.scenes,
+                videos_per_scene=s.videos_per_scene,
+                shots_per_video=s.shots_per_video,
+                frames_per_shot=s.frames_per_shot,
+                size=s.size,
+                seed=self.seed,
+                motion=True,
+                noise=0.04,
+                illumination=0.25,
+            )
+        if not (self.folders["shapes"] / "ground_truth.json").exists():
+            make_shape_videos(
+                self.folders["shapes"],
+                shapes=s.shapes,
+                motions=s.motions,
+                videos_per_class=s.videos_per_class,
+                frames=s.shape_frames,
+                size=s.size,
+                seed=self.seed,
+            )
+        self.folders["drift"] = self.data / "drift"
+        if not (self.folders["drift"] / "ground_truth.json").exists():
+            make_drift_videos(
+                self.folders["drift"], videos_per_class=s.drift_per_class, frames=32, seed=self.seed
+            )
+        if s.real:
+            link_real(self.data / "real")
+            self.folders["real"] = self.data / "real"
+        cat = Catalog(self.ws.catalog_path)
+        for folder in self.folders.values():
+            cat.scan(folder)
+        cat.close()
+
+    def overrides(self, method: str, extra: dict[str, Any]) -> dict[str, Any]:
+        """The settings' overrides for every method, then for ``method``, then ``extra``."""
+        o = dict(self.s.overrides.get("*", {}))
+        o.update(self.s.overrides.get(method, {}))
+        o.update(extra)
+        return o
+
+    def train_all(self) -> None:
+        from training.data.source import VideoFrameSource
+        from training.registry import get_method
+        from training.trainer import train
+        from vidsift.catalog import Catalog
+
+        cat = Catalog(self.ws.catalog_path)
+        for name, method, dataset, extra in RUNS:
+            out = self.ws.checkpoints / name
+            if (out / "last.pt").exists():
+                continue
+            recs = sorted(cat.videos(root=self.folders[dataset]), key=lambda r: r.id)
+            steps = steps_of(name, self.s)
+            cfg = get_method(method).config(
+                "cpu",
+                steps=steps,
+                seed=self.seed,
+                data_ids=tuple(r.id for r in recs),
+                **self.overrides(method, extra),
+            )
+            src = VideoFrameSource(
+                [(r.id, r.path) for r in recs], num_frames={r.id: r.num_frames for r in recs}
+            )
+            self.say(f"train {name} ({method}, {steps} steps)")
+            t = time.perf_counter()
+            train(cfg, src, out, progress=False, overwrite=True)
+            self.timings[f"train {name}"] = time.perf_counter() - t
+        cat.close()
+
+    def embed(self, embedder: str, dataset: str) -> None:
+        from embedder.extract import extract
+
+        t = time.perf_counter()
+        extract(self.ws, self.folders[dataset], embedder, progress=False)
+        key = f"embed {embedder} {dataset}"
+        self.timings[key] = self.timings.get(key, 0) + time.perf_counter() - t
+
+    def vectors(self, embedder: str, dataset: str):
+        """The ``embedder`` vectors of ``dataset`` (extracted first if missing)."""
+        from discovery.workflow import load_embeddings
+
+        self.embed(embedder, dataset)
+        return load_embeddings(self.ws, embedder, self.folders[dataset])

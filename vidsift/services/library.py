@@ -1,0 +1,61 @@
+"""The library use case: the catalogued videos as rows for a table, and the folder that holds them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from vidsift.services.contents import stores
+from vidsift.workspace import Workspace
+
+
+def library_rows(ws: Workspace) -> list[dict[str, Any]]:
+    """One dict per catalogued file (errors included) for the Library table.
+
+    Keys: ``video_id, name, path, label, duration, frames, fps, size, shots, status, error,
+    embedded`` (embedders whose store holds the video).
+    """
+    from embedder.store import finished_videos
+    from vidsift.catalog import Catalog
+
+    cat = Catalog(ws.catalog_path)
+    try:
+        videos = cat.videos(status=None)
+    finally:
+        cat.close()
+    done = {name: finished_videos(ws.embeddings(name)) for name in stores(ws)}
+    rows = []
+    for v in videos:
+        rows.append({
+            "video_id": v.id,
+            "name": Path(v.path).name,
+            "path": v.path,
+            "label": v.label,
+            "duration": round(float(v.duration), 2),
+            "frames": int(v.num_frames),
+            "fps": round(float(v.fps), 2),
+            "size": f"{v.width}x{v.height}" if v.width else "",
+            "shots": len(v.shots),
+            "status": v.status,
+            "error": v.error or "",
+            "embedded": ", ".join(n for n, ids in done.items() if v.id in ids),
+        })
+    return rows
+
+
+def default_folder(ws: Workspace) -> str:
+    """The folder that holds every catalogued video (their common parent), or ''."""
+    from vidsift.catalog import Catalog
+
+    cat = Catalog(ws.catalog_path)
+    try:
+        paths = [str(Path(v.path).parent) for v in cat.videos(status=None)]
+    finally:
+        cat.close()
+    if not paths:
+        return ""
+    try:
+        return os.path.commonpath(paths)
+    except ValueError:  # different drives
+        return paths[0]

@@ -1,0 +1,128 @@
+"""The search use case: the indexed videos of an index, search (optionally within chosen videos)
+and the checked image upload a search can start from."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Collection
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vidsift.errors import BadInputError
+from vidsift.workspace import Workspace
+
+#: largest image a person may upload to search with (the server limit is set by `vidsift app`)
+MAX_UPLOAD_MB = 10
+
+
+IMAGE_TYPES = ("jpg", "jpeg", "png")
+
+
+#: an uploaded image with more pixels than this is refused (decompression bombs)
+MAX_IMAGE_PIXELS = 40_000_000
+
+
+@dataclass(frozen=True)
+class IndexedVideo:
+    """A video as the index knows it: id, path, label and its indexed frame numbers."""
+
+    id: str
+    path: str
+    label: str | None
+    frames: np.ndarray  # int64, sorted
+
+    @property
+    def name(self) -> str:
+        return Path(self.path).name
+
+    def title(self) -> str:
+        return f"{self.name} ({self.label})" if self.label else self.name
+
+
+def indexed_videos(vi: Any) -> list[IndexedVideo]:
+    """The videos of a loaded ``VideoIndex``, sorted by path."""
+    cols = vi.columns
+    out = []
+    for vid in cols.videos:
+        code = cols.code_of[vid]
+        frames = cols.frames_of(code)[0]
+        row = int(np.flatnonzero(cols.codes == code)[0])
+        out.append(IndexedVideo(vid, str(cols.path[row]), cols.label[row], np.asarray(frames, np.int64)))
+    return sorted(out, key=lambda v: (v.path, v.id))
+
+
+def frame_time(vi: Any, video_id: str, frame: int) -> float:
+    """The time in seconds of an indexed frame, as stored in the index."""
+    cols = vi.columns
+    frames, ids = cols.frames_of(cols.code_of[str(video_id)])
+    i = min(int(np.searchsorted(frames, int(frame))), len(frames) - 1)
+    return float(cols.time[cols.positions(ids[i : i + 1])][0])
+
+
+def search(
+    ws: Workspace,
+    embedder: str,
+    *,
+    videos: Collection[str] | None = None,
+    k: int = 12,
+    **query: Any,
+) -> list[dict[str, Any]]:
+    """``index.workspace.search_workspace`` restricted to ``videos`` (ids or paths) when given.
+
+    The filter asks the index for more neighbours until ``k`` of them lie in the chosen videos
+    or the index is exhausted (first ``k`` / the chosen videos' share of the index, x2; then x4
+    each round), so results are the exact nearest within those videos for exact indexes.
+    """
+    from index.workspace import load_workspace_index, resolve_video, search_workspace
+
+    if not videos:
+        return search_workspace(ws, embedder, k=k, **query)
+    vi = load_workspace_index(ws, embedder)
+    allowed = {resolve_video(vi, v) for v in videos}
+    total = vi.ntotal
+    cols = vi.columns
+    rows = sum(len(cols.frames_of(cols.code_of[v])[0]) for v in allowed if v in cols.code_of)
+    if rows == 0:
+        return []
+    fetch = min(max(2 * int(k) * total // rows, int(k)), max(total, 1))
+    while True:
+        hits = search_workspace(ws, embedder, k=fetch, **query)
+        kept = [h for h in hits if h["video_id"] in allowed]
+        if len(kept) >= k or fetch >= total or len(hits) < fetch:
+            return kept[: int(k)]
+        fetch = min(fetch * 4, total)
+
+
+def load_upload(name: str, data: bytes, max_bytes: int = MAX_UPLOAD_MB * 1_000_000) -> Any:
+    """An uploaded JPEG/PNG as an RGB PIL image, checked before it is decoded.
+
+    Raises:
+        BadInputError: another file type, more than ``max_bytes``, a file that is not really a
+            JPEG/PNG, or an image of more than ``MAX_IMAGE_PIXELS`` pixels.
+    """
+    from PIL import Image
+
+    ext = Path(name).suffix.lower().lstrip(".")
+    if ext not in IMAGE_TYPES:
+        raise BadInputError(f"{name}: only JPEG or PNG images can be searched with (got '.{ext}')")
+    if len(data) > max_bytes:
+        raise BadInputError(
+            f"{name} is {len(data) / 1e6:.1f} MB; images up to {max_bytes / 1e6:.0f} MB are accepted, use a smaller one"
+        )
+    try:
+        im = Image.open(io.BytesIO(data))
+        fmt = im.format
+        w, h = im.size
+    except (OSError, Image.DecompressionBombError) as exc:
+        raise BadInputError(f"{name}: not a readable JPEG or PNG image ({exc})") from exc
+    if fmt not in ("JPEG", "PNG"):
+        raise BadInputError(f"{name}: the file holds a {fmt} image, not JPEG or PNG")
+    if w * h > MAX_IMAGE_PIXELS:
+        raise BadInputError(f"{name}: {w}x{h} pixels is too large; use an image under {MAX_IMAGE_PIXELS // 1_000_000} megapixels")
+    try:
+        return im.convert("RGB")
+    except OSError as exc:
+        raise BadInputError(f"{name}: the image is damaged ({exc})") from exc

@@ -1,0 +1,259 @@
+"""Training as a background job: start ``vidsift train`` in its own process group, list jobs,
+follow their state and loss log, stop them. The page and ``vidsift jobs`` use the same functions."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from vidsift.atomic import atomic_write_json
+from vidsift.errors import BadInputError
+from vidsift.workspace import Workspace
+
+JOB_FILE = "ui_job.json"
+
+
+OUTPUT_FILE = "ui_train.out"
+
+
+_PROCS: dict[int, subprocess.Popen] = {}
+
+
+_PROCS_LOCK = threading.Lock()
+
+
+_START_LOCK = threading.Lock()  # two tabs pressing Start at once must not start the same run twice
+
+
+def run_dir(ws: Workspace, method: str, preset: str) -> Path:
+    """Where ``vidsift train METHOD DIR --preset P`` writes: ``checkpoints/<method>-<preset>``."""
+    from training.workspace import run_dir as training_run_dir
+
+    return training_run_dir(ws, method, preset)
+
+
+def train_command(
+    ws: Workspace, method: str, folder: str | Path, preset: str, resume: bool = False,
+    steps: int | None = None, overwrite: bool = False,
+) -> list[str]:
+    """The ``vidsift train`` command line the page runs in the background."""
+    cmd = [sys.executable, "-m", "vidsift", "train", method, str(folder), "--preset", preset, "-w", str(ws.root)]
+    if steps:
+        cmd += ["--steps", str(int(steps))]
+    return cmd + (["--resume"] if resume else []) + (["--overwrite"] if overwrite else [])
+
+
+@dataclass
+class TrainingJob:
+    """A training process started from the page (recorded in ``<run dir>/ui_job.json``)."""
+
+    pid: int
+    method: str
+    preset: str
+    folder: str
+    resume: bool
+    run_dir: str
+    command: list[str]
+    started: float
+    stopped: bool = False
+
+    @property
+    def output(self) -> Path:
+        return Path(self.run_dir) / OUTPUT_FILE
+
+    @property
+    def log(self) -> Path:
+        return Path(self.run_dir) / "log.jsonl"
+
+
+def _proc_cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def _alive(job: TrainingJob) -> bool:
+    """Whether the job's process still runs (and is still that process, not a reused pid)."""
+    with _PROCS_LOCK:
+        proc = _PROCS.get(job.pid)
+    if proc is not None:
+        return proc.poll() is None
+    try:
+        os.kill(job.pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return False
+    cmd = _proc_cmdline(job.pid)
+    if not cmd:  # no /proc (not Linux): trust the pid
+        return True
+    return "vidsift" in cmd and " train " in f" {cmd} " and job.method in cmd
+
+
+def job_state(job: TrainingJob) -> str:
+    """``running``, ``stopped``, ``finished`` (exit 0), ``failed`` (non-zero exit) or ``ended``
+    (exited, status unknown: started by another server process)."""
+    if _alive(job):
+        return "running"
+    if job.stopped:
+        return "stopped"
+    with _PROCS_LOCK:
+        proc = _PROCS.get(job.pid)
+    if proc is not None and proc.returncode is not None:
+        return "finished" if proc.returncode == 0 else "failed"
+    return "ended"
+
+
+def _read_job(path: Path) -> TrainingJob | None:
+    try:
+        data = json.loads(path.read_text())
+        return TrainingJob(**data)
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def training_jobs(ws: Workspace) -> list[TrainingJob]:
+    """Jobs started from the page in this workspace, newest first."""
+    if not ws.checkpoints.is_dir():
+        return []
+    jobs = [j for p in ws.checkpoints.glob(f"*/{JOB_FILE}") if (j := _read_job(p)) is not None]
+    return sorted(jobs, key=lambda j: -j.started)
+
+
+def start_training(
+    ws: Workspace, method: str, folder: str | Path, preset: str = "cpu", resume: bool = False,
+    steps: int | None = None, overwrite: bool = False,
+) -> TrainingJob:
+    """Start ``vidsift train METHOD FOLDER --preset P -w WS [--steps N] [--resume | --overwrite]``
+    in the background.
+
+    The process gets its own session (so stopping it also stops its DataLoader workers); its
+    output goes to ``<run dir>/ui_train.out``.
+
+    Raises:
+        BadInputError: unknown method, a missing folder, a job of this run still running, or a
+            run folder holding a checkpoint without ``resume`` or ``overwrite``.
+    """
+    from training.registry import get_method
+
+    get_method(method)
+    if preset not in ("cpu", "paper"):
+        raise BadInputError(f"preset must be 'cpu' or 'paper', got {preset!r}")
+    if resume and overwrite:
+        raise BadInputError("choose either resume or start over, not both")
+    if steps is not None and int(steps) < 0:
+        raise BadInputError(f"steps must be positive, got {steps}")
+    folder_p = Path(str(folder)).expanduser()
+    if not str(folder).strip() or not folder_p.is_dir():
+        raise BadInputError(f"{folder}: no such folder of videos to train on")
+    with _START_LOCK:
+        return _start(ws, method, folder_p, preset, resume, steps, overwrite)
+
+
+def _start(
+    ws: Workspace, method: str, folder_p: Path, preset: str, resume: bool, steps: int | None, overwrite: bool
+) -> TrainingJob:
+    out = run_dir(ws, method, preset)
+    previous = _read_job(out / JOB_FILE)
+    if previous is not None and _alive(previous):
+        raise BadInputError(f"{method} ({preset}) is already training (pid {previous.pid}); stop it first")
+    if (out / "last.pt").is_file() and not (resume or overwrite):
+        raise BadInputError(f"{out} already holds a checkpoint of {method} ({preset}); resume it or start over")
+    if resume and not (out / "last.pt").is_file():
+        raise BadInputError(f"{out}: no checkpoint to resume; start a new run")
+    out.mkdir(parents=True, exist_ok=True)
+    cmd = train_command(ws, method, folder_p.resolve(), preset, resume, steps, overwrite)
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with open(out / OUTPUT_FILE, "wb") as f:
+        proc = subprocess.Popen(
+            cmd, stdout=f, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True, env=env, cwd=os.getcwd(),
+        )
+    with _PROCS_LOCK:
+        _PROCS[proc.pid] = proc
+    job = TrainingJob(proc.pid, method, preset, str(folder_p.resolve()), bool(resume), str(out), cmd, time.time())
+    atomic_write_json(out / JOB_FILE, asdict(job))
+    return job
+
+
+def stop_training(job: TrainingJob, timeout: float = 10.0) -> str:
+    """Stop a job's process group: SIGTERM, then SIGKILL after ``timeout`` s. Returns its state."""
+    if _alive(job):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(job.pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while _alive(job) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if _alive(job):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(job.pid, signal.SIGKILL)
+            with _PROCS_LOCK:
+                proc = _PROCS.get(job.pid)
+            if proc is not None:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(5)
+        job.stopped = True
+        atomic_write_json(Path(job.run_dir) / JOB_FILE, asdict(job))
+    return job_state(job)
+
+
+def training_runs(ws: Workspace) -> list[Path]:
+    """Run folders under ``checkpoints/`` that hold a checkpoint or a loss log, newest first."""
+    if not ws.checkpoints.is_dir():
+        return []
+    runs = [d for d in ws.checkpoints.iterdir() if d.is_dir() and ((d / "log.jsonl").is_file() or (d / "last.pt").is_file())]
+
+    def stamp(d: Path) -> float:
+        return max((p.stat().st_mtime for p in (d / "log.jsonl", d / "last.pt") if p.exists()), default=0.0)
+
+    return sorted(runs, key=lambda d: -stamp(d))
+
+
+def read_loss_log(path: str | Path) -> pd.DataFrame:
+    """The ``log.jsonl`` of a run as a table (``step``, ``loss``, ...); empty when absent.
+
+    A partly written last line (the trainer appends while we read) is skipped.
+    """
+    path = Path(path)
+    rows = []
+    try:
+        text = path.read_text()
+    except OSError:
+        return pd.DataFrame(columns=["step", "loss"])
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(rec, dict) and "step" in rec:
+            rows.append(rec)
+    if not rows:
+        return pd.DataFrame(columns=["step", "loss"])
+    return pd.DataFrame(rows).sort_values("step").drop_duplicates("step", keep="last").reset_index(drop=True)
+
+
+def tail(path: str | Path, lines: int = 20) -> str:
+    """The last ``lines`` lines of a text file ('' when absent)."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - 64_000))
+            data = f.read().decode(errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(data.splitlines()[-lines:])
