@@ -37,7 +37,7 @@ from vidsift.services import discover as discovering
 from vidsift.services import evaluate as evaluating
 from vidsift.services import search as searching
 from vidsift.timecode import parse_time, timecode
-from vidsift.workspace import Workspace
+from vidsift.workspace import Workspace, read_log
 
 log = logging.getLogger("vidsift.app")
 
@@ -153,14 +153,8 @@ def page_library(ws: Workspace) -> None:
         folder = st.session_state.get("lib_folder", "")
         if scan_clicked:
             with shown_errors():
-                from vidsift.catalog import Catalog
-
                 bar = ProgressBar("scanning…")
-                cat = Catalog(ws.catalog_path)
-                try:
-                    report = cat.scan(folder, on_file=bar.scan)
-                finally:
-                    cat.close()
+                report, _ = library.scan(ws, folder, on_file=bar.scan)
                 bar.done()
                 st.success(
                     f"scanned {report.root}: {len(report.added)} added, {len(report.updated)} updated, "
@@ -595,10 +589,10 @@ def page_train(ws: Workspace) -> None:
         c3, c4 = st.columns([2, 1])
         c3.text_input("Folder of videos to train on", key="t_folder", help="Scanned into the catalog first.")
         steps = c4.number_input("Steps (0: the preset's)", min_value=0, max_value=10_000_000, value=0, step=100, key="t_steps")
-        has_ckpt = (train_jobs.run_dir(ws, method, preset) / "last.pt").is_file()
+        run = ws.training_run(method, preset)
         how = "new run"
-        if has_ckpt:
-            how = st.radio(f"`{train_jobs.run_dir(ws, method, preset).name}` already holds a checkpoint",
+        if run.has_checkpoint:
+            how = st.radio(f"`{run.name}` already holds a checkpoint",
                            ["resume it", "start over"], key="t_how", horizontal=True)
         if st.button("Start training", type="primary"):
             with shown_errors():
@@ -618,6 +612,7 @@ def training_view(root: str) -> None:
     if not names:
         st.info("No training runs yet.")
         return
+    import pandas as pd
     import plotly.express as px
 
     from training.workspace import list_checkpoints
@@ -631,14 +626,15 @@ def training_view(root: str) -> None:
             c1.markdown(f"**{name}** — {state}")
             if job is not None and state == "running":
                 c2.button("Stop", key=f"stop_{name}", on_click=train_jobs.stop_training, args=(job,), type="primary")
-            log_path = (Path(job.run_dir) if job else ws.checkpoints / name) / "log.jsonl"
-            df = train_jobs.read_loss_log(log_path)
+            run = job.run if job else ws.run(name)
+            df = pd.DataFrame(read_log(run.log))
             if len(df) and "loss" in df:
                 last = df.iloc[-1]
                 total = info.get(name, {}).get("steps")
                 st.caption(f"step {int(last['step'])}" + (f" of {total}" if total else "") + f", loss {float(last['loss']):.4f}"
-                           + (f" — embed with `ckpt:{name}`" if (log_path.parent / "last.pt").is_file() else ""))
-                fig = px.line(df, x="step", y="loss", markers=True, height=260)
+                           + (f" — embed with `ckpt:{name}`" if run.has_checkpoint else ""))
+                # a fine-tune log holds two runs over the same steps: one line each
+                fig = px.line(df, x="step", y="loss", color="run" if "run" in df else None, markers=True, height=260)
                 fig.update_layout(margin={"l": 10, "r": 10, "t": 10, "b": 10})
                 st.plotly_chart(fig, width="stretch", key=f"loss_{name}")
             else:

@@ -105,6 +105,7 @@ def bench(names: list[str], quick: bool, repeats: int, batch_size: int, workers:
     import torch
 
     from embedder.registry import get_embedder
+    from video.scan import scan_folder
     from vidsift.catalog import Catalog
     from vidsift.workspace import Workspace
 
@@ -113,7 +114,7 @@ def bench(names: list[str], quick: bool, repeats: int, batch_size: int, workers:
         root = Path(tmp)
         folder = make_videos(root, quick)
         ws = Workspace.at(root / "ws")
-        Catalog(ws.catalog_path).scan(folder)
+        scan_folder(Catalog(ws.catalog_path), folder)
         for name in names:
             emb = get_embedder(name, ws, batch_size=batch_size)
             tasks = tasks_for(ws, emb)

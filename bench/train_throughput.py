@@ -30,8 +30,9 @@ import torch
 
 from training.data.source import ArrayFrameSource, VideoFrameSource
 from training.registry import get_method
-from training.trainer import read_log, train
+from training.trainer import train
 from video.synthetic import grating_videos
+from vidsift.workspace import RunDir, read_log
 
 METHODS = ("slow-ae", "siamese", "quadruplet", "drlim", "triplet")
 
@@ -67,7 +68,7 @@ def _write_pyav(path: Path, frames: np.ndarray, fps: int = 25) -> Path:
 
 
 def rate_of(run_dir: Path) -> float:
-    return float(read_log(run_dir)[-1]["samples_per_s"])
+    return float(read_log(RunDir(run_dir).log)[-1]["samples_per_s"])
 
 
 def prebuilt_rate(method, cfg, batch: dict, device: torch.device, steps: int) -> float:

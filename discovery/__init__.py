@@ -30,7 +30,7 @@ from discovery.scores import (
     temporal_pr_random,
 )
 from discovery.spectral import SpectralClustering
-from discovery.validate import check_k, check_vectors
+from discovery.validate import check_k
 
 __all__ = [
     "KMeans",
@@ -38,7 +38,6 @@ __all__ = [
     "SpectralClustering",
     "centre_distances",
     "check_k",
-    "check_vectors",
     "cluster",
     "conditional_entropy",
     "contingency",

@@ -35,7 +35,8 @@ from discovery.scores import (
     temporal_pr_random,
 )
 from discovery.spectral import SpectralClustering
-from discovery.validate import check_k, check_vectors, usable_labels
+from discovery.validate import check_k, usable_labels
+from index.build import check_vectors
 from vidsift.errors import BadInputError
 
 __all__ = [
@@ -56,7 +57,7 @@ def cluster(
     """Fit the named algorithm (``"kmeans"`` or ``"spectral"``) and return the fitted estimator."""
     if algorithm not in ALGORITHMS:
         raise BadInputError(f"algorithm must be one of {', '.join(ALGORITHMS)}, got {algorithm!r}")
-    X = check_vectors(vectors)
+    X = check_vectors(vectors, min_rows=2)
     k = check_k(k, len(X))
     return ALGORITHMS[algorithm](k, random_state=seed, **params).fit(X)
 
@@ -109,7 +110,7 @@ def evaluate_discovery(
     all frames and scores use the labelled ones.
     """
     repeats = check_repeats(repeats)
-    X = check_vectors(vectors)
+    X = check_vectors(vectors, min_rows=2)
     k = check_k(k, len(X))
     if algorithm not in ALGORITHMS:
         raise BadInputError(f"algorithm must be one of {', '.join(ALGORITHMS)}, got {algorithm!r}")
@@ -171,7 +172,7 @@ def evaluate_temporal_pr(
     :func:`discovery.plots.plot_pr_curves`; drop them before JSON).
     """
     repeats = check_repeats(repeats)
-    X = check_vectors(vectors)
+    X = check_vectors(vectors, min_rows=2)
     res = temporal_pr(X, scene_ids, max_k=max_k)
     rnd = temporal_pr_random(scene_ids, max_k=max_k, repeats=repeats, seed=seed)
     d = res.to_dict()
@@ -202,7 +203,7 @@ def evaluate_retrieval(
     candidates.
     """
     repeats = check_repeats(repeats)
-    X = check_vectors(vectors)
+    X = check_vectors(vectors, min_rows=2)
     lab, mask, message = usable_labels(labels, len(X))
     out: dict[str, Any] = {
         "k": int(k),

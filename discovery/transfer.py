@@ -41,12 +41,12 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from discovery.scores import mean_std
-from discovery.validate import NO_LABELS, _is_missing, as_vectors
+from discovery.validate import as_vectors
+from training.data.labels import NO_LABELS, check_classes, is_missing, split_by_video
 from vidsift.errors import BadInputError
 
 __all__ = [
     "CLASSIFIERS",
-    "check_classes",
     "linear_probe",
     "pair_scores",
     "plot_roc",
@@ -54,7 +54,6 @@ __all__ = [
     "sample_pairs",
     "similarity_roc",
     "similarity_workspace",
-    "split_by_video",
     "video_labels_of",
     "video_means",
 ]
@@ -64,7 +63,7 @@ CLASSIFIERS: dict[str, int | None] = {"knn1": 1, "knn5": 5, "logreg": None}
 LEVELS = ("frame", "video_vote", "video_mean")
 
 
-# ----------------------------------------------------------------------------- labels and splits
+# ----------------------------------------------------------------------------- per-video labels
 
 
 def video_labels_of(
@@ -84,7 +83,7 @@ def video_labels_of(
     vid = np.asarray(video_ids).astype(str)
     if lab.ndim != 1 or vid.ndim != 1 or len(lab) != len(vid):
         raise BadInputError(f"{len(lab)} labels for {len(vid)} video ids; they must align frame by frame")
-    mask = np.array([not _is_missing(x) for x in lab], dtype=bool)
+    mask = np.array([not is_missing(x) for x in lab], dtype=bool)
     if not mask.any():
         raise BadInputError(NO_LABELS)
     out: dict[str, str] = {}
@@ -100,52 +99,6 @@ def video_labels_of(
         n_unlab = len(set(vid[~mask].tolist()) - set(out))
         message = f"{n_unlab} unlabelled video(s) ({int((~mask).sum())} frames) left out"
     return out, mask, message
-
-
-def check_classes(video_label: dict[str, str], min_per_class: int, what: str = "the probe") -> list[str]:
-    """The sorted class names; ``BadInputError`` unless there are >= 2 classes with at least
-    ``min_per_class`` videos each."""
-    if not video_label:
-        raise BadInputError(NO_LABELS)
-    counts: dict[str, int] = {}
-    for lab in video_label.values():
-        counts[lab] = counts.get(lab, 0) + 1
-    classes = sorted(counts)
-    if len(classes) < 2:
-        raise BadInputError(
-            f"{what} needs at least two classes (sub-folders of videos); found only {classes[0]!r} "
-            f"with {counts[classes[0]]} video(s): add a second sub-folder and rescan"
-        )
-    small = [c for c in classes if counts[c] < min_per_class]
-    if small:
-        shown = ", ".join(f"{c!r} has {counts[c]}" for c in small[:5])
-        raise BadInputError(
-            f"{what} needs at least {min_per_class} videos per class ({min_per_class - 1} to train "
-            f"on, at least 1 to test); {shown}: lower --shots or add videos to those classes"
-        )
-    return classes
-
-
-def split_by_video(
-    video_label: dict[str, str], shots: int, rng: np.random.Generator
-) -> tuple[list[str], list[str]]:
-    """``shots`` random videos of each class for training, the rest of the class for testing.
-
-    Returns ``(train_ids, test_ids)``, disjoint by construction (and checked).
-    """
-    by_class: dict[str, list[str]] = {}
-    for v in sorted(video_label):
-        by_class.setdefault(video_label[v], []).append(v)
-    train: list[str] = []
-    test: list[str] = []
-    for c in sorted(by_class):
-        vids = by_class[c]
-        order = rng.permutation(len(vids))
-        train += [vids[i] for i in order[:shots]]
-        test += [vids[i] for i in order[shots:]]
-    if set(train) & set(test):  # an explicit check, not `assert`: it must survive python -O
-        raise AssertionError("internal error: a video is on both sides of the split")
-    return train, test
 
 
 # ----------------------------------------------------------------------------- probe
@@ -312,9 +265,9 @@ def probe_workspace(
 ) -> dict[str, Any]:
     """``vidsift evaluate probe``: :func:`linear_probe` on the store of ``embedder`` in ``ws``
     (restricted to the videos catalogued under ``folder`` when given)."""
-    from discovery.workflow import load_embeddings
+    from discovery.workflow import load_folder_embeddings
 
-    data = load_embeddings(ws, embedder, folder)
+    data = load_folder_embeddings(ws, embedder, folder)
     meta = data.meta
     res = linear_probe(data.vectors, meta["label"].to_numpy(), meta["video_id"].to_numpy(), shots=shots, repeats=repeats, seed=seed)
     return {"embedder": embedder, "evaluation": "probe", **res}
@@ -469,7 +422,7 @@ def similarity_roc(
         raise BadInputError("video vectors contain NaN or infinite values; re-embed those videos")
     if repeats < 1:
         raise BadInputError(f"--repeats must be >= 1, got {repeats}")
-    keep = np.array([not _is_missing(x) for x in lab], dtype=bool)
+    keep = np.array([not is_missing(x) for x in lab], dtype=bool)
     if not keep.any():
         raise BadInputError(NO_LABELS)
     classes = check_classes({str(i): str(x) for i, x in enumerate(lab) if keep[i]}, 1, "similarity")
@@ -548,9 +501,9 @@ def similarity_workspace(
 ) -> dict[str, Any]:
     """``vidsift evaluate similarity``: :func:`similarity_roc` on the video means of the store of
     ``embedder``; the ROC curve goes to ``<ws>/plots/<embedder>/similarity_roc.png``."""
-    from discovery.workflow import load_embeddings, plots_dir
+    from discovery.workflow import load_folder_embeddings, plots_dir
 
-    data = load_embeddings(ws, embedder, folder)
+    data = load_folder_embeddings(ws, embedder, folder)
     meta = data.meta
     video_label, mask, message = video_labels_of(meta["label"].to_numpy(), meta["video_id"].to_numpy())
     ids, means = video_means(data.vectors[mask], meta["video_id"].to_numpy()[mask])

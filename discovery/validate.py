@@ -1,9 +1,11 @@
 """Input checks for discovery: one readable line per problem, before any work starts.
 
-* :func:`check_vectors` refuses NaN/inf vectors and names the videos they came from.
+* :func:`as_vectors` turns an estimator's input into a float32 [N, d] array (store vectors are
+  checked by ``index.build.check_vectors``, the one check of embedding vectors).
 * :func:`check_k` refuses a K the store cannot support ("K=50 is larger than the 12 frames ...").
 * :func:`usable_labels` turns a label column with gaps into (labels, message) so a score that
-  needs labels returns ``None`` with a reason instead of crashing.
+  needs labels returns ``None`` with a reason instead of crashing (``NO_LABELS`` and the other
+  label helpers live in ``training.data.labels``).
 """
 
 from __future__ import annotations
@@ -12,16 +14,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
+from training.data.labels import NO_LABELS, is_missing
 from vidsift.errors import BadInputError
 
-__all__ = ["as_vectors", "check_k", "check_vectors", "usable_labels", "NO_LABELS"]
-
-NO_LABELS = (
-    "no labels: put each class of videos in its own sub-folder (the folder name is the label) "
-    "and rescan to get label-based scores"
-)
+__all__ = ["as_vectors", "check_k", "usable_labels"]
 
 
 def as_vectors(vectors: Any, what: str = "vectors") -> np.ndarray:
@@ -32,48 +29,6 @@ def as_vectors(vectors: Any, what: str = "vectors") -> np.ndarray:
     if not np.issubdtype(arr.dtype, np.number):
         raise BadInputError(f"{what} must be numeric, got dtype {arr.dtype}")
     return np.ascontiguousarray(arr, dtype=np.float32)
-
-
-def check_vectors(vectors: Any, meta: pd.DataFrame | None = None, min_rows: int = 2) -> np.ndarray:
-    """Validate store vectors; return them as float32 [N, d].
-
-    Raises:
-        BadInputError: not 2-D, fewer than ``min_rows`` rows (a store with one frame cannot be
-            clustered), rows not matching ``meta``, or NaN/inf values (the message names the
-            videos, from ``meta['path']`` or ``meta['video_id']``).
-    """
-    arr = as_vectors(vectors)
-    n = len(arr)
-    if meta is not None and len(meta) != n:
-        raise BadInputError(f"{n} vectors but {len(meta)} metadata rows; reload the store")
-    if n == 0:
-        raise BadInputError("the store is empty; run `vidsift embed` first")
-    if n < min_rows:
-        raise BadInputError(
-            f"the store has only {n} frame{'s' if n != 1 else ''}; "
-            f"this needs at least {min_rows}: embed more frames or videos"
-        )
-    bad = ~np.isfinite(arr).all(axis=1)
-    if bad.any():
-        names: list[str] = []
-        if meta is not None:
-            col = (
-                "path"
-                if "path" in meta.columns
-                else ("video_id" if "video_id" in meta.columns else None)
-            )
-            if col is not None:
-                names = sorted({str(x) for x in meta[col].to_numpy()[bad]})
-        where = (
-            f" of {len(names)} video{'s' if len(names) != 1 else ''} ({', '.join(names[:5])}{', ...' if len(names) > 5 else ''})"
-            if names
-            else ""
-        )
-        raise BadInputError(
-            f"{int(bad.sum())} vectors{where} contain NaN or infinite values; "
-            "re-embed those videos (remove their shards and run `vidsift embed` again)"
-        )
-    return arr
 
 
 def check_k(k: int | str, n: int, what: str = "frames in the store") -> int | str:
@@ -103,15 +58,6 @@ def check_k(k: int | str, n: int, what: str = "frames in the store") -> int | st
     return k
 
 
-def _is_missing(x: Any) -> bool:
-    if x is None:
-        return True
-    try:
-        return bool(pd.isna(x))
-    except (TypeError, ValueError):
-        return False
-
-
 def usable_labels(
     labels: Sequence[Any] | np.ndarray | None, n: int | None = None
 ) -> tuple[np.ndarray | None, np.ndarray | None, str | None]:
@@ -129,7 +75,7 @@ def usable_labels(
     arr = np.asarray(labels, dtype=object)
     if n is not None and len(arr) != n:
         raise BadInputError(f"{len(arr)} labels for {n} vectors; they must align row by row")
-    mask = np.array([not _is_missing(x) for x in arr], dtype=bool)
+    mask = np.array([not is_missing(x) for x in arr], dtype=bool)
     if not mask.any():
         return None, None, NO_LABELS
     kept = np.array([str(x) for x in arr[mask]], dtype=object)

@@ -22,8 +22,9 @@ from discovery.evaluate import (
     evaluate_retrieval,
     evaluate_temporal_pr,
 )
-from discovery.validate import check_vectors, usable_labels
-from embedder.store import StoreData, load_store
+from discovery.validate import usable_labels
+from embedder.store import StoreData, finished_videos, load_embeddings
+from index.build import check_vectors
 from vidsift.atomic import atomic_path
 from vidsift.errors import BadInputError
 from vidsift.workspace import Workspace, safe_name
@@ -46,22 +47,29 @@ def assignments_path(ws: Workspace, embedder: str) -> Path:
     return ws.root / "discovery" / safe_name(embedder) / "clusters.parquet"
 
 
-def load_embeddings(ws: Workspace, embedder: str, folder: str | Path | None = None) -> StoreData:
-    """The stored vectors of ``embedder``, restricted to the videos catalogued under ``folder``."""
+def load_folder_embeddings(
+    ws: Workspace, embedder: str, folder: str | Path | None = None
+) -> StoreData:
+    """The stored vectors of ``embedder`` that discovery, scores and probes work on: those of the
+    videos catalogued under ``folder`` (every stored video when None), checked.
+
+    Raises:
+        WorkspaceError: ``embedder`` has no store in ``ws``.
+        BadInputError: no embedded frames (of that folder), or NaN/inf vectors (naming the videos).
+    """
     store = ws.embeddings(embedder)
     ids = None
     if folder is not None:
         from vidsift.catalog import Catalog
 
-        ids = [v.id for v in Catalog(ws.catalog_path).videos(root=folder)]
-        have = set(p.stem for p in (store / "shards").glob("*.parquet")) if (store / "shards").is_dir() else set()
-        ids = [i for i in ids if i in have]
-    data = load_store(store, ids)
+        have = finished_videos(store)
+        ids = [v.id for v in Catalog(ws.catalog_path).videos(root=folder) if v.id in have]
+    data = load_embeddings(ws, embedder, ids)
     if len(data) == 0:
         raise BadInputError(
             f"{store}: no embedded frames; run `vidsift embed FOLDER --embedder {embedder}` first"
         )
-    check_vectors(data.vectors, data.meta, min_rows=1)
+    check_vectors(data.vectors, meta=data.meta)
     return data
 
 
@@ -86,12 +94,13 @@ def _clip_fn(ws: Workspace) -> Callable[[pd.Series, Path], None]:
     """Writes a short clip around a member frame: the frames shown from ``time - 1 s`` to
     ``time + 1 s`` by their timestamps (seeking by the catalog's timeline)."""
     from video import open_video
+    from video.timeline import Timeline
     from video.writer import write_video
     from vidsift.catalog import Catalog
 
     def fn(row: pd.Series, target: Path, seconds: float = 2.0) -> None:
         with Catalog(ws.catalog_path) as cat:
-            timeline = cat.timeline(str(row["video_id"]))
+            timeline = Timeline.from_catalog(cat, str(row["video_id"]))
         with open_video(row["path"], timeline=timeline) as r:
             tl = r.timeline
             t = float(row["time"])
@@ -127,7 +136,7 @@ def run_discovery(
         _say(on_progress, "embedding", 0.05)
         out["embedding"] = embed_folder(ws, folder, embedder, every=every, fps=fps, progress=progress)
     _say(on_progress, "loading vectors", 0.3)
-    data = load_embeddings(ws, embedder, folder)
+    data = load_folder_embeddings(ws, embedder, folder)
     n = len(data)
     if n < 2:
         raise BadInputError(f"the store of '{embedder}' holds {n} frame; clustering needs at least 2")
@@ -193,7 +202,7 @@ def evaluate_workspace(
     """`vidsift evaluate temporal-pr|discovery|retrieval`: scores of one embedder, with plots."""
     from discovery.plots import plot_cluster_sizes, plot_pr_curves
 
-    data = load_embeddings(ws, embedder)
+    data = load_folder_embeddings(ws, embedder)
     pdir = plots_dir(ws, embedder)
     meta = data.meta
     if what == "temporal-pr":

@@ -147,13 +147,15 @@ def extract(
         require_ray()
 
     from embedder.registry import get_embedder
+    from video.scan import scan_folder
+    from video.timeline import Timeline
     from vidsift.catalog import Catalog
 
     emb = get_embedder(embedder_name, ws, batch_size=int(batch_size), device=device)
     cat = Catalog(ws.catalog_path)
     scan_report = None
     if folder is not None:
-        scan_report = cat.scan(folder, progress=progress)
+        scan_report = scan_folder(cat, folder, progress=progress)
         records = cat.videos(status=None, root=scan_report.root)
         where = scan_report.root
         if Path(folder).expanduser().is_file():  # one video
@@ -174,7 +176,7 @@ def extract(
         _check_store(existing, emb, sampling, store_dir)  # before fitting anything
         if existing.get("time") != TIME_LAYOUT:  # written when times were frame / fps
             ids = finished_videos(store_dir)
-            report.migrated = migrate_times(store_dir, {v: cat.timeline(v) for v in ids})
+            report.migrated = migrate_times(store_dir, {v: Timeline.from_catalog(cat, v) for v in ids})
             existing = read_manifest(store_dir)
     emb.prepare(ws, cat.videos(status="ok"), progress=progress)
     manifest = {**emb.manifest(), "sampling": sampling, "time": TIME_LAYOUT}
@@ -203,7 +205,7 @@ def extract(
     if thumbnails is None:
         thumbnails = emb.unit == "frame"
     chunk = max(1, min(int(batch_size), 64))
-    timelines = {r.id: cat.timeline(r.id) for r in todo}
+    timelines = {r.id: Timeline.from_catalog(cat, r.id) for r in todo}
     tasks = [
         VideoTask(
             video_id=r.id, path=r.path, size=tuple(emb.input_size), unit=emb.unit, clip_len=emb.clip_len,

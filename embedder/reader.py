@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from video.clips import centred_clips
 from video.timeline import Timeline
 
 
@@ -44,22 +45,6 @@ class VideoTask:
     timeline: Timeline | None = None  # the catalog's; measured by decoding when None
     thumbnails_dir: str | None = None  # <workspace>/thumbnails when thumbnails are wanted
     thumbnail_height: int = 96
-
-
-def clip_indices(centres: np.ndarray, clip_len: int, num_frames: int) -> np.ndarray:
-    """``[N, T]`` frame indices of the clip centred on each frame, clamped inside the video.
-
-    The clip starts ``T // 2`` frames before its centre and is shifted (not cut) at either end;
-    a video shorter than ``T`` repeats its last frame.
-
-    Example:
-        >>> clip_indices(np.array([0, 5, 9]), 4, 10).tolist()
-        [[0, 1, 2, 3], [3, 4, 5, 6], [6, 7, 8, 9]]
-    """
-    centres = np.asarray(centres, np.int64)
-    start = np.clip(centres - clip_len // 2, 0, max(0, num_frames - clip_len))
-    idx = start[:, None] + np.arange(clip_len, dtype=np.int64)[None, :]
-    return np.minimum(idx, num_frames - 1)
 
 
 def expected_rows(timeline: Timeline | None, num_frames: int, every: int = 1, fps: float | None = None,
@@ -116,7 +101,7 @@ def _read_clips(r: Any, task: VideoTask, want: np.ndarray) -> Iterator[tuple[Any
     cache: dict[int, np.ndarray] = {}
     for lo in range(0, len(want), task.chunk):
         centres = want[lo : lo + task.chunk]
-        idx = clip_indices(centres, task.clip_len, n)
+        idx = centred_clips(centres, task.clip_len, n)
         needed = np.unique(idx)
         missing = [int(i) for i in needed if int(i) not in cache]
         got: dict[int, np.ndarray] = {i: cache[i] for i in needed.tolist() if i in cache}

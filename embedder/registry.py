@@ -30,8 +30,6 @@ from embedder.base import Embedder
 from vidsift.errors import BadInputError, WorkspaceError
 from vidsift.workspace import Workspace
 
-CHECKPOINT_FILE = "last.pt"
-
 FORMS = (
     "pixels, pixels@S (e.g. pixels@32), zca, zca@S, random:METHOD[@LAYER], ckpt:NAME[@LAYER] "
     "(a checkpoint in the workspace), PATH/TO/checkpoint.pt[@LAYER], A+B (ensemble)"
@@ -68,9 +66,9 @@ def _looks_like_path(spec: str) -> bool:
 
 def workspace_checkpoints(ws: Workspace | None) -> list[str]:
     """Names ``NAME`` with a ``checkpoints/NAME/last.pt`` in the workspace."""
-    if ws is None or not ws.checkpoints.is_dir():
+    if ws is None:
         return []
-    return sorted(p.parent.name for p in ws.checkpoints.glob(f"*/{CHECKPOINT_FILE}"))
+    return [r.name for r in ws.runs() if r.has_checkpoint]
 
 
 def get_embedder(
@@ -127,7 +125,7 @@ def get_embedder(
         ckpt, layer = _split_layer(spec[len("ckpt:") :])
         if ws is None:
             raise BadInputError(f"embedder {spec!r} names a workspace checkpoint; give the workspace (-w)")
-        path = ws.checkpoints / ckpt / CHECKPOINT_FILE
+        path = ws.run(ckpt).checkpoint
         if not path.is_file():
             have = workspace_checkpoints(ws)
             raise WorkspaceError(
@@ -206,7 +204,7 @@ def embedder_from_manifest(
 
         path: Path | None = None
         if ws is not None and name.startswith("ckpt:"):
-            path = ws.checkpoints / _split_layer(name[len("ckpt:") :])[0] / CHECKPOINT_FILE
+            path = ws.run(_split_layer(name[len("ckpt:") :])[0]).checkpoint
         if (path is None or not path.is_file()) and manifest.get("source"):
             path = Path(manifest["source"])
         if path is None or not path.is_file():
@@ -255,11 +253,11 @@ def available_embedders(ws: Workspace | str | Path | None = None) -> list[dict[s
             "description": f"{mname} network at a fixed-seed random init (cpu preset)",
         })
     for ck in workspace_checkpoints(ws):
-        info: dict[str, Any] = {"name": f"ckpt:{ck}", "kind": "checkpoint", "unit": None, "dim": None,
-                                "path": str(ws.checkpoints / ck / CHECKPOINT_FILE)}  # type: ignore[union-attr]
-        cfg = ws.checkpoints / ck / "config.json"  # type: ignore[union-attr]
+        run = ws.run(ck)  # type: ignore[union-attr]
+        info: dict[str, Any] = {"name": f"ckpt:{run.name}", "kind": "checkpoint", "unit": None, "dim": None,
+                                "path": str(run.checkpoint)}
         try:
-            method = json.loads(cfg.read_text()).get("method")
+            method = json.loads(run.config.read_text()).get("method")
             m = METHODS.get(method)
             if m is not None:
                 info.update(unit=m.UNIT, layers=list(m.LAYERS), default_layer=m.DEFAULT_LAYER)

@@ -1,6 +1,6 @@
 """FAISS indexes over frame embeddings: build, persist, update, search, check (design decision 6).
 
-Modules: ``build`` (parameters and FAISS construction), ``store`` (``VideoIndex``), ``persist``
+Modules: ``build`` (parameters and FAISS construction), ``video_index`` (``VideoIndex``), ``persist``
 (files on disk), ``hits`` (results), ``check`` (recall against exact search), ``workspace``
 (functions the CLI and the page call).
 """
@@ -8,7 +8,7 @@ Modules: ``build`` (parameters and FAISS construction), ``store`` (``VideoIndex`
 from index.build import IndexParams, build_index, choose_params
 from index.check import check_index, recall_at_k
 from index.hits import Hit, Hits
-from index.store import VideoIndex
+from index.video_index import VideoIndex
 from index.workspace import (
     add_to_workspace_index,
     build_workspace_index,

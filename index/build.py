@@ -30,6 +30,7 @@ from typing import Any, Literal
 
 import faiss
 import numpy as np
+import pandas as pd
 
 from vidsift.errors import BadInputError
 
@@ -157,29 +158,81 @@ def choose_params(
 
 
 def check_vectors(
-    x: Any, d: int | None = None, what: str = "vectors", owner: str = "the index"
+    x: Any,
+    d: int | None = None,
+    what: str = "vectors",
+    owner: str = "the index",
+    *,
+    meta: pd.DataFrame | None = None,
+    min_rows: int = 0,
+    allow_1d: bool = False,
 ) -> np.ndarray:
     """Return ``x`` as a C-contiguous float32 [N, d] array, or raise a clear error.
 
+    The one check of embedding vectors, shared by the index (vectors to add, queries) and by
+    discovery (a store's vectors before clustering and scoring).
+
+    Args:
+        x: the vectors [N, d]; with ``allow_1d`` a [d] array is one vector (a query).
+        d: the dimension they must have (``owner``'s, named in the message), or None.
+        what: what they are, for messages ("queries", "the query vector", ...).
+        meta: the store's metadata rows aligned with ``x``: the NaN message then names the
+            videos (``path``, else ``video_id``).
+        min_rows: the fewest rows the caller can work with (clustering needs 2).
+
     Raises:
-        BadInputError: wrong rank, wrong dimension (both dims named), NaN/inf, non-numeric.
+        BadInputError: non-numeric, not 2-D, rows not matching ``meta``, an empty store or fewer
+            than ``min_rows`` rows, a dimension other than ``d`` (both dims named), NaN/inf.
     """
     try:
-        arr = np.asarray(x, dtype=np.float32)
+        arr = np.asarray(x)
     except (TypeError, ValueError) as exc:
-        raise BadInputError(f"{what} must be numeric float arrays ({exc})") from exc
-    if arr.ndim == 1:
+        raise BadInputError(f"{what} must be a numeric [N, dim] array ({exc})") from exc
+    if not np.issubdtype(arr.dtype, np.number):
+        raise BadInputError(f"{what} must be numeric, got dtype {arr.dtype}")
+    if allow_1d and arr.ndim == 1:
         arr = arr[None, :]
     if arr.ndim != 2:
-        raise BadInputError(f"{what} must be a [N, dim] array, got shape {arr.shape}")
+        raise BadInputError(f"{what} must be a 2-D array [N, dim], got shape {arr.shape}")
+    arr = np.ascontiguousarray(arr, dtype=np.float32)
+    n = len(arr)
+    if meta is not None and len(meta) != n:
+        raise BadInputError(f"{n} vectors but {len(meta)} metadata rows; reload the store")
+    if n < min_rows:
+        if n == 0:
+            raise BadInputError("the store is empty; run `vidsift embed` first")
+        raise BadInputError(
+            f"the store has only {n} frame{'s' if n != 1 else ''}; "
+            f"this needs at least {min_rows}: embed more frames or videos"
+        )
     if d is not None and arr.shape[1] != d:
         raise BadInputError(
             f"{what} have dim {arr.shape[1]} but {owner} has dim {d}; "
             "embed them with the index's embedder"
         )
-    if not np.isfinite(arr).all():
-        raise BadInputError(f"{what} contain NaN or infinite values")
-    return np.ascontiguousarray(arr)
+    bad = ~np.isfinite(arr).all(axis=1)
+    if bad.any():
+        videos = _videos_of(meta, bad)
+        if videos:
+            raise BadInputError(
+                f"{int(bad.sum())} {what}{videos} contain NaN or infinite values; "
+                "re-embed those videos (remove their shards and run `vidsift embed` again)"
+            )
+        raise BadInputError(
+            f"{what} contain NaN or infinite values ({int(bad.sum())} of {n} rows); "
+            "recompute them, or re-embed the videos they came from"
+        )
+    return arr
+
+
+def _videos_of(meta: pd.DataFrame | None, rows: np.ndarray) -> str:
+    """`` of 2 videos (/d/b.mp4, /d/c.mp4)``: the videos of the ``rows`` mask, or ``""``."""
+    col = next((c for c in ("path", "video_id") if meta is not None and c in meta.columns), None)
+    if col is None:
+        return ""
+    names = sorted({str(v) for v in meta[col].to_numpy()[rows]})
+    shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+    return f" of {len(names)} video{'s' if len(names) != 1 else ''} ({shown})"
 
 
 def prepare_vectors(x: np.ndarray, metric: str) -> np.ndarray:

@@ -20,7 +20,7 @@ import numpy as np
 
 from embedder.store import StoreData
 from index.build import build_index, check_vectors, prepare_vectors
-from index.store import VideoIndex
+from index.video_index import VideoIndex
 from vidsift.errors import BadInputError
 
 
@@ -50,7 +50,7 @@ def recall_at_k(
         raise BadInputError(f"the two indexes have dims {a.d} and {b.d}")
     if metric is None:
         metric = next((i.params.metric for i in (index, exact) if isinstance(i, VideoIndex)), "l2")
-    q = prepare_vectors(check_vectors(queries, a.d, "queries"), metric)
+    q = prepare_vectors(check_vectors(queries, a.d, "queries", allow_1d=True), metric)
     _, got = a.search(q, k)
     _, truth = b.search(q, k)
     hits = 0

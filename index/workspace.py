@@ -26,7 +26,7 @@ from index.build import UseGpu, check_vectors, choose_params
 from index.check import check_index
 from index.hits import Hit
 from index.persist import META
-from index.store import VideoIndex
+from index.video_index import VideoIndex
 from vidsift.errors import BadInputError, VidsiftError, WorkspaceError
 from vidsift.timecode import parse_time, timecode
 from vidsift.workspace import Workspace
@@ -249,7 +249,7 @@ def _load_vector(vector: Any, dim: int) -> np.ndarray:
             raise BadInputError(
                 f"{path}: cannot read a vector from it ({exc}); save one with numpy.save"
             ) from exc
-    arr = check_vectors(vector, dim, "the query vector")
+    arr = check_vectors(vector, dim, "the query vector", allow_1d=True)
     if len(arr) != 1:
         raise BadInputError(f"the query holds {len(arr)} vectors; give exactly one [dim] vector")
     return arr
@@ -329,7 +329,8 @@ def _embed_image(image: Any, manifest: dict[str, Any], ws: Workspace | None = No
         ) from exc
     if hasattr(out, "detach"):
         out = out.detach().cpu().numpy()
-    return check_vectors(out, int(manifest.get("dim", np.shape(out)[-1])), "the image embedding")
+    dim = int(manifest.get("dim", np.shape(out)[-1]))
+    return check_vectors(out, dim, "the image embedding", allow_1d=True)
 
 
 def search_workspace(

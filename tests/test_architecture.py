@@ -55,16 +55,6 @@ TOP = ("bench",)
 
 #: (importer, imported) -> why it is still there. Remove an entry when its edge goes.
 ALLOWLIST: dict[tuple[str, str], str] = {
-    ("vidsift.catalog", "video.info"): "scan filters by VIDEO_EXTENSIONS; moves to the library use case",
-    ("vidsift.catalog", "video.timeline"): "the catalog stores Timeline blobs; Timeline belongs below",
-    ("vidsift.catalog", "video.guard"): "inspect_video decodes; moves to the library use case",
-    ("vidsift.catalog", "video.reader"): "inspect_video decodes; moves to the library use case",
-    ("vidsift.catalog", "video.shots"): "inspect_video detects shots; moves to the library use case",
-    ("training.methods.c3d_siamese", "embedder.reader"):
-        "clip_indices (clip centring shared with extraction) belongs in video/, below both",
-    ("training.finetune", "discovery.transfer"):
-        "fine-tuning reuses check_classes / split_by_video; they or finetune must move",
-    ("training.finetune", "discovery.validate"): "NO_LABELS; moves with check_classes",
 }
 
 

@@ -5,6 +5,7 @@ import shutil
 import pytest
 from vidsift_testdata import moving_gradient
 
+from video.scan import inspect_video, scan_folder
 from video.synthetic.write import make_broken_files, make_scene_videos
 from video.writer import write_video
 from vidsift.catalog import Catalog, content_id
@@ -21,7 +22,7 @@ def folder(tmp_path):
 
 def test_scan_records_ok_and_broken(folder, tmp_path):
     cat = Catalog(tmp_path / "ws" / "catalog.sqlite")
-    report = cat.scan(folder)
+    report = scan_folder(cat, folder)
     ok = [v for v in cat.videos() if v.label != "broken"]
     assert sorted(v.label for v in ok) == ["astronaut", "coffee"]
     assert all(v.shots == [0, 10] and v.num_frames == 20 for v in ok)
@@ -35,9 +36,9 @@ def test_scan_records_ok_and_broken(folder, tmp_path):
 
 def test_rescan_is_idempotent_and_tracks_changes(folder, tmp_path):
     cat = Catalog(tmp_path / "catalog.sqlite")
-    cat.scan(folder)
+    scan_folder(cat, folder)
     before = {v.path: v.id for v in cat.videos(status=None)}
-    again = cat.scan(folder)
+    again = scan_folder(cat, folder)
     assert not again.added and not again.updated and not again.removed
     assert {v.path: v.id for v in cat.videos(status=None)} == before
     # new, changed, removed
@@ -46,7 +47,7 @@ def test_rescan_is_idempotent_and_tracks_changes(folder, tmp_path):
     write_video(coffee.path, moving_gradient(14, seed=3), fps=10)
     astro = next(v for v in cat.videos() if v.label == "astronaut")
     (folder / "astronaut").joinpath(astro.path.rsplit("/", 1)[-1]).unlink()
-    r = cat.scan(folder)
+    r = scan_folder(cat, folder)
     assert [p.rsplit("/", 1)[-1] for p in r.added] == ["n.mp4"]
     assert r.updated == [coffee.path] and r.removed == [astro.path]
     assert cat.get(coffee.path).num_frames == 14 and cat.get(coffee.path).id != coffee.id
@@ -54,11 +55,11 @@ def test_rescan_is_idempotent_and_tracks_changes(folder, tmp_path):
 
 def test_ids_survive_a_move(folder, tmp_path):
     cat = Catalog(tmp_path / "catalog.sqlite")
-    cat.scan(folder)
+    scan_folder(cat, folder)
     ids = sorted(v.id for v in cat.videos())
     moved = tmp_path / "elsewhere"
     shutil.move(folder, moved)
-    r = cat.scan(moved)
+    r = scan_folder(cat, moved)
     assert len(r.moved) == len(ids)
     assert sorted(v.id for v in cat.videos()) == ids
     assert all(v.path.startswith(str(moved)) for v in cat.videos())
@@ -77,7 +78,7 @@ def test_content_id_changes_with_content(tmp_path):
 def test_errors(tmp_path):
     cat = Catalog(tmp_path / "catalog.sqlite")
     with pytest.raises(BadInputError, match="no such folder"):
-        cat.scan(tmp_path / "missing")
+        scan_folder(cat, tmp_path / "missing")
     with pytest.raises(BadInputError, match="not in the catalog"):
         cat.get("deadbeef")
     bad = tmp_path / "bad.sqlite"
@@ -86,20 +87,16 @@ def test_errors(tmp_path):
         Catalog(bad)
 
 
-def test_rows_kept_when_scan_dies(folder, tmp_path, monkeypatch):
-    import vidsift.catalog as catalog_mod
-
+def test_rows_kept_when_scan_dies(folder, tmp_path):
     cat = Catalog(tmp_path / "catalog.sqlite")
     calls = {"n": 0}
-    real = catalog_mod.inspect_video
 
     def dying(path):
         calls["n"] += 1
         if calls["n"] == 2:
             raise KeyboardInterrupt
-        return real(path)
+        return inspect_video(path)
 
-    monkeypatch.setattr(catalog_mod, "inspect_video", dying)
     with pytest.raises(KeyboardInterrupt):
-        cat.scan(folder)
+        cat.scan(folder, dying)
     assert len(Catalog(tmp_path / "catalog.sqlite").videos(status=None)) == 1

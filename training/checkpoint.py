@@ -30,6 +30,7 @@ from torch import nn
 from training.config import TrainConfig
 from vidsift.atomic import atomic_path, atomic_write_json
 from vidsift.errors import BadInputError, WorkspaceError
+from vidsift.workspace import RunDir
 
 FORMAT_VERSION = 1
 
@@ -128,7 +129,7 @@ def save_checkpoint(
     }
     with atomic_path(path) as tmp:
         torch.save(payload, tmp)
-    atomic_write_json(path.parent / "config.json", cfg.to_dict())
+    atomic_write_json(RunDir(path.parent).config, cfg.to_dict())
     return path
 
 

@@ -13,9 +13,9 @@ What it does, in order:
    (``BatchNorm1d(affine=False)``: pretrained and random features differ in scale by orders of
    magnitude, and a fixed learning rate would favour one of them), then one ``nn.Linear`` to the
    classes. The whole network is trained (no frozen layers).
-2. Labelled data: ``Catalog.scan(folder)``; a video's label is its sub-folder. ``shots``
+2. Labelled data: ``video.scan.scan_folder(catalog, folder)``; a video's label is its sub-folder. ``shots``
    videos per class are for training, the rest of each class for testing -- a split by video,
-   never frames of one video on both sides (``discovery.transfer.split_by_video``).
+   never frames of one video on both sides (``training.data.labels.split_by_video``).
 3. Samples: ``per_video`` frames evenly spaced over each video (``UNIT == "frame"``), or
    ``per_video`` clips of ``cfg.clip_len`` consecutive frames (``"clip"`` methods), decoded
    once with ``video.open_video(...).get_frames`` at ``cfg.input_size`` and kept in memory.
@@ -52,14 +52,12 @@ from torch.nn import functional as F
 
 from training.checkpoint import FORMAT_VERSION, LoadedModel, load_checkpoint, load_model, rng_state
 from training.config import TrainConfig
+from training.data.labels import NO_LABELS, check_classes, split_by_video
 from training.data.source import ArrayFrameSource
 from vidsift.atomic import atomic_path, atomic_write_json
 from vidsift.errors import BadInputError, WorkspaceError
-from vidsift.workspace import Workspace, safe_name
+from vidsift.workspace import RunDir, Workspace, safe_name
 
-CHECKPOINT = "last.pt"
-BASELINE = "random-init.pt"
-LOG = "log.jsonl"
 RUNS = ("pretrained", "random_init")
 
 __all__ = [
@@ -101,17 +99,17 @@ class FinetuneClassifier(nn.Module):
 def resolve_checkpoint(ws: Workspace, checkpoint: str | Path) -> Path:
     """A checkpoint file from a path, a run folder, or a run name under ``<ws>/checkpoints``."""
     p = Path(checkpoint).expanduser()
-    for cand in (p, p / CHECKPOINT, ws.checkpoints / str(checkpoint) / CHECKPOINT):
+    for cand in (p, RunDir(p).checkpoint, ws.run(str(checkpoint)).checkpoint):
         if cand.is_file():
             return cand
-    have = sorted(x.parent.name for x in ws.checkpoints.glob(f"*/{CHECKPOINT}")) if ws.checkpoints.is_dir() else []
+    have = [r.name for r in ws.runs() if r.has_checkpoint]
     hint = f"; runs in this workspace: {', '.join(have)}" if have else "; train one first (vidsift train METHOD FOLDER)"
     raise BadInputError(f"{checkpoint}: no checkpoint file, run folder or workspace run of that name{hint}")
 
 
 def run_name(path: Path) -> str:
     """``finetune-<run>``: the run folder's name for ``.../<run>/last.pt``, else the file stem."""
-    base = path.parent.name if path.name == CHECKPOINT else path.stem
+    base = path.parent.name if path == RunDir(path.parent).checkpoint else path.stem
     return safe_name(f"finetune-{base}")
 
 
@@ -142,6 +140,7 @@ def decode_samples(
 
 
 def _labelled_videos(ws: Workspace, folder: str | Path) -> list[Any]:
+    from video.scan import scan_folder
     from vidsift.catalog import Catalog
 
     folder = Path(folder).expanduser()
@@ -149,7 +148,7 @@ def _labelled_videos(ws: Workspace, folder: str | Path) -> list[Any]:
         raise BadInputError(f"{folder}: no such folder of labelled videos")
     cat = Catalog(ws.catalog_path)
     try:
-        cat.scan(folder)
+        scan_folder(cat, folder)
         records = cat.videos(status="ok", root=folder)
     finally:
         cat.close()
@@ -347,9 +346,6 @@ def finetune(
             than ``shots + 1`` videos, bad numbers.
         WorkspaceError: the output run folder already holds a fine-tune run (``overwrite``).
     """
-    from discovery.transfer import check_classes, split_by_video
-    from discovery.validate import NO_LABELS
-
     for name, value, low in (("shots", shots, 1), ("epochs", epochs, 1), ("batch-size", batch_size, 1), ("per-video", per_video, 1)):
         if isinstance(value, bool) or int(value) != value or value < low:
             raise BadInputError(f"--{name} must be an integer >= {low}, got {value!r}")
@@ -368,11 +364,11 @@ def finetune(
     code = {v: cls_code[lab] for v, lab in video_label.items()}
     train_ids, test_ids = split_by_video(video_label, int(shots), np.random.default_rng([int(seed), 0]))
 
-    out_dir = ws.checkpoints / run_name(src)
-    if (out_dir / CHECKPOINT).exists() and not overwrite:
-        raise WorkspaceError(f"{out_dir} already holds a fine-tune run; pass --overwrite to replace it")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    log_path = out_dir / LOG
+    out = ws.run(run_name(src))
+    if out.checkpoint.exists() and not overwrite:
+        raise WorkspaceError(f"{out.path} already holds a fine-tune run; pass --overwrite to replace it")
+    out.path.mkdir(parents=True, exist_ok=True)
+    log_path = out.log
     log_path.unlink(missing_ok=True)
 
     unit = method.UNIT
@@ -406,7 +402,7 @@ def finetune(
         "per_video": int(per_video), "source": str(src), "source_sha256": lm.sha256,
         "train_ids": list(train_ids), "test_ids": list(test_ids),
     }
-    paths = {"pretrained": out_dir / CHECKPOINT, "random_init": out_dir / BASELINE}
+    paths = {"pretrained": out.checkpoint, "random_init": out.baseline}
     try:
         for run in RUNS:
             if run == "pretrained":
@@ -428,7 +424,7 @@ def finetune(
     finally:
         if bar is not None:
             bar.close()
-    atomic_write_json(out_dir / "config.json", ft_cfg.to_dict())
+    atomic_write_json(out.config, ft_cfg.to_dict())
 
     C = len(classes)
     yv = np.array([code[v] for v in test_ids])

@@ -53,9 +53,8 @@ from training.config import TrainConfig
 from training.data.source import FrameSource
 from training.registry import get_method
 from vidsift.errors import WorkspaceError
+from vidsift.workspace import RunDir, read_log
 
-CHECKPOINT = "last.pt"
-LOG = "log.jsonl"
 #: config fields that may change when resuming (they do not change what is computed)
 RUNTIME_FIELDS = ("steps", "num_workers", "log_every", "checkpoint_every")
 
@@ -108,17 +107,12 @@ def _amp(device: torch.device) -> tuple[Any, torch.amp.GradScaler | None]:
 
 
 def _truncate_log(log_path: Path, step: int) -> None:
-    """Drop log lines past ``step`` (written after the checkpoint we resume from)."""
+    """Drop log lines past ``step`` (written after the checkpoint we resume from), and lines
+    ``read_log`` skips (a line cut by the crash)."""
     if not log_path.exists():
         return
-    keep = []
-    for line in log_path.read_text().splitlines():
-        try:
-            if json.loads(line).get("step", 0) <= step:
-                keep.append(line)
-        except json.JSONDecodeError:
-            continue
-    log_path.write_text("".join(x + "\n" for x in keep))
+    keep = [r for r in read_log(log_path) if r.get("step", 0) <= step]
+    log_path.write_text("".join(json.dumps(r) + "\n" for r in keep))
 
 
 def train(
@@ -140,7 +134,8 @@ def train(
     interrupted (checkpoint written), e.g. to split a long run.
     """
     out_dir = Path(out_dir)
-    ckpt_path, log_path = out_dir / CHECKPOINT, out_dir / LOG
+    run = RunDir(out_dir)
+    ckpt_path, log_path = run.checkpoint, run.log
     info = distributed.init_distributed(device)
     try:
         return _train(cfg, source, out_dir, ckpt_path, log_path, info, resume, progress, overwrite, stop_at)
@@ -170,7 +165,7 @@ def _train(
     start = 0
     if resume:
         if not ckpt_path.exists():
-            raise WorkspaceError(f"nothing to resume in {out_dir}: no {CHECKPOINT}; run without --resume")
+            raise WorkspaceError(f"nothing to resume in {out_dir}: no {ckpt_path.name}; run without --resume")
         ck = load_checkpoint(ckpt_path, method=cfg.method, map_location=dev)
         _check_resume_config(config_of(ck, ckpt_path), cfg, ckpt_path)
         model.load_state_dict(ck["model"])
@@ -187,7 +182,7 @@ def _train(
     else:
         if ckpt_path.exists() and not overwrite and info.is_main:
             raise WorkspaceError(
-                f"{out_dir} already holds a run ({CHECKPOINT}); resume it (--resume) or "
+                f"{out_dir} already holds a run ({ckpt_path.name}); resume it (--resume) or "
                 "start over (--overwrite)"
             )
         method.init_from_data(model, cfg, source)
@@ -287,14 +282,4 @@ def _train(
     return TrainResult(ckpt_path, log_path, dict(metrics), losses, end)
 
 
-def read_log(path: str | Path) -> list[dict[str, Any]]:
-    """The ``log.jsonl`` lines of a run (for plots and the UI)."""
-    path = Path(path)
-    if path.is_dir():
-        path = path / LOG
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-
-
-__all__ = ["train", "TrainResult", "read_log", "CHECKPOINT", "LOG", "bare_model"]
+__all__ = ["train", "TrainResult", "bare_model"]

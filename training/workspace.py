@@ -15,19 +15,14 @@ from typing import Any
 from training.config import TrainConfig
 from training.data.source import VideoFrameSource
 from training.registry import get_method
-from training.trainer import CHECKPOINT, LOG, TrainResult, read_log, train
+from training.trainer import TrainResult, train
 from vidsift.errors import BadInputError
-from vidsift.workspace import Workspace, safe_name
+from vidsift.workspace import RunDir, Workspace, read_log
 
 
-def run_dir(ws: Workspace, method: str, preset: str) -> Path:
-    """``<ws>/checkpoints/<method>-<preset>``."""
-    return ws.checkpoints / safe_name(f"{method}-{preset}")
-
-
-def _saved_config(out: Path) -> TrainConfig | None:
+def _saved_config(run: RunDir) -> TrainConfig | None:
     try:
-        return TrainConfig.from_dict(json.loads((out / "config.json").read_text()))
+        return TrainConfig.from_dict(json.loads(run.config.read_text()))
     except (OSError, ValueError, TypeError):
         return None
 
@@ -50,6 +45,8 @@ def train_workspace(
     (``margin=2.0``); ``None`` values are ignored. With ``resume`` the run's stored config is
     kept and only ``steps`` (and the runtime fields) may change.
     """
+    from video.scan import scan_folder
+    from video.timeline import Timeline
     from vidsift.catalog import Catalog
 
     m = get_method(method)  # unknown method: BadInputError before any scanning
@@ -58,11 +55,11 @@ def train_workspace(
         raise BadInputError(f"{folder}: no such folder of videos to train on")
     cat = Catalog(ws.catalog_path)
     try:
-        report = cat.scan(folder)
+        report = scan_folder(cat, folder)
         records = cat.videos(status="ok", root=folder)
         unreadable = [(r.path, r.error) for r in cat.videos(status="error", root=folder)]
         # frame counts and timelines are the decoder's (header counts over-count real files)
-        timelines = {r.id: cat.timeline(r.id) for r in records}
+        timelines = {r.id: Timeline.from_catalog(cat, r.id) for r in records}
     finally:
         cat.close()
     if not records:
@@ -72,9 +69,9 @@ def train_workspace(
         print(f"note: left out {path}: {reason}", file=sys.stderr)
     records = sorted(records, key=lambda r: r.id)
     data_ids = tuple(r.id for r in records)
-    out = run_dir(ws, method, preset)
-    saved = _saved_config(out) if resume else None
-    if saved is not None and (out / CHECKPOINT).exists():
+    run = ws.training_run(method, preset)
+    saved = _saved_config(run) if resume else None
+    if saved is not None and run.checkpoint.exists():
         given = {k: v for k, v in overrides.items() if v is not None}
         cfg = saved.replace(data_ids=data_ids, **given)
         if steps is not None:
@@ -85,20 +82,21 @@ def train_workspace(
         [(r.id, r.path) for r in records], num_frames={r.id: int(r.num_frames) for r in records},
         timelines=timelines,
     )
-    return train(cfg, source, out, resume=resume, progress=progress, overwrite=overwrite)
+    return train(cfg, source, run.path, resume=resume, progress=progress, overwrite=overwrite)
 
 
 def list_checkpoints(ws: Workspace) -> list[dict[str, Any]]:
     """The training runs in the workspace: name, method, preset, step, steps, loss, path."""
     rows: list[dict[str, Any]] = []
-    if not ws.checkpoints.is_dir():
-        return rows
-    for ck in sorted(ws.checkpoints.glob(f"*/{CHECKPOINT}")):
-        cfg = _saved_config(ck.parent)
-        log = read_log(ck.parent / LOG)
+    for run in ws.runs():
+        if not run.has_checkpoint:
+            continue
+        ck = run.checkpoint
+        cfg = _saved_config(run)
+        log = read_log(run.log)
         last = log[-1] if log else {}
         rows.append({
-            "name": ck.parent.name,
+            "name": run.name,
             "method": cfg.method if cfg else None,
             "preset": cfg.preset if cfg else None,
             "step": last.get("step"),

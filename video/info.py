@@ -5,13 +5,12 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from vidsift.catalog import VIDEO_EXTENSIONS  # noqa: F401 - re-exported: what counts as a video
+
 # Frames larger than this (e.g. a corrupt header claiming 100000x100000) are refused before decoding.
 MAX_PIXELS = 8192 * 8192
 # Smaller frames carry nothing to embed (and crash decord 0.6.0): refused as broken.
 MIN_SIDE = 8
-VIDEO_EXTENSIONS = frozenset(
-    {".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".mpg", ".mpeg", ".ts", ".flv", ".wmv", ".3gp", ".ogv"}
-)
 
 
 @dataclass(frozen=True)

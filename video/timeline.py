@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -95,6 +96,12 @@ class Timeline:
         head = np.asarray([len(self.pts), len(self.keyframes), self.origin, float(self.complete)], np.float64)
         raw = head.tobytes() + self.pts.tobytes() + self.keyframes.astype(np.int64).tobytes()
         return zlib.compress(raw, 6)
+
+    @classmethod
+    def from_catalog(cls, catalog: Any, ref: str) -> Timeline | None:
+        """The timeline the catalog stored for a video (by id or path), None when not measured."""
+        found = catalog.timeline_blob(ref)
+        return cls.from_bytes(found[0], problem=found[1]) if found else None
 
     @classmethod
     def from_bytes(cls, blob: bytes, problem: str | None = None) -> Timeline:

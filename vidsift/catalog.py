@@ -17,13 +17,14 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from video.info import VIDEO_EXTENSIONS
-
-if TYPE_CHECKING:
-    from video.timeline import Timeline
 from vidsift.errors import BadInputError, VideoError
+
+#: file extensions a scan picks up
+VIDEO_EXTENSIONS = frozenset(
+    {".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".mpg", ".mpeg", ".ts", ".flv", ".wmv", ".3gp", ".ogv"}
+)
 
 # 2: the decoder's frame count, the header's estimate beside it, the timeline and a note.
 SCHEMA_VERSION = 2
@@ -155,33 +156,6 @@ def _label_for(path: Path, root: Path) -> str | None:
     return rel.parent.name if len(rel.parts) > 1 else None
 
 
-def inspect_video(path: str | Path, timeout: float | None = None) -> dict[str, Any]:
-    """Probe data and shots of one file; raises ``VideoError`` when it is not usable.
-
-    ``timeout`` (seconds) bounds the decode; by default it scales with the file size
-    (60 s + 10 s per MiB), so only a file that makes the decoder loop is stopped.
-    """
-    if timeout is None:
-        timeout = 60.0 + 10.0 * Path(path).stat().st_size / _MIB
-    from video.guard import time_limit
-    from video.reader import VideoReader
-    from video.shots import detect_shots
-
-    with time_limit(timeout, path), VideoReader(path) as r:
-        shots = detect_shots(r)  # decodes every frame once, which also measures the timeline
-        tl = r.timeline
-        notes = [r.problem] if r.problem else []
-        header = int(r.info.num_frames)
-        if tl.num_frames != header and not r.problem:
-            notes.append(
-                f"the header estimates {header} frames; {tl.num_frames} decode"
-                + (f" (the last at {tl.duration:.3f} s; {header - tl.num_frames} missing after it or "
-                   "never there, e.g. AVI null entries)" if tl.num_frames < header else "")
-            )
-        return {**r.info.to_dict(), "num_frames": tl.num_frames, "header_frames": header,
-                "duration": tl.duration, "shots": shots, "timeline": tl, "note": "; ".join(notes) or None}
-
-
 class Catalog:
     """The SQLite catalog. Safe to open from several processes (WAL, busy timeout)."""
 
@@ -232,10 +206,16 @@ class Catalog:
     def scan(
         self,
         folder: str | Path,
+        inspect: Callable[[Path], dict[str, Any]],
         progress: bool = False,
         on_file: Callable[[int, int, str], None] | None = None,
     ) -> ScanReport:
-        """Bring the catalog in line with ``folder``: add new, re-probe changed, drop removed files."""
+        """Bring the catalog in line with ``folder``: add new, re-probe changed, drop removed files.
+
+        ``inspect(path)`` probes one file (``video.scan.inspect_video`` decodes it): it returns the
+        row's data or raises ``VideoError``. The catalog itself only stores; use
+        ``video.scan.scan_folder(catalog, folder)``.
+        """
         root = Path(folder).expanduser()
         if not root.exists():
             raise BadInputError(f"{root}: no such folder")
@@ -273,7 +253,7 @@ class Catalog:
             # The same content already recorded at a path that no longer exists: a move.
             moved_from = [p for p in by_id.get(vid, []) if p != path and not Path(p).exists()]
             try:
-                data = inspect_video(f)
+                data = inspect(f)
             except VideoError as exc:
                 self._record_error(path, vid, root, _label_for(f, root), st.st_size, st.st_mtime, exc.reason)
                 report.failed.append((path, exc.reason))
@@ -318,18 +298,17 @@ class Catalog:
     # -- reading ----------------------------------------------------------------------------
     def _rows(self, where: str, args: tuple = ()) -> list[sqlite3.Row]:
         self._db.row_factory = sqlite3.Row
-        # the timeline blob is read only on demand (``timeline``): it can be large
+        # the timeline blob is read only on demand (``timeline_blob``): it can be large
         return self._db.execute(
             f"SELECT {_COLUMNS.replace('timeline', 'timeline IS NOT NULL AS has_timeline')} FROM videos {where} ORDER BY path", args
         ).fetchall()
 
-    def timeline(self, ref: str) -> Timeline | None:
-        """The decoder's timeline of a video (by id or path), None when not measured yet."""
-        from video.timeline import Timeline
-
+    def timeline_blob(self, ref: str) -> tuple[bytes, str | None] | None:
+        """The stored timeline of a video (by id or path) and its note; None when not measured
+        yet. ``video.timeline.Timeline.from_catalog`` turns it into a ``Timeline``."""
         row = self._db.execute("SELECT timeline, note FROM videos WHERE (id = ? OR path = ?) AND timeline IS NOT NULL",
                                (str(ref), str(ref))).fetchone()
-        return Timeline.from_bytes(row[0], problem=row[1]) if row else None
+        return (row[0], row[1]) if row else None
 
     @staticmethod
     def _record(r: sqlite3.Row) -> VideoRecord:

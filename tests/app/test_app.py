@@ -11,6 +11,7 @@ from app_testdata import APP, SCENES
 from PIL import Image
 
 from vidsift.services import contents, train_jobs
+from vidsift.workspace import read_log
 
 
 def errors(at) -> list[str]:
@@ -255,9 +256,9 @@ def test_evaluate_page_pr_curves_and_table(app_ws, make_app):
 FAKE_TRAINER = """
 import json, sys, time
 from pathlib import Path
-out = Path(sys.argv[1]); out.mkdir(parents=True, exist_ok=True)
+log = Path(sys.argv[1]); log.parent.mkdir(parents=True, exist_ok=True)
 for step in range(1, 10_000):
-    with open(out / "log.jsonl", "a") as f:
+    with open(log, "a") as f:
         f.write(json.dumps({"step": step * 10, "loss": 1.0 / step}) + "\\n")
     print("step", step, flush=True)
     time.sleep(0.05)
@@ -269,7 +270,7 @@ def test_train_page_starts_shows_loss_and_stops(app_ws, make_app, monkeypatch, b
 
 
     def fake_command(ws, method, folder, preset, resume=False, steps=None, overwrite=False):
-        return [sys.executable, "-c", FAKE_TRAINER, str(train_jobs.run_dir(ws, method, preset))]
+        return [sys.executable, "-c", FAKE_TRAINER, str(ws.training_run(method, preset).log)]
 
     monkeypatch.setattr(train_jobs, "train_command", fake_command)
     at = make_app(app_ws, "Train")
@@ -287,7 +288,7 @@ def test_train_page_starts_shows_loss_and_stops(app_ws, make_app, monkeypatch, b
         import time
 
         deadline = time.monotonic() + 20
-        while len(train_jobs.read_loss_log(job.log)) < 3 and time.monotonic() < deadline:
+        while len(read_log(job.log)) < 3 and time.monotonic() < deadline:
             time.sleep(0.1)
         at.run()
         no_failure(at)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import os
 import sys
 import zipfile
@@ -17,6 +16,7 @@ from vidsift.errors import BadInputError
 from vidsift.services import contents, library, train_jobs
 from vidsift.services import discover as discovering
 from vidsift.services import search as searching
+from vidsift.workspace import RunDir, read_log
 
 
 def _image_bytes(fmt: str, size=(8, 8)) -> bytes:
@@ -103,13 +103,11 @@ def test_zip_folder_skips_links_and_hidden_files(tmp_path):
     assert sorted(zipfile.ZipFile(out).namelist()) == ["exp/cluster_000/0000_a_f0000001.jpg", "exp/clusters.csv"]
 
 
-def test_read_loss_log_skips_a_partly_written_line(tmp_path):
-    log = tmp_path / "log.jsonl"
-    assert list(train_jobs.read_loss_log(log).columns) == ["step", "loss"]
-    log.write_text(json.dumps({"step": 50, "loss": 2.0}) + "\n" + json.dumps({"step": 100, "loss": 1.5}) + "\n{\"step\": 15")
-    df = train_jobs.read_loss_log(log)
-    assert df["step"].tolist() == [50, 100] and df["loss"].tolist() == [2.0, 1.5]
-    assert train_jobs.tail(log, 1) == '{"step": 15'
+def test_tail_shows_a_partly_written_last_line(tmp_path):
+    out = RunDir(tmp_path).job_output
+    assert train_jobs.tail(out) == ""
+    out.write_text("step 1\nstep 2\nstep 3\nTraceback (most rec")
+    assert train_jobs.tail(out, 2) == "step 3\nTraceback (most rec"
 
 
 def test_start_training_refuses_bad_input_and_a_second_run(app_ws, built_ws, monkeypatch):
@@ -141,7 +139,7 @@ def test_train_command_is_the_cli(app_ws):
     assert cmd == [sys.executable, "-m", "vidsift", "train", "siamese", "/v", "--preset", "cpu", "-w", str(app_ws.root),
                    "--steps", "20", "--resume"]
     assert train_jobs.train_command(app_ws, "siamese", "/v", "paper", overwrite=True)[-3:] == ["-w", str(app_ws.root), "--overwrite"]
-    assert train_jobs.run_dir(app_ws, "siamese", "paper") == app_ws.checkpoints / "siamese-paper"
+    assert app_ws.training_run("siamese", "paper").path == app_ws.checkpoints / "siamese-paper"
 
 
 def test_vidsift_app_runs_streamlit_locally(cli, monkeypatch, tmp_path):
@@ -181,8 +179,8 @@ def test_a_real_training_run_from_the_page_helpers(app_ws, built_ws):
         assert train_jobs.job_state(job) == "finished", train_jobs.tail(job.output)
     finally:
         train_jobs.stop_training(job, timeout=2)
-    log = train_jobs.read_loss_log(job.log)
-    assert log["step"].tolist()[-1] == 2 and np.isfinite(log["loss"]).all()
-    assert (train_jobs.run_dir(app_ws, "siamese", "cpu") / "last.pt").is_file()
+    log = read_log(job.log)
+    assert log[-1]["step"] == 2 and np.isfinite([r["loss"] for r in log]).all()
+    assert job.run == app_ws.training_run("siamese", "cpu") and job.run.has_checkpoint
     with pytest.raises(BadInputError, match="already holds a checkpoint of siamese"):
         train_jobs.start_training(app_ws, "siamese", built_ws.parent / "videos", "cpu")

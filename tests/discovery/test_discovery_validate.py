@@ -16,7 +16,9 @@ from discovery.evaluate import (
     evaluate_retrieval,
     evaluate_temporal_pr,
 )
-from discovery.validate import NO_LABELS, check_k, check_vectors, usable_labels
+from discovery.validate import check_k, usable_labels
+from index.build import check_vectors
+from training.data.labels import NO_LABELS
 from vidsift.errors import BadInputError
 
 
@@ -32,7 +34,7 @@ def test_nan_vectors_refused_naming_the_video():
     with pytest.raises(
         BadInputError, match=r"2 vectors of 2 videos \(/d/b.mp4, /d/c.mp4\) contain NaN or infinite"
     ):
-        check_vectors(v, meta)
+        check_vectors(v, meta=meta)
     with pytest.raises(BadInputError, match="NaN"):
         check_vectors(v)
 
@@ -51,18 +53,18 @@ def test_k_larger_than_store_refused():
 
 def test_store_with_one_frame_refused_clearly():
     with pytest.raises(BadInputError, match="only 1 frame; this needs at least 2"):
-        check_vectors(np.ones((1, 4)), meta_for(["/x.mp4"]))
+        check_vectors(np.ones((1, 4)), meta=meta_for(["/x.mp4"]), min_rows=2)
     with pytest.raises(BadInputError, match="only 1 frame"):
         check_k(2, 1)
     with pytest.raises(BadInputError, match="empty"):
-        check_vectors(np.zeros((0, 4)))
+        check_vectors(np.zeros((0, 4)), min_rows=2)
 
 
 def test_vectors_shape_checked():
     with pytest.raises(BadInputError, match="2-D"):
         check_vectors(np.ones(5))
     with pytest.raises(BadInputError, match="metadata rows"):
-        check_vectors(np.ones((3, 2)), meta_for(["/a.mp4"]))
+        check_vectors(np.ones((3, 2)), meta=meta_for(["/a.mp4"]))
 
 
 def test_usable_labels():

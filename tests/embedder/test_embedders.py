@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from embedder.baselines import PixelsEmbedder, ZCAEmbedder, fit_zca
-from embedder.reader import clip_indices
 from embedder.registry import embed_image, embedder_from_manifest, get_embedder
 from video import open_video
+from video.clips import centred_clips
 from vidsift.errors import BadInputError, WorkspaceError
 from vidsift.workspace import Workspace
 
@@ -118,7 +118,7 @@ def _save_trained(ws: Workspace, name: str = "siamese-cpu") -> Path:
     cfg = m.config("cpu", steps=1)
     torch.manual_seed(123)
     model = m.build_model(cfg)
-    path = ws.checkpoints / name / "last.pt"
+    path = ws.run(name).checkpoint
     save_checkpoint(path, model, None, 1, cfg, {"loss": 0.5})
     return path
 
@@ -164,6 +164,6 @@ def test_embed_image_resizes_and_clip_embedders_repeat_the_image(tmp_path: Path)
         c3d.embed(np.zeros((1, 4, 64, 64, 3), np.uint8))
 
 
-def test_clip_indices_are_centred_and_clamped() -> None:
-    assert clip_indices(np.array([0, 5, 9]), 4, 10).tolist() == [[0, 1, 2, 3], [3, 4, 5, 6], [6, 7, 8, 9]]
-    assert clip_indices(np.array([1]), 4, 3).tolist() == [[0, 1, 2, 2]]
+def test_centred_clips_are_centred_and_clamped() -> None:
+    assert centred_clips(np.array([0, 5, 9]), 4, 10).tolist() == [[0, 1, 2, 3], [3, 4, 5, 6], [6, 7, 8, 9]]
+    assert centred_clips(np.array([1]), 4, 3).tolist() == [[0, 1, 2, 2]]

@@ -15,6 +15,7 @@ from embedder.extract import extract
 from embedder.store import finished_videos, iter_store, load_embeddings, load_store, write_manifest
 from embedder.thumbnails import thumbnail, thumbnail_path
 from video import open_video
+from video.scan import scan_folder
 from vidsift.catalog import Catalog
 from vidsift.errors import BadInputError, WorkspaceError
 from vidsift.workspace import Workspace
@@ -84,7 +85,7 @@ def test_fps_sampling_and_a_changed_sampling_is_refused(scenes: Path, ws: Worksp
 
 def test_failed_video_is_recorded_skipped_then_retried(scenes: Path, ws: Workspace) -> None:
     cat = Catalog(ws.catalog_path)
-    cat.scan(scenes)
+    scan_folder(cat, scenes)
     victim = next(v for v in cat.videos() if v.label == "coffee")
     good = Path(victim.path).read_bytes()
     Path(victim.path).write_bytes(good[: len(good) // 3])  # damaged after it was catalogued
@@ -143,8 +144,8 @@ def test_write_error_is_one_line_and_keeps_earlier_shards(scenes: Path, ws: Work
 def test_clip_embedder_embeds_the_clip_centred_on_each_sampled_frame(scenes: Path, ws: Workspace) -> None:
     import torch
 
-    from embedder.reader import clip_indices
     from embedder.registry import get_embedder
+    from video.clips import centred_clips
 
     report = extract(ws, scenes, "random:c3d-siamese", every=8, progress=False)
     assert len(report.done) == 3 and not ws.thumbnails.exists()  # no thumbnails for clip units by default
@@ -154,7 +155,7 @@ def test_clip_embedder_embeds_the_clip_centred_on_each_sampled_frame(scenes: Pat
     emb = get_embedder("random:c3d-siamese")
     with open_video(rec.path) as r:
         want = r.sample_indices(every=8)
-        idx = clip_indices(want, emb.clip_len, r.info.num_frames)
+        idx = centred_clips(want, emb.clip_len, r.num_frames)
         clips = np.stack([r.get_frames(row, size=emb.input_size) for row in idx])
     np.testing.assert_array_equal(rows.frame.to_numpy(), want)
     # on CUDA, cuDNN convolutions run in TF32 by default and pick algorithms per batch size

@@ -7,7 +7,7 @@ import pytest
 from index_testdata import blobs, store_data
 
 from index.build import IndexParams, build_index, gpu_available, prepare_vectors
-from index.store import VideoIndex
+from index.video_index import VideoIndex
 
 pytestmark = [
     pytest.mark.gpu,

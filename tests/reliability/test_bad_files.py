@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 from vidsift_testdata import moving_gradient
 
+from video.scan import inspect_video, scan_folder
 from video.synthetic.write import make_broken_files
 from video.writer import write_video
-from vidsift.catalog import Catalog, inspect_video
+from vidsift.catalog import Catalog
 from vidsift.errors import VideoError
 
 
@@ -91,7 +92,7 @@ def test_scan_processes_all_good_files_among_broken(sources, tmp_path):
         write_video(p, moving_gradient(12, 32, 48, seed=i), fps=10)
         good.append(str(p))
     cat = Catalog(tmp_path / "catalog.sqlite")
-    report = cat.scan(folder)
+    report = scan_folder(cat, folder)
     ok_paths = {v.path for v in cat.videos()}
     assert set(good) <= ok_paths
     rows = cat.videos(status=None)

@@ -100,13 +100,13 @@ def test_train_killed_repeatedly_resumes_to_the_same_weights(folder, tmp_path):
     ws = tmp_path / "ws"
     rng = np.random.default_rng(2)
     for _ in range(TRIALS):
-        ckpt = ws / "checkpoints" / "siamese-cpu" / "last.pt"
+        ckpt = Workspace(ws).training_run("siamese", "cpu").checkpoint
         extra = ("--resume",) if ckpt.exists() else ()
         kill_after(vidsift("train", *args, *extra, "-w", ws), float(rng.uniform(1.0, 6.0)))
         integrity(ws)
-    ckpt = ws / "checkpoints" / "siamese-cpu" / "last.pt"
+    ckpt = Workspace(ws).training_run("siamese", "cpu").checkpoint
     run("train", *args, *(("--resume",) if ckpt.exists() else ()), "-w", ws)
-    a = torch.load(clean / "checkpoints" / "siamese-cpu" / "last.pt", weights_only=True)
+    a = torch.load(Workspace(clean).training_run("siamese", "cpu").checkpoint, weights_only=True)
     b = torch.load(ckpt, weights_only=True)
     assert a["step"] == b["step"] == 40
     for k, v in a["model"].items():

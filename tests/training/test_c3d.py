@@ -16,11 +16,11 @@ from training.data.source import ArrayFrameSource
 from training.losses.pair_hinge_loss import PairHingeLoss
 from training.methods.c3d_siamese import (
     C3DSiameseMethod,
-    clip_indices,
     frame_aligned_clips,
     video_embedding,
 )
 from training.models.c3d import C3D, SiameseC3D
+from video.clips import clip_from
 from vidsift.reproduce.recipes import (
     MOTION_RUN,
     nearest_videos,
@@ -141,7 +141,7 @@ def test_frame_aligned_clips() -> None:
     starts = frame_aligned_clips(20, [0, 3, 10, 19], clip_len=8)
     np.testing.assert_array_equal(starts, [0, 0, 6, 12])  # centred, clamped at both ends
     np.testing.assert_array_equal(frame_aligned_clips(5, [0, 4], 8), [0, 0])
-    np.testing.assert_array_equal(clip_indices(0, 8, 5), [0, 1, 2, 3, 4, 4, 4, 4])
+    np.testing.assert_array_equal(clip_from(0, 8, 5), [0, 1, 2, 3, 4, 4, 4, 4])
     with pytest.raises(ValueError, match="frame indices must lie in"):
         frame_aligned_clips(5, [5], 8)
 

@@ -17,6 +17,7 @@ from training.checkpoint import (
 )
 from training.registry import get_method
 from vidsift.errors import WorkspaceError
+from vidsift.workspace import RunDir
 
 
 @pytest.fixture(autouse=True)
@@ -54,7 +55,7 @@ def test_load_model_rebuilds_the_exact_model(tmp_path, name) -> None:
             if p.is_floating_point():
                 p.add_(torch.randn_like(p) * 0.01)
     opt = m.build_optimizer(model, cfg)
-    path = save_checkpoint(tmp_path / "last.pt", model, opt, 7, cfg, {"loss": 0.5}, rng_state())
+    path = save_checkpoint(RunDir(tmp_path).checkpoint, model, opt, 7, cfg, {"loss": 0.5}, rng_state())
     loaded = load_model(path)
     assert loaded.cfg == cfg and loaded.step == 7 and loaded.method is m
     assert len(loaded.sha256) == 64 and loaded.metrics == {"loss": 0.5}
@@ -62,7 +63,7 @@ def test_load_model_rebuilds_the_exact_model(tmp_path, name) -> None:
     model.eval()
     for layer in m.LAYERS:
         assert torch.equal(m.features(model, x, layer), m.features(loaded.model, x, layer))
-    assert json.loads((tmp_path / "config.json").read_text()) == cfg.to_dict()
+    assert json.loads(RunDir(tmp_path).config.read_text()) == cfg.to_dict()
 
 
 def test_checkpoint_is_plain_data_and_restores_rng(tmp_path) -> None:
@@ -135,7 +136,7 @@ def test_save_is_atomic(tmp_path, monkeypatch) -> None:
     with pytest.raises(RuntimeError):
         save_checkpoint(path, model, None, 2, cfg)
     assert path.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.pt", "config.json"]
+    assert sorted(tmp_path.iterdir()) == [tmp_path / "c.pt", RunDir(tmp_path).config]
 
 
 @pytest.mark.gpu
@@ -160,7 +161,7 @@ def test_a_config_stored_before_typing_loads_and_rebuilds_the_model(tmp_path) ->
     cfg = m.config("cpu", backbone="small", fc6=16, fc7=8, input_size=(32, 32))
     torch.manual_seed(0)
     model = m.build_model(cfg)
-    path = save_checkpoint(tmp_path / "last.pt", model, None, 3, cfg, {}, rng_state())
+    path = save_checkpoint(RunDir(tmp_path).checkpoint, model, None, 3, cfg, {}, rng_state())
     ck = torch.load(path, weights_only=True)
     old = dict(ck["config"])
     old["params"] = [

@@ -62,9 +62,10 @@ def test_train_resume_and_list(videos, tmp_path, capsys) -> None:
     assert code == 0, err
     res = json.loads(out)
     assert res["step"] == 4 and res["preset"] == "cpu"
-    ck = ws / "checkpoints" / "siamese-cpu" / "last.pt"
+    run = Workspace(ws).training_run("siamese", "cpu")
+    ck = run.checkpoint
     assert Path(res["checkpoint"]) == ck.resolve() and ck.exists()
-    cfg = json.loads((ck.parent / "config.json").read_text())
+    cfg = json.loads(run.config.read_text())
     assert len(cfg["data_ids"]) == 4 and cfg["batch_size"] == 4  # the sub-folder's video too
 
     # a second fresh run is refused, --resume continues with the stored config

@@ -12,8 +12,9 @@ import torch.multiprocessing as mp
 
 from training.data.source import ArrayFrameSource
 from training.registry import get_method
-from training.trainer import read_log, train
+from training.trainer import train
 from video.synthetic import grating_videos
+from vidsift.workspace import RunDir, Workspace, read_log
 
 
 def free_port() -> int:
@@ -82,9 +83,9 @@ def test_two_processes_keep_identical_replicas_and_rank0_writes(tmp_path) -> Non
     r1 = torch.load(os.path.join(out, "replica1.pt"), weights_only=True)
     assert all(torch.equal(r0["state"][k], r1["state"][k]) for k in r0["state"])
     # the logged loss is averaged over ranks, so both ranks report the same numbers
-    log = read_log(os.path.join(out, "log.jsonl"))
+    log = read_log(RunDir(out).log)
     assert [r["step"] for r in log] == [2, 4]  # written once, by rank 0
-    ck = torch.load(os.path.join(out, "last.pt"), weights_only=True)
+    ck = torch.load(RunDir(out).checkpoint, weights_only=True)
     assert ck["step"] == 4
     assert all(torch.equal(ck["model"][k], r0["state"][k]) for k in ck["model"])
     # ranks drew different batches (rank is part of the batch seed)
@@ -98,7 +99,7 @@ def test_ddp_resume_continues(tmp_path) -> None:
     launch(_worker, (2, free_port(), out, 4, True))
     got = torch.load(os.path.join(out, "rank0.result"), weights_only=True)
     assert got["step"] == 4 and len(got["losses"]) == 2
-    assert [r["step"] for r in read_log(os.path.join(out, "log.jsonl"))] == [2, 4]
+    assert [r["step"] for r in read_log(RunDir(out).log)] == [2, 4]
 
 
 def test_torchrun_cli(tmp_path) -> None:
@@ -119,6 +120,6 @@ def test_torchrun_cli(tmp_path) -> None:
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
     errors = [line for line in proc.stderr.splitlines() if "Error" in line or "error:" in line]
     assert proc.returncode == 0, "\n".join(errors[:20]) + proc.stderr[-1500:]
-    run = ws / "checkpoints" / "siamese-cpu"
-    assert torch.load(run / "last.pt", weights_only=True)["step"] == 4
-    assert [r["step"] for r in read_log(run)] == [4]
+    run = Workspace(ws).training_run("siamese", "cpu")
+    assert torch.load(run.checkpoint, weights_only=True)["step"] == 4
+    assert [r["step"] for r in read_log(run.log)] == [4]

@@ -14,8 +14,9 @@ from training.data.samplers import PairStream
 from training.data.source import ArrayFrameSource
 from training.methods.base import Method
 from training.registry import METHODS
-from training.trainer import read_log, train
+from training.trainer import train
 from vidsift.errors import WorkspaceError
+from vidsift.workspace import RunDir, read_log
 
 
 @pytest.fixture(autouse=True)
@@ -88,7 +89,8 @@ def states_equal(a: dict, b: dict) -> bool:
 def test_train_writes_checkpoint_log_and_config(tiny, tmp_path) -> None:
     cfg = tiny.config("cpu")
     res = train(cfg, source(), tmp_path / "run", progress=False)
-    assert res.checkpoint == tmp_path / "run" / "last.pt" and res.checkpoint.exists()
+    run = RunDir(tmp_path / "run")
+    assert (res.checkpoint, res.log_path) == (run.checkpoint, run.log) and res.checkpoint.exists()
     assert res.step == 12 and len(res.losses) == 12
     log = read_log(res.log_path)
     assert [r["step"] for r in log] == [4, 8, 12]
@@ -96,7 +98,7 @@ def test_train_writes_checkpoint_log_and_config(tiny, tmp_path) -> None:
         assert {"step", "loss", "time", "samples_per_s", "lr", "seen"} <= set(r)
         assert r["samples_per_s"] > 0 and r["seen"] == 8.0
     assert abs(log[0]["loss"] - np.mean(res.losses[:4])) < 1e-6
-    assert json.loads((tmp_path / "run" / "config.json").read_text()) == cfg.to_dict()
+    assert json.loads(run.config.read_text()) == cfg.to_dict()
     ck = torch.load(res.checkpoint, weights_only=True)
     assert ck["step"] == 12 and ck["method"] == "tiny" and ck["metrics"]["step"] == 12
 
@@ -119,7 +121,7 @@ def test_resume_equals_uninterrupted_bitwise(tiny, tmp_path, workers) -> None:
     mom_b = b["optimizer"]["state"]
     assert all(torch.equal(mom_a[k]["momentum_buffer"], mom_b[k]["momentum_buffer"]) for k in mom_a)
     # the log has one line per "epoch" of 4 steps, none duplicated by the resume
-    assert [r["step"] for r in read_log(tmp_path / "split")] == [4, 6, 8, 12]
+    assert [r["step"] for r in read_log(RunDir(tmp_path / "split").log)] == [4, 6, 8, 12]
 
 
 def test_resume_from_a_periodic_checkpoint_after_a_crash(tiny, tmp_path) -> None:
@@ -128,11 +130,11 @@ def test_resume_from_a_periodic_checkpoint_after_a_crash(tiny, tmp_path) -> None
     full = train(cfg, src, tmp_path / "full", progress=False)
     train(cfg, src, tmp_path / "crash", progress=False, stop_at=4)
     # steps 5..7 ran and logged, then the process died before the next checkpoint
-    with open(tmp_path / "crash" / "log.jsonl", "a") as f:
-        f.write(json.dumps({"step": 7, "loss": 0.0}) + "\n")
+    with open(RunDir(tmp_path / "crash").log, "a") as f:
+        f.write(json.dumps({"step": 7, "loss": 0.0}) + "\n" + '{"step": 8, "lo')  # cut by the crash
     rest = train(cfg, src, tmp_path / "crash", resume=True, progress=False)
     assert rest.losses == full.losses[4:]
-    assert [r["step"] for r in read_log(tmp_path / "crash")] == [4, 8, 12]
+    assert [r["step"] for r in read_log(RunDir(tmp_path / "crash").log)] == [4, 8, 12]
 
 
 def test_resume_can_extend_steps_but_not_change_the_recipe(tiny, tmp_path) -> None:

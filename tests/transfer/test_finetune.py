@@ -14,7 +14,7 @@ from training.finetune import decode_samples, finetune, load_finetuned
 from training.registry import get_method
 from video.synthetic.write import make_scene_videos
 from vidsift.errors import BadInputError, WorkspaceError
-from vidsift.workspace import Workspace
+from vidsift.workspace import Workspace, read_log
 
 SCENES = ("astronaut", "coffee", "rocket")
 # siamese with the small conv trunk at 32x32: trains in seconds on one core
@@ -54,15 +54,15 @@ def test_finetune_end_to_end(trained, scenes):
         for level in ("frame", "video_vote", "video_mean"):
             assert 0.0 <= res[run][level] <= 1.0
         assert res[run]["train_acc"] > 0.5  # it learned the training videos
-    out = ws.checkpoints / "finetune-siamese-cpu"
-    assert res["checkpoint"] == str(out / "last.pt") and (out / "random-init.pt").is_file()
-    log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    out = ws.run("finetune-siamese-cpu")
+    assert res["checkpoint"] == str(out.checkpoint) and out.baseline.is_file()
+    log = read_log(out.log)
     assert [(x["run"], x["epoch"]) for x in log] == [(r, e) for r in ("pretrained", "random_init") for e in range(1, 5)]
-    assert json.loads((out / "config.json").read_text())["steps"] == 12
+    assert json.loads(out.config.read_text())["steps"] == 12
 
     # the backbone loads as any checkpoint (an embedder), the classifier reproduces the scores
-    assert load_model(out / "last.pt").step == 12
-    net, classes, lm = load_finetuned(out / "last.pt")
+    assert load_model(out.checkpoint).step == 12
+    net, classes, lm = load_finetuned(out.checkpoint)
     assert classes == list(SCENES)
     from vidsift.catalog import Catalog
 
@@ -88,7 +88,7 @@ def test_same_init_gives_the_same_run(tmp_path, scenes, method, overrides):
     cfg = m.config("cpu", **overrides)
     torch.manual_seed(0)
     ws = Workspace.at(tmp_path)
-    save_checkpoint(ws.checkpoints / "init" / "last.pt", m.build_model(cfg), None, 0, cfg)
+    save_checkpoint(ws.run("init").checkpoint, m.build_model(cfg), None, 0, cfg)
     res = finetune(ws, "init", scenes, shots=2, epochs=2, lr=1e-3, per_video=4, batch_size=8, seed=0, progress=False)
     assert res["unit"] == m.UNIT and res["n_test_samples"] == 3 * 4
     if not torch.cuda.is_available():
@@ -126,7 +126,7 @@ def test_bad_inputs(tmp_path, trained, scenes):
 
 
 def test_cli_finetune(tmp_path, cli, trained, scenes):
-    ck = trained.checkpoints / "siamese-cpu" / "last.pt"
+    ck = trained.training_run("siamese", "cpu").checkpoint
     args = ("finetune", ck, scenes, "--shots", "2", "--epochs", "1", "--per-video", "4", "--lr", "1e-3", "-w", tmp_path)
     r = cli(*args, "--json")
     assert r.code == 0, r

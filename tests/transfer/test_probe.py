@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from transfer_testdata import frames
 
-from discovery.transfer import CLASSIFIERS, LEVELS, linear_probe, split_by_video
+from discovery.transfer import CLASSIFIERS, LEVELS, linear_probe
+from training.data.labels import split_by_video
 from vidsift.errors import BadInputError
 
 

@@ -33,7 +33,7 @@ def test_pretrained_vs_random_init(tmp_path):
     m = get_method("siamese")
     cfg = m.config("cpu", **SMALL)
     torch.manual_seed(0)
-    save_checkpoint(ws.checkpoints / "siamese-random" / "last.pt", m.build_model(cfg), None, 0, cfg)
+    save_checkpoint(ws.run("siamese-random").checkpoint, m.build_model(cfg), None, 0, cfg)
 
     lines = ["embedder | probe logreg video_mean (2 shots) | knn1 frame | similarity AUC | pair acc"]
     best = 0.0

@@ -20,7 +20,9 @@ from embedder.extract import extract
 from embedder.store import load_embeddings
 from index.workspace import build_workspace_index, search_workspace
 from video import open_video
+from video.scan import scan_folder
 from video.shots import detect_shots, shot_table
+from video.timeline import Timeline
 from video.writer import write_video
 from vidsift.catalog import Catalog
 from vidsift.workspace import Workspace
@@ -45,9 +47,9 @@ def corpus(tmp_path_factory) -> dict:
     files["partly_broken.mp4"] = _truncated(root / "videos" / "partly_broken.mp4")
     ws = Workspace.at(root / "ws")
     with Catalog(ws.catalog_path) as cat:
-        report = cat.scan(root / "videos")
+        report = scan_folder(cat, root / "videos")
         records = {Path(r.path).name: r for r in cat.videos(status=None)}
-        timelines = {name: cat.timeline(r.id) for name, r in records.items()}
+        timelines = {name: Timeline.from_catalog(cat, r.id) for name, r in records.items()}
     embed = extract(ws, root / "videos", "pixels", progress=False)
     build_workspace_index(ws, "pixels")
     truth = {name: decoder_truth(p) for name, p in files.items() if name != "partly_broken.mp4"}

@@ -38,6 +38,7 @@ from training.data.source import FrameSource
 from training.losses.pair_hinge_loss import PairHingeLoss
 from training.methods.base import Method
 from training.models.c3d import C3D, SiameseC3D
+from video.clips import centred_clips, clip_from
 from vidsift.errors import BadInputError
 
 _RUN = {"optimizer": "adam", "lr": 1e-4, "weight_decay": 5e-4, "batch_size": 10}
@@ -135,14 +136,6 @@ class C3DSiameseMethod(Method):
 # -- clips and video-level embeddings ----------------------------------------------------------
 
 
-def clip_indices(start: int, clip_len: int, num_frames: int) -> np.ndarray:
-    """Frame indices ``start .. start + clip_len - 1``, clamped to the video (short videos repeat
-    their last frame)."""
-    if num_frames < 1 or clip_len < 1:
-        raise BadInputError(f"need num_frames >= 1 and clip_len >= 1, got {num_frames}, {clip_len}")
-    return np.clip(np.arange(start, start + clip_len), 0, num_frames - 1)
-
-
 def frame_aligned_clips(num_frames: int, frame_indices, clip_len: int) -> np.ndarray:
     """Start index of the clip centred on each sampled frame (``f - clip_len // 2``), shifted to
     stay inside the video, so a clip embedding can be stored under the frame it is centred on
@@ -154,9 +147,7 @@ def frame_aligned_clips(num_frames: int, frame_indices, clip_len: int) -> np.nda
         raise BadInputError(
             f"frame indices must lie in [0, {num_frames}), got {f.min()}..{f.max()}"
         )
-    from embedder.reader import clip_indices as centred_clips  # what extraction stores
-
-    return centred_clips(f, clip_len, num_frames)[:, 0]
+    return centred_clips(f, clip_len, num_frames)[:, 0]  # what extraction stores
 
 
 def default_preprocess(clips: np.ndarray) -> torch.Tensor:
@@ -195,7 +186,7 @@ def video_embedding(
     for _ in range(int(n_volumes)):
         t = int(rng.integers(0, max(1, n - T + 1)))
         y, x = int(rng.integers(0, fh - h + 1)), int(rng.integers(0, fw - w + 1))
-        frames = source.get_frames(video_id, clip_indices(t, T, n).tolist(), (fh, fw))
+        frames = source.get_frames(video_id, clip_from(t, T, n).tolist(), (fh, fw))
         clips.append(frames[:, y : y + h, x : x + w])
     was_training = model.training
     model.eval()
@@ -209,7 +200,6 @@ def video_embedding(
 
 __all__ = [
     "C3DSiameseMethod",
-    "clip_indices",
     "frame_aligned_clips",
     "video_embedding",
 ]

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from vidsift.cli.common import DEFAULT_WS, JsonOpt, WorkspaceOpt, emit, workspace
-from vidsift.errors import BadInputError, VideoError
+from vidsift.errors import VideoError
 from vidsift.timecode import timecode
 
 
@@ -35,13 +35,9 @@ def scan(
     as_json: JsonOpt = False,
 ) -> None:
     """Catalog the videos in FOLDER: ids, probe data, shots, labels from sub-folders, errors."""
-    from vidsift.catalog import Catalog
+    from vidsift.services.library import scan as scan_library
 
-    cat = Catalog(workspace(ws).catalog_path)
-    report = cat.scan(folder, progress=not as_json)
-    videos = cat.videos(status=None, root=report.root)
-    if not videos and not report.failed:
-        raise BadInputError(f"{report.root}: no video files found (looked for .mp4, .mkv, .avi, .mov, .mpg, ...)")
+    report, videos = scan_library(workspace(ws), folder, progress=not as_json)
 
     def human(_: object) -> None:
         r = report

@@ -22,10 +22,11 @@ jobs_app = typer.Typer(help="Training jobs in the background (what the page's Tr
 
 
 def _row(job: Any) -> dict[str, Any]:
-    from vidsift.services.train_jobs import job_state, read_loss_log
+    from vidsift.services.train_jobs import job_state
+    from vidsift.workspace import read_log
 
-    log = read_loss_log(job.log)
-    last = log.iloc[-1].to_dict() if len(log) else {}
+    log = read_log(job.log)
+    last = log[-1] if log else {}
     return {"name": Path(job.run_dir).name, "method": job.method, "preset": job.preset, "pid": job.pid,
             "state": job_state(job), "step": last.get("step"), "loss": last.get("loss"),
             "folder": job.folder, "run_dir": job.run_dir, "output": str(job.output)}

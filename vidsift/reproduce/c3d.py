@@ -62,7 +62,7 @@ def video_retrieval(exp: Experiment, run: str, dataset: str, what: str) -> Video
     from training.methods.c3d_siamese import video_embedding
     from vidsift.catalog import Catalog
 
-    loaded = load_model(exp.ws.checkpoints / run / "last.pt")
+    loaded = load_model(exp.ws.run(run).checkpoint)
     cfg = loaded.cfg
     torch.manual_seed(exp.seed)  # the random-init row must be the same network every run
     random_model = loaded.method.build_model(cfg)

@@ -73,9 +73,11 @@ class Experiment:
         if s.real:
             link_real(self.data / "real")
             self.folders["real"] = self.data / "real"
+        from video.scan import scan_folder
+
         cat = Catalog(self.ws.catalog_path)
         for folder in self.folders.values():
-            cat.scan(folder)
+            scan_folder(cat, folder)
         cat.close()
 
     def overrides(self, method: str, extra: dict[str, Any]) -> dict[str, Any]:
@@ -93,8 +95,8 @@ class Experiment:
 
         cat = Catalog(self.ws.catalog_path)
         for name, method, dataset, extra in RUNS:
-            out = self.ws.checkpoints / name
-            if (out / "last.pt").exists():
+            out = self.ws.run(name)
+            if out.checkpoint.exists():
                 continue
             recs = sorted(cat.videos(root=self.folders[dataset]), key=lambda r: r.id)
             steps = steps_of(name, self.s)
@@ -110,7 +112,7 @@ class Experiment:
             )
             self.say(f"train {name} ({method}, {steps} steps)")
             t = time.perf_counter()
-            train(cfg, src, out, progress=False, overwrite=True)
+            train(cfg, src, out.path, progress=False, overwrite=True)
             self.timings[f"train {name}"] = time.perf_counter() - t
         cat.close()
 
@@ -124,7 +126,7 @@ class Experiment:
 
     def vectors(self, embedder: str, dataset: str):
         """The ``embedder`` vectors of ``dataset`` (extracted first if missing)."""
-        from discovery.workflow import load_embeddings
+        from discovery.workflow import load_folder_embeddings
 
         self.embed(embedder, dataset)
-        return load_embeddings(self.ws, embedder, self.folders[dataset])
+        return load_folder_embeddings(self.ws, embedder, self.folders[dataset])

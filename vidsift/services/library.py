@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from vidsift.catalog import ScanReport, VideoRecord
+from vidsift.errors import BadInputError
 from vidsift.services.contents import stores
 from vidsift.workspace import Workspace
 
@@ -59,3 +62,24 @@ def default_folder(ws: Workspace) -> str:
         return os.path.commonpath(paths)
     except ValueError:  # different drives
         return paths[0]
+
+
+def scan(
+    ws: Workspace, folder: str | Path, progress: bool = False,
+    on_file: Callable[[int, int, str], None] | None = None,
+) -> tuple[ScanReport, list[VideoRecord]]:
+    """Scan ``folder`` into the workspace's catalog; returns the report and the folder's videos
+    (broken ones included, with their error).
+
+    Raises:
+        BadInputError: the folder does not exist, or holds no video files at all.
+    """
+    from video.scan import scan_folder
+    from vidsift.catalog import Catalog
+
+    with Catalog(ws.catalog_path) as cat:
+        report = scan_folder(cat, folder, progress=progress, on_file=on_file)
+        videos = cat.videos(status=None, root=report.root)
+    if not videos and not report.failed:
+        raise BadInputError(f"{report.root}: no video files found (looked for .mp4, .mkv, .avi, .mov, .mpg, ...)")
+    return report, videos

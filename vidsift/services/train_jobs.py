@@ -14,17 +14,9 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import pandas as pd
-
 from vidsift.atomic import atomic_write_json
 from vidsift.errors import BadInputError
-from vidsift.workspace import Workspace
-
-JOB_FILE = "ui_job.json"
-
-
-OUTPUT_FILE = "ui_train.out"
-
+from vidsift.workspace import RunDir, Workspace
 
 _PROCS: dict[int, subprocess.Popen] = {}
 
@@ -33,13 +25,6 @@ _PROCS_LOCK = threading.Lock()
 
 
 _START_LOCK = threading.Lock()  # two tabs pressing Start at once must not start the same run twice
-
-
-def run_dir(ws: Workspace, method: str, preset: str) -> Path:
-    """Where ``vidsift train METHOD DIR --preset P`` writes: ``checkpoints/<method>-<preset>``."""
-    from training.workspace import run_dir as training_run_dir
-
-    return training_run_dir(ws, method, preset)
 
 
 def train_command(
@@ -68,12 +53,16 @@ class TrainingJob:
     stopped: bool = False
 
     @property
+    def run(self) -> RunDir:
+        return RunDir(Path(self.run_dir))
+
+    @property
     def output(self) -> Path:
-        return Path(self.run_dir) / OUTPUT_FILE
+        return self.run.job_output
 
     @property
     def log(self) -> Path:
-        return Path(self.run_dir) / "log.jsonl"
+        return self.run.log
 
 
 def _proc_cmdline(pid: int) -> str:
@@ -125,9 +114,7 @@ def _read_job(path: Path) -> TrainingJob | None:
 
 def training_jobs(ws: Workspace) -> list[TrainingJob]:
     """Jobs started from the page in this workspace, newest first."""
-    if not ws.checkpoints.is_dir():
-        return []
-    jobs = [j for p in ws.checkpoints.glob(f"*/{JOB_FILE}") if (j := _read_job(p)) is not None]
+    jobs = [j for r in ws.runs() if (j := _read_job(r.job)) is not None]
     return sorted(jobs, key=lambda j: -j.started)
 
 
@@ -164,26 +151,26 @@ def start_training(
 def _start(
     ws: Workspace, method: str, folder_p: Path, preset: str, resume: bool, steps: int | None, overwrite: bool
 ) -> TrainingJob:
-    out = run_dir(ws, method, preset)
-    previous = _read_job(out / JOB_FILE)
+    run = ws.training_run(method, preset)
+    previous = _read_job(run.job)
     if previous is not None and _alive(previous):
         raise BadInputError(f"{method} ({preset}) is already training (pid {previous.pid}); stop it first")
-    if (out / "last.pt").is_file() and not (resume or overwrite):
-        raise BadInputError(f"{out} already holds a checkpoint of {method} ({preset}); resume it or start over")
-    if resume and not (out / "last.pt").is_file():
-        raise BadInputError(f"{out}: no checkpoint to resume; start a new run")
-    out.mkdir(parents=True, exist_ok=True)
+    if run.has_checkpoint and not (resume or overwrite):
+        raise BadInputError(f"{run.path} already holds a checkpoint of {method} ({preset}); resume it or start over")
+    if resume and not run.has_checkpoint:
+        raise BadInputError(f"{run.path}: no checkpoint to resume; start a new run")
+    run.path.mkdir(parents=True, exist_ok=True)
     cmd = train_command(ws, method, folder_p.resolve(), preset, resume, steps, overwrite)
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    with open(out / OUTPUT_FILE, "wb") as f:
+    with open(run.job_output, "wb") as f:
         proc = subprocess.Popen(
             cmd, stdout=f, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True, env=env, cwd=os.getcwd(),
         )
     with _PROCS_LOCK:
         _PROCS[proc.pid] = proc
-    job = TrainingJob(proc.pid, method, preset, str(folder_p.resolve()), bool(resume), str(out), cmd, time.time())
-    atomic_write_json(out / JOB_FILE, asdict(job))
+    job = TrainingJob(proc.pid, method, preset, str(folder_p.resolve()), bool(resume), str(run.path), cmd, time.time())
+    atomic_write_json(run.job, asdict(job))
     return job
 
 
@@ -204,46 +191,18 @@ def stop_training(job: TrainingJob, timeout: float = 10.0) -> str:
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     proc.wait(5)
         job.stopped = True
-        atomic_write_json(Path(job.run_dir) / JOB_FILE, asdict(job))
+        atomic_write_json(job.run.job, asdict(job))
     return job_state(job)
 
 
-def training_runs(ws: Workspace) -> list[Path]:
+def training_runs(ws: Workspace) -> list[RunDir]:
     """Run folders under ``checkpoints/`` that hold a checkpoint or a loss log, newest first."""
-    if not ws.checkpoints.is_dir():
-        return []
-    runs = [d for d in ws.checkpoints.iterdir() if d.is_dir() and ((d / "log.jsonl").is_file() or (d / "last.pt").is_file())]
+    runs = [r for r in ws.runs() if r.log.is_file() or r.has_checkpoint]
 
-    def stamp(d: Path) -> float:
-        return max((p.stat().st_mtime for p in (d / "log.jsonl", d / "last.pt") if p.exists()), default=0.0)
+    def stamp(r: RunDir) -> float:
+        return max((p.stat().st_mtime for p in (r.log, r.checkpoint) if p.exists()), default=0.0)
 
-    return sorted(runs, key=lambda d: -stamp(d))
-
-
-def read_loss_log(path: str | Path) -> pd.DataFrame:
-    """The ``log.jsonl`` of a run as a table (``step``, ``loss``, ...); empty when absent.
-
-    A partly written last line (the trainer appends while we read) is skipped.
-    """
-    path = Path(path)
-    rows = []
-    try:
-        text = path.read_text()
-    except OSError:
-        return pd.DataFrame(columns=["step", "loss"])
-    for line in text.splitlines():
-        line = line.strip()
-        if not line:
-            continue
-        try:
-            rec = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(rec, dict) and "step" in rec:
-            rows.append(rec)
-    if not rows:
-        return pd.DataFrame(columns=["step", "loss"])
-    return pd.DataFrame(rows).sort_values("step").drop_duplicates("step", keep="last").reset_index(drop=True)
+    return sorted(runs, key=lambda r: -stamp(r))
 
 
 def tail(path: str | Path, lines: int = 20) -> str:

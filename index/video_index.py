@@ -313,7 +313,8 @@ class VideoIndex:
                 f"`vidsift index remove VIDEO --embedder {self.name}`"
             )
         x = prepare_vectors(
-            check_vectors(data.vectors, self.dim, "new vectors"), self.params.metric
+            check_vectors(data.vectors, self.dim, "new vectors", meta=data.meta),
+            self.params.metric,
         )
         ids = np.arange(self.next_id, self.next_id + len(x), dtype=np.int64)
         self.index.add_with_ids(x, ids)
@@ -432,7 +433,9 @@ class VideoIndex:
                 ``k < 1``, or exclusion arguments of the wrong length.
         """
         q = prepare_vectors(
-            check_vectors(queries, self.dim, "queries", f"the index of '{self.name}'"),
+            check_vectors(
+                queries, self.dim, "queries", f"the index of '{self.name}'", allow_1d=True
+            ),
             self.params.metric,
         )
         nq = len(q)

@@ -12,7 +12,7 @@ from index_testdata import blobs, manifest, store_data, write_store
 from embedder.store import StoreData, load_store
 from index.build import IndexParams
 from index.persist import META, read_meta
-from index.store import VideoIndex
+from index.video_index import VideoIndex
 from vidsift.errors import BadInputError, WorkspaceError
 
 VIDEOS = {"vid_a": 120, "vid_b": 80, "vid_c": 100, "vid_d": 60}
