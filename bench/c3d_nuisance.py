@@ -37,13 +37,14 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from training.data.source import ArrayFrameSource  # noqa: E402
-from training.methods.c3d_siamese import C3DSiameseMethod  # noqa: E402
-from video.synthetic import (  # noqa: E402
+from vidsift.training.data.source import ArrayFrameSource  # noqa: E402
+from vidsift.training.methods.c3d_siamese import C3DSiameseMethod  # noqa: E402
+from vidsift.video.synthetic import (  # noqa: E402
     drift_videos,
     shape_frame_videos,
     shape_videos,
 )
+
 from vidsift.reproduce.recipes import (  # noqa: E402
     MOTION_RUN,
     nearest_videos,

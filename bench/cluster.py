@@ -97,7 +97,7 @@ def scene_frame_vectors(n_videos: int, seed: int = 0) -> tuple[Any, Any]:
     if cache.exists():
         with np.load(cache) as z:
             return z["X"], z["y"]
-    from video.synthetic import SCENES, scene_frames
+    from vidsift.video.synthetic import SCENES, scene_frames
 
     scenes = SCENES[:CHAIN_CLASSES]
     xs, ys = [], []
@@ -135,8 +135,7 @@ def job(kind: str, n: int, threads: int, params: dict[str, Any]) -> dict[str, An
     sys.path.insert(0, str(ROOT))
     _limit_threads(threads)
     import numpy as np
-
-    from discovery.scores import conditional_entropy
+    from vidsift.discovery.scores import conditional_entropy
 
     out: dict[str, Any] = {}
     if kind.startswith("spectral"):
@@ -149,7 +148,7 @@ def job(kind: str, n: int, threads: int, params: dict[str, Any]) -> dict[str, An
             X, y = _spectral_blobs(n)
         k = len(set(y.tolist()))
         if kind == "spectral-ours":
-            from discovery.spectral import SpectralClustering
+            from vidsift.discovery.spectral import SpectralClustering
 
             est = SpectralClustering(k, random_state=0, **params)
         else:
@@ -170,7 +169,7 @@ def job(kind: str, n: int, threads: int, params: dict[str, Any]) -> dict[str, An
         X, y = make_blobs(n, d, centers=k, cluster_std=8.0, random_state=0)
         X = X.astype(np.float32)
         if kind == "kmeans-ours":
-            from discovery.kmeans import KMeans
+            from vidsift.discovery.kmeans import KMeans
 
             est = KMeans(k, n_init=1, random_state=0, **params)
         else:

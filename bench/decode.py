@@ -14,10 +14,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-
-from video import open_video
-from video.backends import BACKENDS
-from video.real import real_footage
+from vidsift.video import open_video
+from vidsift.video.backends import BACKENDS
+from vidsift.video.real import real_footage
 
 
 def _time(fn, repeats: int) -> float:

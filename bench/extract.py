@@ -39,8 +39,8 @@ import numpy as np
 
 
 def make_videos(root: Path, quick: bool) -> Path:
-    from video.real import real_footage
-    from video.synthetic.write import make_scene_videos
+    from vidsift.video.real import real_footage
+    from vidsift.video.synthetic.write import make_scene_videos
 
     folder = root / "videos"
     if quick:
@@ -55,7 +55,8 @@ def make_videos(root: Path, quick: bool) -> Path:
 
 
 def tasks_for(ws: Any, emb: Any) -> list[Any]:
-    from embedder.reader import VideoTask
+    from vidsift.embedder.reader import VideoTask
+
     from vidsift.catalog import Catalog
 
     return [
@@ -66,7 +67,7 @@ def tasks_for(ws: Any, emb: Any) -> list[Any]:
 
 
 def decode_only(tasks: list[Any]) -> tuple[float, list[np.ndarray]]:
-    from embedder.reader import read_video
+    from vidsift.embedder.reader import read_video
 
     chunks: list[np.ndarray] = []
     t = time.perf_counter()
@@ -89,7 +90,7 @@ def model_only(emb: Any, chunks: list[np.ndarray], batch_size: int) -> float:
 
 
 def end_to_end(ws: Any, name: str, batch_size: int, workers: int, thumbnails: bool = False) -> Any:
-    from embedder.extract import extract
+    from vidsift.embedder.extract import extract
 
     shutil.rmtree(ws.embeddings(name), ignore_errors=True)
     from vidsift.catalog import Catalog
@@ -103,9 +104,9 @@ def end_to_end(ws: Any, name: str, batch_size: int, workers: int, thumbnails: bo
 
 def bench(names: list[str], quick: bool, repeats: int, batch_size: int, workers: int) -> list[dict[str, Any]]:
     import torch
+    from vidsift.embedder.registry import get_embedder
+    from vidsift.video.scan import scan_folder
 
-    from embedder.registry import get_embedder
-    from video.scan import scan_folder
     from vidsift.catalog import Catalog
     from vidsift.workspace import Workspace
 

@@ -30,8 +30,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from training.data.pair_mining import PairMiner, decode_pair  # noqa: E402
-from training.data.source import ArrayFrameSource, VideoFrameSource  # noqa: E402
+from vidsift.training.data.pair_mining import PairMiner, decode_pair  # noqa: E402
+from vidsift.training.data.source import ArrayFrameSource, VideoFrameSource  # noqa: E402
 
 PAPER_S_PER_PAIR = 1.8e-5
 OPTICAL_FLOW_S_PER_PAIR = 8.0e-2
@@ -81,7 +81,7 @@ def synthetic_videos(
     n_videos: int, frames: int, size: tuple[int, int], seed: int = 0
 ) -> dict[str, np.ndarray]:
     """Moving-shape videos (``video.synthetic.shape_frames``) held in memory."""
-    from video.synthetic import MOTIONS, SHAPES, shape_frames
+    from vidsift.video.synthetic import MOTIONS, SHAPES, shape_frames
 
     out = {}
     for i in range(n_videos):
@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     if not args.no_files:
-        from video.writer import write_video
+        from vidsift.video.writer import write_video
 
         with tempfile.TemporaryDirectory() as tmp:
             videos = []

@@ -32,10 +32,10 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from embedder.store import StoreData  # noqa: E402
-from index.build import IndexParams, choose_params, prepare_vectors  # noqa: E402
-from index.check import recall_at_k  # noqa: E402
-from index.video_index import VideoIndex  # noqa: E402
+from vidsift.embedder.store import StoreData  # noqa: E402
+from vidsift.index.build import IndexParams, choose_params, prepare_vectors  # noqa: E402
+from vidsift.index.check import recall_at_k  # noqa: E402
+from vidsift.index.video_index import VideoIndex  # noqa: E402
 
 FRAMES_PER_VIDEO = 1000
 

@@ -21,10 +21,9 @@ from pathlib import Path
 
 import av
 import numpy as np
-
-import video.reader as reader_mod
-from video import open_video
-from video.real import real_footage
+import vidsift.video.reader as reader_mod
+from vidsift.video import open_video
+from vidsift.video.real import real_footage
 
 SIZE = (128, 128)
 

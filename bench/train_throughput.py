@@ -27,11 +27,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from vidsift.training.data.source import ArrayFrameSource, VideoFrameSource
+from vidsift.training.registry import get_method
+from vidsift.training.trainer import train
+from vidsift.video.synthetic import grating_videos
 
-from training.data.source import ArrayFrameSource, VideoFrameSource
-from training.registry import get_method
-from training.trainer import train
-from video.synthetic import grating_videos
 from vidsift.workspace import RunDir, read_log
 
 METHODS = ("slow-ae", "siamese", "quadruplet", "drlim", "triplet")
@@ -42,7 +42,7 @@ def write_videos(out: Path, size: int, frames: int, n: int) -> dict[str, np.ndar
     returns the decoded frames of each (what ``memory`` trains on)."""
     arrays, _ = grating_videos(n_scenes=n, videos_per_scene=1, frames=frames, size=size, seed=0)
     try:
-        from video.writer import write_video
+        from vidsift.video.writer import write_video
     except ImportError:  # pragma: no cover - video/ is part of the package
         write_video = _write_pyav
     decoded = {}
@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> None:
         tmp = Path(tmp)
         paths = write_videos(tmp, size, frames=60, n=4)
         video_src = VideoFrameSource(list(paths.items()))
-        from video import open_video
+        from vidsift.video import open_video
 
         arrays = {}
         for vid, p in paths.items():  # the very frames the video source decodes

@@ -8,15 +8,15 @@ live in :mod:`discovery.plots`, :mod:`discovery.projection` and :mod:`discovery.
 them from there: they pull in matplotlib, umap and PIL).
 """
 
-from discovery.evaluate import (
+from vidsift.discovery.evaluate import (
     centre_distances,
     cluster,
     evaluate_discovery,
     evaluate_retrieval,
     evaluate_temporal_pr,
 )
-from discovery.kmeans import KMeans
-from discovery.scores import (
+from vidsift.discovery.kmeans import KMeans
+from vidsift.discovery.scores import (
     PRResult,
     conditional_entropy,
     contingency,
@@ -29,8 +29,8 @@ from discovery.scores import (
     temporal_pr,
     temporal_pr_random,
 )
-from discovery.spectral import SpectralClustering
-from discovery.validate import check_k
+from vidsift.discovery.spectral import SpectralClustering
+from vidsift.discovery.validate import check_k
 
 __all__ = [
     "KMeans",

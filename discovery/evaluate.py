@@ -21,9 +21,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-
-from discovery.kmeans import KMeans
-from discovery.scores import (
+from vidsift.discovery.kmeans import KMeans
+from vidsift.discovery.scores import (
     conditional_entropy,
     mean_std,
     nmi,
@@ -34,9 +33,10 @@ from discovery.scores import (
     temporal_pr,
     temporal_pr_random,
 )
-from discovery.spectral import SpectralClustering
-from discovery.validate import check_k, usable_labels
-from index.build import check_vectors
+from vidsift.discovery.spectral import SpectralClustering
+from vidsift.discovery.validate import check_k, usable_labels
+from vidsift.index.build import check_vectors
+
 from vidsift.errors import BadInputError
 
 __all__ = [

@@ -19,8 +19,8 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
+from vidsift.discovery.scores import PRResult
 
-from discovery.scores import PRResult
 from vidsift.atomic import atomic_path
 from vidsift.errors import BadInputError
 

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from vidsift.discovery.validate import as_vectors
 
-from discovery.validate import as_vectors
 from vidsift.atomic import atomic_path
 from vidsift.errors import BadInputError
 

@@ -39,10 +39,10 @@ from sklearn.metrics import roc_auc_score, roc_curve
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from vidsift.discovery.scores import mean_std
+from vidsift.discovery.validate import as_vectors
+from vidsift.training.data.labels import NO_LABELS, check_classes, is_missing, split_by_video
 
-from discovery.scores import mean_std
-from discovery.validate import as_vectors
-from training.data.labels import NO_LABELS, check_classes, is_missing, split_by_video
 from vidsift.errors import BadInputError
 
 __all__ = [
@@ -265,7 +265,7 @@ def probe_workspace(
 ) -> dict[str, Any]:
     """``vidsift evaluate probe``: :func:`linear_probe` on the store of ``embedder`` in ``ws``
     (restricted to the videos catalogued under ``folder`` when given)."""
-    from discovery.workflow import load_folder_embeddings
+    from vidsift.discovery.workflow import load_folder_embeddings
 
     data = load_folder_embeddings(ws, embedder, folder)
     meta = data.meta
@@ -476,8 +476,7 @@ def similarity_roc(
 def plot_roc(curves: dict[str, tuple[np.ndarray, np.ndarray, float]], path: str | Path, title: str = "Same / not-same ROC") -> Path:
     """ROC curves ``{name: (fpr, tpr, auc)}`` with the chance diagonal, written atomically."""
     from matplotlib.figure import Figure
-
-    from discovery.plots import _save
+    from vidsift.discovery.plots import _save
 
     if not curves:
         raise BadInputError("no ROC curves to plot")
@@ -501,7 +500,7 @@ def similarity_workspace(
 ) -> dict[str, Any]:
     """``vidsift evaluate similarity``: :func:`similarity_roc` on the video means of the store of
     ``embedder``; the ROC curve goes to ``<ws>/plots/<embedder>/similarity_roc.png``."""
-    from discovery.workflow import load_folder_embeddings, plots_dir
+    from vidsift.discovery.workflow import load_folder_embeddings, plots_dir
 
     data = load_folder_embeddings(ws, embedder, folder)
     meta = data.meta

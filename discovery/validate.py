@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from vidsift.training.data.labels import NO_LABELS, is_missing
 
-from training.data.labels import NO_LABELS, is_missing
 from vidsift.errors import BadInputError
 
 __all__ = ["as_vectors", "check_k", "usable_labels"]

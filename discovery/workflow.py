@@ -14,17 +14,17 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
-from discovery.evaluate import (
+from vidsift.discovery.evaluate import (
     centre_distances,
     cluster,
     evaluate_discovery,
     evaluate_retrieval,
     evaluate_temporal_pr,
 )
-from discovery.validate import usable_labels
-from embedder.store import StoreData, finished_videos, load_embeddings
-from index.build import check_vectors
+from vidsift.discovery.validate import usable_labels
+from vidsift.embedder.store import StoreData, finished_videos, load_embeddings
+from vidsift.index.build import check_vectors
+
 from vidsift.atomic import atomic_path
 from vidsift.errors import BadInputError
 from vidsift.workspace import Workspace, safe_name
@@ -75,14 +75,14 @@ def load_folder_embeddings(
 
 def embed_folder(ws: Workspace, folder: str | Path, embedder: str, every: int | None = None, fps: float | None = None, progress: bool = True) -> dict[str, Any]:
     """Scan + embed ``folder`` (skipping videos already embedded)."""
-    from embedder.extract import extract
+    from vidsift.embedder.extract import extract
 
     report = extract(ws, folder, embedder, every=every, fps=fps, progress=progress)
     return report.to_dict() if hasattr(report, "to_dict") else dict(report.__dict__)
 
 
 def _thumbnail_fn(ws: Workspace) -> Callable[[pd.Series], np.ndarray | None]:
-    from embedder.thumbnails import thumbnail
+    from vidsift.embedder.thumbnails import thumbnail
 
     def fn(row: pd.Series) -> np.ndarray | None:
         return thumbnail(ws, row["path"], row["video_id"], int(row["frame"]))
@@ -93,9 +93,10 @@ def _thumbnail_fn(ws: Workspace) -> Callable[[pd.Series], np.ndarray | None]:
 def _clip_fn(ws: Workspace) -> Callable[[pd.Series, Path], None]:
     """Writes a short clip around a member frame: the frames shown from ``time - 1 s`` to
     ``time + 1 s`` by their timestamps (seeking by the catalog's timeline)."""
-    from video import open_video
-    from video.timeline import Timeline
-    from video.writer import write_video
+    from vidsift.video import open_video
+    from vidsift.video.timeline import Timeline
+    from vidsift.video.writer import write_video
+
     from vidsift.catalog import Catalog
 
     def fn(row: pd.Series, target: Path, seconds: float = 2.0) -> None:
@@ -129,7 +130,7 @@ def run_discovery(
     on_progress: Progress | None = None,
 ) -> dict[str, Any]:
     """The whole job on a folder: scan, embed if needed, cluster, score when labels exist, plot, export."""
-    from discovery.plots import plot_cluster_sizes, plot_map
+    from vidsift.discovery.plots import plot_cluster_sizes, plot_map
 
     out: dict[str, Any] = {"embedder": embedder, "algorithm": algorithm}
     if folder is not None:
@@ -174,7 +175,7 @@ def run_discovery(
 
     if export is not None:
         _say(on_progress, "exporting", 0.85)
-        from discovery.export import export_clusters
+        from vidsift.discovery.export import export_clusters
 
         summary = export_clusters(export, data.meta, labels, dist, thumbnail_fn=_thumbnail_fn(ws), force=force, clips=clips, clip_fn=_clip_fn(ws) if clips else None)
         out["export"] = summary.to_dict()
@@ -183,7 +184,7 @@ def run_discovery(
 
 
 def project_2d_cached(ws: Workspace, embedder: str, vectors: np.ndarray, seed: int = 0, method: str = "umap") -> tuple[np.ndarray, np.ndarray]:
-    from discovery.projection import project_2d
+    from vidsift.discovery.projection import project_2d
 
     cache = ws.root / "discovery" / safe_name(embedder) / f"{method}_2d.npz"
     return project_2d(vectors, method=method, seed=seed, cache_path=cache)
@@ -200,7 +201,7 @@ def evaluate_workspace(
     exclude_same_video: bool = True,
 ) -> dict[str, Any]:
     """`vidsift evaluate temporal-pr|discovery|retrieval`: scores of one embedder, with plots."""
-    from discovery.plots import plot_cluster_sizes, plot_pr_curves
+    from vidsift.discovery.plots import plot_cluster_sizes, plot_pr_curves
 
     data = load_folder_embeddings(ws, embedder)
     pdir = plots_dir(ws, embedder)

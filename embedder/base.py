@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from vidsift.video.resize import resize_frames
 
-from video.resize import resize_frames
 from vidsift.errors import BadInputError
 
 UNITS = ("frame", "clip")

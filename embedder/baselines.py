@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from vidsift.embedder.base import Embedder
 
-from embedder.base import Embedder
 from vidsift.atomic import atomic_write_bytes
 from vidsift.errors import BadInputError, VideoError, WorkspaceError
 
@@ -200,7 +200,7 @@ def sample_corpus(
     """Evenly spaced frames of the given catalog records (``.path``, ``.num_frames``), uint8.
 
     Videos that fail to decode are skipped (extraction reports them)."""
-    from video import open_video
+    from vidsift.video import open_video
 
     videos = [v for v in videos if getattr(v, "status", "ok") == "ok" and v.num_frames > 0]
     if not videos:

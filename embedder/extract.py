@@ -29,10 +29,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from embedder.base import Embedder
-from embedder.reader import VideoTask, expected_rows, read_video
-from embedder.store import (
+from vidsift.embedder.base import Embedder
+from vidsift.embedder.reader import VideoTask, expected_rows, read_video
+from vidsift.embedder.store import (
     MANIFEST,
     TIME_LAYOUT,
     check_manifest,
@@ -41,8 +40,9 @@ from embedder.store import (
     read_manifest,
     write_manifest,
 )
-from embedder.writer import ShardWriter
-from video.reader import check_sampling
+from vidsift.embedder.writer import ShardWriter
+from vidsift.video.reader import check_sampling
+
 from vidsift.errors import BadInputError, VideoError, WorkspaceError
 from vidsift.workspace import Workspace
 
@@ -142,13 +142,14 @@ def extract(
         raise BadInputError(f"--workers must be 0 or more, got {workers}")
     every_n, fps_f = check_sampling(every, fps, keyframes)
     if engine == "ray":
-        from embedder.ray_engine import require_ray
+        from vidsift.embedder.ray_engine import require_ray
 
         require_ray()
 
-    from embedder.registry import get_embedder
-    from video.scan import scan_folder
-    from video.timeline import Timeline
+    from vidsift.embedder.registry import get_embedder
+    from vidsift.video.scan import scan_folder
+    from vidsift.video.timeline import Timeline
+
     from vidsift.catalog import Catalog
 
     emb = get_embedder(embedder_name, ws, batch_size=int(batch_size), device=device)
@@ -221,7 +222,7 @@ def extract(
         if todo and engine == "local":
             run_local(emb, tasks, writer, int(batch_size), int(workers), tracker)
         elif todo:
-            from embedder.ray_engine import run_ray
+            from vidsift.embedder.ray_engine import run_ray
 
             run_ray(ws, manifest, tasks, writer, int(batch_size), max(1, int(workers)), tracker, device=device)
         for vid in writer.open_videos():

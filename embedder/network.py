@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from vidsift.embedder.base import Embedder
 
-from embedder.base import Embedder
 from vidsift.errors import BadInputError, WorkspaceError
 
 RANDOM_SEED = 0
@@ -106,8 +106,7 @@ def random_embedder(
 ) -> NetworkEmbedder:
     """The method's network at a seeded random init (the 'random' baseline)."""
     import torch
-
-    from training.registry import get_method
+    from vidsift.training.registry import get_method
 
     try:
         method = get_method(method_name)
@@ -131,7 +130,7 @@ def checkpoint_embedder(
     if not path.is_file():
         raise WorkspaceError(f"{path}: no checkpoint there; train first (vidsift train ...) or check the name")
     try:
-        from training.checkpoint import load_model
+        from vidsift.training.checkpoint import load_model
     except ImportError as exc:  # pragma: no cover - training is part of the package
         raise BadInputError(f"checkpoint embedders need the training package ({exc})") from exc
     try:

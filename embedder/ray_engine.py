@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from vidsift.embedder.reader import VideoTask, read_video
+from vidsift.video.timeline import Timeline
 
-from embedder.reader import VideoTask, read_video
-from video.timeline import Timeline
 from vidsift.errors import BadInputError, VideoError
 
 INSTALL_HINT = "--engine ray needs pip install 'vidsift[distributed]'"
@@ -101,7 +101,8 @@ class EmbedActor:
     """Mapper stage: one model per actor, rebuilt from the manifest the driver wrote."""
 
     def __init__(self, manifest: dict[str, Any], ws_root: str, device: str | None, threads: int) -> None:
-        from embedder.registry import embedder_from_manifest
+        from vidsift.embedder.registry import embedder_from_manifest
+
         from vidsift.workspace import Workspace
 
         try:

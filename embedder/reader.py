@@ -24,9 +24,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from video.clips import centred_clips
-from video.timeline import Timeline
+from vidsift.video.clips import centred_clips
+from vidsift.video.timeline import Timeline
 
 
 @dataclass(frozen=True)
@@ -51,7 +50,7 @@ def expected_rows(timeline: Timeline | None, num_frames: int, every: int = 1, fp
                   keyframes: bool = False) -> int:
     """How many frames the reader samples, from the timeline when known (exact), else an
     estimate from the frame count (for progress bars; the reader decides)."""
-    from video.timeline import sample_by_every, sample_by_rate
+    from vidsift.video.timeline import sample_by_every, sample_by_rate
 
     if timeline is not None:
         if keyframes:
@@ -66,7 +65,7 @@ def expected_rows(timeline: Timeline | None, num_frames: int, every: int = 1, fp
 
 def read_video(task: VideoTask) -> Iterator[tuple[Any, ...]]:
     """Decode one video into reader messages; raises ``VideoError`` when nothing can be read."""
-    from video import open_video
+    from vidsift.video import open_video
 
     with open_video(task.path, timeline=task.timeline) as r:
         if task.keyframes:
@@ -120,7 +119,7 @@ def write_video_thumbnails(r: Any, task: VideoTask, want: np.ndarray) -> int:
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    from embedder.thumbnails import thumbnail_path, thumbnail_size, write_jpeg
+    from vidsift.embedder.thumbnails import thumbnail_path, thumbnail_size, write_jpeg
 
     root = Path(task.thumbnails_dir or ".")
     todo = [int(i) for i in want if not thumbnail_path(root, task.video_id, int(i)).exists()]

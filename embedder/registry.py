@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from vidsift.embedder.base import Embedder
 
-from embedder.base import Embedder
 from vidsift.errors import BadInputError, WorkspaceError
 from vidsift.workspace import Workspace
 
@@ -93,7 +93,7 @@ def get_embedder(
     kw: dict[str, Any] = {"batch_size": batch_size} if batch_size else {}
 
     if "+" in spec and not Path(spec).expanduser().exists():
-        from embedder.ensemble import EnsembleEmbedder
+        from vidsift.embedder.ensemble import EnsembleEmbedder
 
         parts = [p.strip() for p in spec.split("+")]
         if any(not p for p in parts):
@@ -101,18 +101,18 @@ def get_embedder(
         return EnsembleEmbedder(spec, [get_embedder(p, ws, batch_size=batch_size, device=device) for p in parts])
 
     if spec == "pixels" or spec.startswith("pixels@"):
-        from embedder.baselines import DEFAULT_PIXELS, PixelsEmbedder
+        from vidsift.embedder.baselines import DEFAULT_PIXELS, PixelsEmbedder
 
         return PixelsEmbedder(_side(spec, "pixels", DEFAULT_PIXELS), name=spec, **kw)
 
     if spec == "zca" or spec.startswith("zca@"):
-        from embedder.baselines import DEFAULT_PIXELS, ZCA_FILE, ZCAEmbedder
+        from vidsift.embedder.baselines import DEFAULT_PIXELS, ZCA_FILE, ZCAEmbedder
 
         path = ws.embeddings(spec) / ZCA_FILE if ws is not None else None
         return ZCAEmbedder(_side(spec, "zca", DEFAULT_PIXELS), name=spec, path=path, **kw)
 
     if spec.startswith("random:"):
-        from embedder.network import random_embedder
+        from vidsift.embedder.network import random_embedder
 
         method, layer = _split_layer(spec[len("random:") :])
         if not method:
@@ -120,7 +120,7 @@ def get_embedder(
         return random_embedder(spec, method, layer, device=device, **kw)
 
     if spec.startswith("ckpt:"):
-        from embedder.network import checkpoint_embedder
+        from vidsift.embedder.network import checkpoint_embedder
 
         ckpt, layer = _split_layer(spec[len("ckpt:") :])
         if ws is None:
@@ -135,7 +135,7 @@ def get_embedder(
         return checkpoint_embedder(spec, path, layer, device=device, **kw)
 
     if _looks_like_path(spec):
-        from embedder.network import checkpoint_embedder
+        from vidsift.embedder.network import checkpoint_embedder
 
         path_s, layer = (spec, None) if Path(spec).expanduser().is_file() else _split_layer(spec)
         return checkpoint_embedder(spec, path_s, layer, device=device, **kw)
@@ -145,7 +145,7 @@ def get_embedder(
 
 def _methods_hint() -> str:
     try:
-        from training.registry import method_names
+        from vidsift.training.registry import method_names
 
         return "methods: " + ", ".join(method_names())
     except Exception:  # noqa: BLE001 - the hint is optional
@@ -167,24 +167,24 @@ def embedder_from_manifest(
     Raises:
         WorkspaceError: its checkpoint / whitening is gone or changed since the store was written.
     """
-    from embedder.store import check_manifest
+    from vidsift.embedder.store import check_manifest
 
     ws = _as_ws(ws)
     name = str(manifest.get("name", ""))
     kind = manifest.get("kind")
     kw: dict[str, Any] = {"batch_size": batch_size} if batch_size else {}
     if kind == "ensemble" and manifest.get("members"):
-        from embedder.ensemble import EnsembleEmbedder
+        from vidsift.embedder.ensemble import EnsembleEmbedder
 
         emb: Embedder = EnsembleEmbedder(
             name, [embedder_from_manifest(m, ws, device=device, batch_size=batch_size) for m in manifest["members"]]
         )
     elif kind == "pixels":
-        from embedder.baselines import PixelsEmbedder
+        from vidsift.embedder.baselines import PixelsEmbedder
 
         emb = PixelsEmbedder(int(manifest["side"]), name=name, **kw)
     elif kind == "zca":
-        from embedder.baselines import ZCA_FILE, ZCAEmbedder
+        from vidsift.embedder.baselines import ZCA_FILE, ZCAEmbedder
 
         path = ws.embeddings(name) / ZCA_FILE if ws is not None else None
         if (path is None or not path.is_file()) and manifest.get("source"):
@@ -193,14 +193,14 @@ def embedder_from_manifest(
             raise WorkspaceError(f"{name}: the ZCA whitening this store was built with is gone ({path}); re-embed")
         emb = ZCAEmbedder(int(manifest["side"]), name=name, path=path, eps=float(manifest.get("eps", 1e-2)), **kw)
     elif kind == "random":
-        from embedder.network import random_embedder
+        from vidsift.embedder.network import random_embedder
 
         emb = random_embedder(
             name, str(manifest["method"]), manifest.get("layer"), seed=int(manifest.get("seed") or 0),
             preset=str(manifest.get("preset") or "cpu"), device=device, **kw,
         )
     elif kind == "checkpoint":
-        from embedder.network import checkpoint_embedder
+        from vidsift.embedder.network import checkpoint_embedder
 
         path: Path | None = None
         if ws is not None and name.startswith("ckpt:"):
@@ -243,7 +243,7 @@ def available_embedders(ws: Workspace | str | Path | None = None) -> list[dict[s
          "description": "ZCA-whitened 16x16 pixels, fitted on the catalogued videos; zca@S"},
     ]
     try:
-        from training.registry import METHODS
+        from vidsift.training.registry import METHODS
     except ImportError:  # pragma: no cover
         METHODS = {}
     for mname, m in METHODS.items():
@@ -266,7 +266,7 @@ def available_embedders(ws: Workspace | str | Path | None = None) -> list[dict[s
             info["description"] = "checkpoint (config.json unreadable)"
         out.append(info)
     if ws is not None and (ws.root / "embeddings").is_dir():
-        from embedder.store import MANIFEST, finished_videos
+        from vidsift.embedder.store import MANIFEST, finished_videos
 
         stores = {}
         for d in sorted((ws.root / "embeddings").iterdir()):

@@ -73,7 +73,7 @@ def thumbnail(
         VideoError: the video cannot be read.
         BadInputError: the frame does not exist.
     """
-    from video import open_video
+    from vidsift.video import open_video
 
     root = ws.thumbnails if hasattr(ws, "thumbnails") else Path(ws) / "thumbnails"
     path = thumbnail_path(root, video_id, frame)

@@ -5,11 +5,11 @@ Modules: ``build`` (parameters and FAISS construction), ``video_index`` (``Video
 (functions the CLI and the page call).
 """
 
-from index.build import IndexParams, build_index, choose_params
-from index.check import check_index, recall_at_k
-from index.hits import Hit, Hits
-from index.video_index import VideoIndex
-from index.workspace import (
+from vidsift.index.build import IndexParams, build_index, choose_params
+from vidsift.index.check import check_index, recall_at_k
+from vidsift.index.hits import Hit, Hits
+from vidsift.index.video_index import VideoIndex
+from vidsift.index.workspace import (
     add_to_workspace_index,
     build_workspace_index,
     check_workspace_index,

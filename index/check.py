@@ -17,10 +17,10 @@ from typing import Any
 
 import faiss
 import numpy as np
+from vidsift.embedder.store import StoreData
+from vidsift.index.build import build_index, check_vectors, prepare_vectors
+from vidsift.index.video_index import VideoIndex
 
-from embedder.store import StoreData
-from index.build import build_index, check_vectors, prepare_vectors
-from index.video_index import VideoIndex
 from vidsift.errors import BadInputError
 
 

@@ -27,9 +27,8 @@ from typing import Any
 import faiss
 import numpy as np
 import pandas as pd
-
-from embedder.store import StoreData, check_manifest, load_store
-from index.build import (
+from vidsift.embedder.store import StoreData, check_manifest, load_store
+from vidsift.index.build import (
     IndexParams,
     UseGpu,
     apply_search_params,
@@ -42,8 +41,9 @@ from index.build import (
     to_gpu,
     to_user_distance,
 )
-from index.hits import Columns, Hits
-from index.persist import load_files, save_files
+from vidsift.index.hits import Columns, Hits
+from vidsift.index.persist import load_files, save_files
+
 from vidsift.errors import BadInputError, WorkspaceError
 
 log = logging.getLogger(__name__)

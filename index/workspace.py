@@ -20,13 +20,19 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from vidsift.embedder.store import (
+    MANIFEST,
+    check_manifest,
+    finished_videos,
+    load_store,
+    read_manifest,
+)
+from vidsift.index.build import UseGpu, check_vectors, choose_params
+from vidsift.index.check import check_index
+from vidsift.index.hits import Hit
+from vidsift.index.persist import META
+from vidsift.index.video_index import VideoIndex
 
-from embedder.store import MANIFEST, check_manifest, finished_videos, load_store, read_manifest
-from index.build import UseGpu, check_vectors, choose_params
-from index.check import check_index
-from index.hits import Hit
-from index.persist import META
-from index.video_index import VideoIndex
 from vidsift.errors import BadInputError, VidsiftError, WorkspaceError
 from vidsift.timecode import parse_time, timecode
 from vidsift.workspace import Workspace
@@ -304,7 +310,7 @@ def _embed_image(image: Any, manifest: dict[str, Any], ws: Workspace | None = No
     """
     name = manifest.get("name", "?")
     try:
-        from embedder import registry
+        from vidsift.embedder import registry
     except ImportError as exc:
         raise BadInputError(
             f"image search needs the embedder '{name}', but the embedder registry is not available ({exc}); "

@@ -8,10 +8,9 @@ from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
+from vidsift.video.real import real_footage
+from vidsift.video.writer import write_video
 from vidsift_testdata import moving_gradient
-
-from video.real import real_footage
-from video.writer import write_video
 
 
 @pytest.fixture(scope="session")

@@ -50,7 +50,7 @@ FOUNDATION = ("vidsift.errors", "vidsift.atomic", "vidsift.workspace", "vidsift.
               "vidsift.timecode", "vidsift.progress")
 DOMAIN = ("video", "training", "embedder", "index", "discovery")  # bottom to top, measured
 USE_CASES = ("vidsift.services", "vidsift.reproduce")
-FACES = ("vidsift.cli", "vidsift.ui_support", "app", "vidsift.doctor", "vidsift.__main__")
+FACES = ("vidsift.cli", "vidsift.ui_support", "vidsift.page", "app", "vidsift.doctor", "vidsift.__main__")
 TOP = ("bench",)
 
 #: (importer, imported) -> why it is still there. Remove an entry when its edge goes.
@@ -112,6 +112,31 @@ def _imported_names(tree: ast.AST, module: str, is_package: bool) -> Iterator[tu
             yield node.args[0].value, None
 
 
+def _in_repo_terms(name: str) -> str:
+    """``vidsift.video.reader`` -> ``video.reader``: the domain packages are installed under the
+    ``vidsift`` namespace but live in top-level folders of the repository (pyproject.toml)."""
+    head, _, rest = name.partition(".")
+    if head == "vidsift" and rest.split(".")[0] in DOMAIN:
+        return rest
+    return name
+
+
+def bare_domain_imports(root: Path = ROOT) -> list[str]:
+    """``file:line`` of every ``import video...`` / ``from training... import`` without the
+    ``vidsift.`` prefix: outside a source checkout those names do not exist, and inside one they
+    would load a second copy of the module beside ``vidsift.video...``."""
+    out = []
+    for path in module_files(root).values():
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module] if isinstance(node, ast.ImportFrom) and not node.level and node.module
+                     else [])
+            if any(n.split(".")[0] in DOMAIN for n in names):
+                out.append(f"{path.relative_to(root)}:{node.lineno}")
+    return out
+
+
 def import_graph(root: Path = ROOT) -> dict[str, set[str]]:
     """``{module: modules of the repository it imports}`` (self-imports dropped)."""
     files = module_files(root)
@@ -119,10 +144,12 @@ def import_graph(root: Path = ROOT) -> dict[str, set[str]]:
     for module, path in files.items():
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         for base, member in _imported_names(tree, module, path.name == "__init__.py"):
+            base = _in_repo_terms(base)
             target = None
             if member is not None and member != "*":
-                target = _resolve(f"{base}.{member}", files)
-                if target != f"{base}.{member}":
+                full = _in_repo_terms(f"{base}.{member}")
+                target = _resolve(full, files)
+                if target != full:
                     target = None
             target = target or _resolve(base, files)
             if target is not None and target != module:
@@ -238,6 +265,19 @@ def _describe(edge: tuple[str, str]) -> str:
 def test_every_module_is_in_a_layer() -> None:
     unplaced = [m for m in _repo_graph() if not _placed(m)]
     assert not unplaced, f"modules in no layer (add them to a layer): {unplaced}"
+
+
+def test_graph_sees_imports_under_the_vidsift_namespace() -> None:
+    graph = _repo_graph()
+    assert "video" in graph["embedder.reader"]  # lazy `from vidsift.video import open_video`
+    assert "video.timeline" in graph["embedder.reader"]
+    assert "embedder.store" in graph["index.workspace"]
+
+
+def test_domain_packages_are_imported_under_vidsift() -> None:
+    assert bare_domain_imports() == []
+    tests = Path(__file__).resolve().parent
+    assert bare_domain_imports(tests) == [], "tests import the domain as vidsift.<package> too"
 
 
 def test_no_import_circles() -> None:

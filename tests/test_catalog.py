@@ -3,11 +3,11 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from vidsift.video.scan import inspect_video, scan_folder
+from vidsift.video.synthetic.write import make_broken_files, make_scene_videos
+from vidsift.video.writer import write_video
 from vidsift_testdata import moving_gradient
 
-from video.scan import inspect_video, scan_folder
-from video.synthetic.write import make_broken_files, make_scene_videos
-from video.writer import write_video
 from vidsift.catalog import Catalog, content_id
 from vidsift.errors import BadInputError
 

@@ -3,8 +3,7 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from video.synthetic.write import make_broken_files, make_scene_videos
+from vidsift.video.synthetic.write import make_broken_files, make_scene_videos
 
 
 def test_doctor_json(cli):

@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
+from vidsift.training.config import TrainConfig
 
-from training.config import TrainConfig
 from vidsift.atomic import atomic_path, atomic_write_json
 from vidsift.errors import BadInputError, WorkspaceError
 from vidsift.workspace import RunDir
@@ -204,7 +204,7 @@ def load_model(
     path: str | Path, map_location: str | torch.device = "cpu", method: str | None = None
 ) -> LoadedModel:
     """Rebuild the exact trained model from the checkpoint's config and weights (eval mode)."""
-    from training.registry import get_method
+    from vidsift.training.registry import get_method
 
     ck = load_checkpoint(path, method=method, map_location=map_location)
     cfg = config_of(ck, path)

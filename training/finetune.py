@@ -49,11 +49,17 @@ import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
+from vidsift.training.checkpoint import (
+    FORMAT_VERSION,
+    LoadedModel,
+    load_checkpoint,
+    load_model,
+    rng_state,
+)
+from vidsift.training.config import TrainConfig
+from vidsift.training.data.labels import NO_LABELS, check_classes, split_by_video
+from vidsift.training.data.source import ArrayFrameSource
 
-from training.checkpoint import FORMAT_VERSION, LoadedModel, load_checkpoint, load_model, rng_state
-from training.config import TrainConfig
-from training.data.labels import NO_LABELS, check_classes, split_by_video
-from training.data.source import ArrayFrameSource
 from vidsift.atomic import atomic_path, atomic_write_json
 from vidsift.errors import BadInputError, WorkspaceError
 from vidsift.workspace import RunDir, Workspace, safe_name
@@ -127,7 +133,7 @@ def decode_samples(
 ) -> dict[str, np.ndarray]:
     """``{video_id: uint8 [S, H, W, 3]}`` (frames) or ``[S, T, H, W, 3]`` (clips) for
     ``videos`` = ``(id, path, num_frames)``, decoded at ``size`` = (H, W)."""
-    from video import open_video
+    from vidsift.video import open_video
 
     out: dict[str, np.ndarray] = {}
     for vid, path, n in videos:
@@ -140,7 +146,8 @@ def decode_samples(
 
 
 def _labelled_videos(ws: Workspace, folder: str | Path) -> list[Any]:
-    from video.scan import scan_folder
+    from vidsift.video.scan import scan_folder
+
     from vidsift.catalog import Catalog
 
     folder = Path(folder).expanduser()

@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import importlib
 
-from training.methods.base import Method
+from vidsift.training.methods.base import Method
+
 from vidsift.errors import BadInputError
 
 _ENTRIES: tuple[tuple[str, str], ...] = (
-    ("training.methods.slow_ae", "SlowAEMethod"),
-    ("training.methods.siamese", "SiameseMethod"),
-    ("training.methods.siamese", "SiameseMUMethod"),
-    ("training.methods.quadruplet", "QuadrupletMethod"),
-    ("training.methods.quadruplet", "QuadrupletMUMethod"),
-    ("training.methods.drlim", "DrLIMMethod"),
-    ("training.methods.triplet", "TripletMethod"),
-    ("training.methods.c3d_siamese", "C3DSiameseMethod"),
-    ("training.methods.ul", "ULMethod"),
+    ("vidsift.training.methods.slow_ae", "SlowAEMethod"),
+    ("vidsift.training.methods.siamese", "SiameseMethod"),
+    ("vidsift.training.methods.siamese", "SiameseMUMethod"),
+    ("vidsift.training.methods.quadruplet", "QuadrupletMethod"),
+    ("vidsift.training.methods.quadruplet", "QuadrupletMUMethod"),
+    ("vidsift.training.methods.drlim", "DrLIMMethod"),
+    ("vidsift.training.methods.triplet", "TripletMethod"),
+    ("vidsift.training.methods.c3d_siamese", "C3DSiameseMethod"),
+    ("vidsift.training.methods.ul", "ULMethod"),
 )
 
 

@@ -39,9 +39,8 @@ from typing import Any
 import numpy as np
 import torch
 from torch.utils.data import DataLoader
-
-from training import distributed
-from training.checkpoint import (
+from vidsift.training import distributed
+from vidsift.training.checkpoint import (
     bare_model,
     config_of,
     load_checkpoint,
@@ -49,9 +48,10 @@ from training.checkpoint import (
     save_checkpoint,
     set_rng_state,
 )
-from training.config import TrainConfig
-from training.data.source import FrameSource
-from training.registry import get_method
+from vidsift.training.config import TrainConfig
+from vidsift.training.data.source import FrameSource
+from vidsift.training.registry import get_method
+
 from vidsift.errors import WorkspaceError
 from vidsift.workspace import RunDir, read_log
 

@@ -12,10 +12,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from training.config import TrainConfig
-from training.data.source import VideoFrameSource
-from training.registry import get_method
-from training.trainer import TrainResult, train
+from vidsift.training.config import TrainConfig
+from vidsift.training.data.source import VideoFrameSource
+from vidsift.training.registry import get_method
+from vidsift.training.trainer import TrainResult, train
+
 from vidsift.errors import BadInputError
 from vidsift.workspace import RunDir, Workspace, read_log
 
@@ -45,8 +46,9 @@ def train_workspace(
     (``margin=2.0``); ``None`` values are ignored. With ``resume`` the run's stored config is
     kept and only ``steps`` (and the runtime fields) may change.
     """
-    from video.scan import scan_folder
-    from video.timeline import Timeline
+    from vidsift.video.scan import scan_folder
+    from vidsift.video.timeline import Timeline
+
     from vidsift.catalog import Catalog
 
     m = get_method(method)  # unknown method: BadInputError before any scanning

@@ -1,8 +1,8 @@
 """Video reading, probing, shot boundaries and generated test videos."""
 
-from video.info import VIDEO_EXTENSIONS, VideoInfo
-from video.reader import VideoReader, available_backends, open_video, probe
-from video.shots import detect_shots
+from vidsift.video.info import VIDEO_EXTENSIONS, VideoInfo
+from vidsift.video.reader import VideoReader, available_backends, open_video, probe
+from vidsift.video.shots import detect_shots
 
 __all__ = [
     "VIDEO_EXTENSIONS",

@@ -22,10 +22,16 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
+from vidsift.video.backends import BACKENDS, Backend
+from vidsift.video.info import VideoInfo
+from vidsift.video.timeline import (
+    SampleSelector,
+    Timeline,
+    plan_reads,
+    sample_by_every,
+    sample_by_rate,
+)
 
-from video.backends import BACKENDS, Backend
-from video.info import VideoInfo
-from video.timeline import SampleSelector, Timeline, plan_reads, sample_by_every, sample_by_rate
 from vidsift.errors import BadInputError, VideoError, VidsiftError
 
 # What one seek costs, in frames decoded: a gap longer than this plus the distance from the

@@ -26,9 +26,9 @@ def inspect_video(path: str | Path, timeout: float | None = None) -> dict[str, A
     """
     if timeout is None:
         timeout = 60.0 + 10.0 * Path(path).stat().st_size / _MIB
-    from video.guard import time_limit
-    from video.reader import VideoReader
-    from video.shots import detect_shots
+    from vidsift.video.guard import time_limit
+    from vidsift.video.reader import VideoReader
+    from vidsift.video.shots import detect_shots
 
     with time_limit(timeout, path), VideoReader(path) as r:
         shots = detect_shots(r)  # decodes every frame once, which also measures the timeline

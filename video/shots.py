@@ -16,9 +16,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from vidsift.video.reader import VideoReader
+from vidsift.video.timeline import Timeline
 
-from video.reader import VideoReader
-from video.timeline import Timeline
 from vidsift.timecode import timecode
 
 SIZE = (72, 128)

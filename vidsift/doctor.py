@@ -17,7 +17,7 @@ def _version(module: str) -> str | None:
 
 def doctor_report() -> dict[str, Any]:
     import vidsift
-    from video.backends import BACKENDS, UNAVAILABLE
+    from vidsift.video.backends import BACKENDS, UNAVAILABLE
 
     report: dict[str, Any] = {
         "vidsift": vidsift.__version__,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from embedder.extract import extract
-from index.workspace import build_workspace_index
-from video.synthetic.write import make_scene_videos
+from vidsift.embedder.extract import extract
+from vidsift.index.workspace import build_workspace_index
+from vidsift.video.synthetic.write import make_scene_videos
+
 from vidsift.workspace import Workspace
 
 SCENES = ("astronaut", "coffee")

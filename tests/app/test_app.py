@@ -32,7 +32,7 @@ def result_captions(at) -> list[str]:
 
 
 def _videos(at) -> dict[str, str]:
-    from index.workspace import load_workspace_index
+    from vidsift.index.workspace import load_workspace_index
 
     vi = load_workspace_index(at.session_state["ws_path"], "pixels")
     cols = vi.columns
@@ -155,7 +155,7 @@ def _png(frame: np.ndarray) -> bytes:
 
 
 def test_search_by_uploaded_image(app_ws, make_app):
-    from video import open_video
+    from vidsift.video import open_video
 
     at = make_app(app_ws, "Search")
     vids = _videos(at)
@@ -320,8 +320,8 @@ def test_evaluate_page_transfer_table_and_roc(tmp_path, make_app):
     """Probe and same/not-same ROC appear when the store has several labelled videos per class."""
     import numpy as np
     import pandas as pd
+    from vidsift.embedder.store import write_manifest, write_shard
 
-    from embedder.store import write_manifest, write_shard
     from vidsift.workspace import Workspace
 
     ws = Workspace.at(tmp_path / "tws")

@@ -34,9 +34,10 @@ LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backgro
 @pytest.fixture(scope="module")
 def browser_ws(tmp_path_factory):
     """Four labelled scenes, large enough frames to look at, embedded with pixels and indexed."""
-    from embedder.extract import extract
-    from index.workspace import build_workspace_index
-    from video.synthetic.write import make_scene_videos
+    from vidsift.embedder.extract import extract
+    from vidsift.index.workspace import build_workspace_index
+    from vidsift.video.synthetic.write import make_scene_videos
+
     from vidsift.workspace import Workspace
 
     root = tmp_path_factory.mktemp("browser")

@@ -76,7 +76,7 @@ def test_workspace_helpers(tmp_path, monkeypatch):
 
 
 def test_filtered_search_fetches_until_enough(app_ws):
-    from index.workspace import load_workspace_index, search_workspace
+    from vidsift.index.workspace import load_workspace_index, search_workspace
 
     vi = load_workspace_index(app_ws, "pixels")
     videos = searching.indexed_videos(vi)
@@ -111,7 +111,7 @@ def test_tail_shows_a_partly_written_last_line(tmp_path):
 
 
 def test_start_training_refuses_bad_input_and_a_second_run(app_ws, built_ws, monkeypatch):
-    from training.registry import method_names
+    from vidsift.training.registry import method_names
 
     method = method_names()[0]
     with pytest.raises(BadInputError, match="unknown method 'nope'"):
@@ -158,7 +158,7 @@ def test_vidsift_app_runs_streamlit_locally(cli, monkeypatch, tmp_path):
     res = cli("app", "--port", "8765", "-w", tmp_path / "ws")
     assert res.code == 0, res
     cmd = seen["cmd"]
-    assert cmd[1:4] == ["-m", "streamlit", "run"] and cmd[4].endswith("app.py")
+    assert cmd[1:4] == ["-m", "streamlit", "run"] and cmd[4].endswith("page.py")
     opts = dict(zip(cmd[5::2], cmd[6::2], strict=True))
     assert opts["--server.port"] == "8765" and opts["--server.address"] == "127.0.0.1"
     assert opts["--server.headless"] == "true" and opts["--server.maxUploadSize"] == str(searching.MAX_UPLOAD_MB)

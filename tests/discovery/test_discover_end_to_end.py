@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from video.real import link_real
-from video.synthetic.write import make_scene_videos
+from vidsift.video.real import link_real
+from vidsift.video.synthetic.write import make_scene_videos
 
 
 @pytest.mark.parametrize("embedder", ["pixels", "zca"])

@@ -11,9 +11,14 @@ from sklearn.cluster import KMeans as SkKMeans
 from sklearn.cluster import SpectralClustering as SkSpectral
 from sklearn.datasets import make_blobs, make_circles
 from sklearn.metrics import adjusted_rand_score
+from vidsift.discovery.kmeans import KMeans, kmeans_plusplus
+from vidsift.discovery.spectral import (
+    SpectralClustering,
+    knn_graph,
+    pyamg_available,
+    self_tuning_affinity,
+)
 
-from discovery.kmeans import KMeans, kmeans_plusplus
-from discovery.spectral import SpectralClustering, knn_graph, pyamg_available, self_tuning_affinity
 from vidsift.errors import BadInputError
 
 

@@ -7,8 +7,7 @@ import math
 import numpy as np
 import pytest
 from sklearn.metrics import homogeneity_score, normalized_mutual_info_score
-
-from discovery.scores import (
+from vidsift.discovery.scores import (
     conditional_entropy,
     contingency,
     entropy,
@@ -22,6 +21,7 @@ from discovery.scores import (
     temporal_pr,
     temporal_pr_random,
 )
+
 from vidsift.errors import BadInputError
 
 

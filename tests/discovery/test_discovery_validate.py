@@ -8,17 +8,17 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.datasets import make_blobs
-
-from discovery.evaluate import (
+from vidsift.discovery.evaluate import (
     centre_distances,
     cluster,
     evaluate_discovery,
     evaluate_retrieval,
     evaluate_temporal_pr,
 )
-from discovery.validate import check_k, usable_labels
-from index.build import check_vectors
-from training.data.labels import NO_LABELS
+from vidsift.discovery.validate import check_k, usable_labels
+from vidsift.index.build import check_vectors
+from vidsift.training.data.labels import NO_LABELS
+
 from vidsift.errors import BadInputError
 
 

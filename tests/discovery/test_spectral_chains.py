@@ -9,8 +9,7 @@ import pytest
 from scipy.signal import lfilter
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
-
-from discovery.spectral import SpectralClustering, _cheap_to_factor
+from vidsift.discovery.spectral import SpectralClustering, _cheap_to_factor
 
 
 def video_chains(n_videos: int, frames: int, k: int, dim: int = 32, seed: int = 0):

@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from vidsift.embedder.baselines import PixelsEmbedder, ZCAEmbedder, fit_zca
+from vidsift.embedder.registry import embed_image, embedder_from_manifest, get_embedder
+from vidsift.video import open_video
+from vidsift.video.clips import centred_clips
 
-from embedder.baselines import PixelsEmbedder, ZCAEmbedder, fit_zca
-from embedder.registry import embed_image, embedder_from_manifest, get_embedder
-from video import open_video
-from video.clips import centred_clips
 from vidsift.errors import BadInputError, WorkspaceError
 from vidsift.workspace import Workspace
 
@@ -111,8 +111,8 @@ def test_checkpoint_that_does_not_load_is_one_line(tmp_path: Path) -> None:
 
 
 def _save_trained(ws: Workspace, name: str = "siamese-cpu") -> Path:
-    from training.checkpoint import save_checkpoint
-    from training.registry import get_method
+    from vidsift.training.checkpoint import save_checkpoint
+    from vidsift.training.registry import get_method
 
     m = get_method("siamese")
     cfg = m.config("cpu", steps=1)
@@ -124,7 +124,7 @@ def _save_trained(ws: Workspace, name: str = "siamese-cpu") -> Path:
 
 
 def test_trained_checkpoint_embeds_like_its_model(tmp_path: Path) -> None:
-    from training.checkpoint import load_model
+    from vidsift.training.checkpoint import load_model
 
     ws = Workspace.at(tmp_path / "ws")
     path = _save_trained(ws)

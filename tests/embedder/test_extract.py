@@ -9,13 +9,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import vidsift.embedder.writer  # noqa: F401
+from vidsift.embedder.extract import extract
+from vidsift.embedder.store import (
+    finished_videos,
+    iter_store,
+    load_embeddings,
+    load_store,
+    write_manifest,
+)
+from vidsift.embedder.thumbnails import thumbnail, thumbnail_path
+from vidsift.video import open_video
+from vidsift.video.scan import scan_folder
 
-import embedder.writer
-from embedder.extract import extract
-from embedder.store import finished_videos, iter_store, load_embeddings, load_store, write_manifest
-from embedder.thumbnails import thumbnail, thumbnail_path
-from video import open_video
-from video.scan import scan_folder
+from vidsift import embedder
 from vidsift.catalog import Catalog
 from vidsift.errors import BadInputError, WorkspaceError
 from vidsift.workspace import Workspace
@@ -143,9 +150,8 @@ def test_write_error_is_one_line_and_keeps_earlier_shards(scenes: Path, ws: Work
 
 def test_clip_embedder_embeds_the_clip_centred_on_each_sampled_frame(scenes: Path, ws: Workspace) -> None:
     import torch
-
-    from embedder.registry import get_embedder
-    from video.clips import centred_clips
+    from vidsift.embedder.registry import get_embedder
+    from vidsift.video.clips import centred_clips
 
     report = extract(ws, scenes, "random:c3d-siamese", every=8, progress=False)
     assert len(report.done) == 3 and not ws.thumbnails.exists()  # no thumbnails for clip units by default
@@ -205,7 +211,7 @@ def test_thumbnail_on_demand_is_cached(tiny_video: Path, ws: Workspace) -> None:
 def test_a_decoder_process_that_dies_fails_its_video_only(scenes: Path, ws: Workspace, monkeypatch) -> None:
     import os
 
-    import embedder.extract as ex
+    import vidsift.embedder.extract as ex
 
     real_read = ex.read_video
 

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-from embedder.store import StoreData, load_store, write_manifest, write_shard
+from vidsift.embedder.store import StoreData, load_store, write_manifest, write_shard
 
 
 def blobs(n: int, d: int, centers: int = 20, spread: float = 0.15, seed: int = 0) -> np.ndarray:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from index_testdata import blobs
+from vidsift.index.build import IndexParams, build_index, choose_params, prepare_vectors
+from vidsift.index.check import recall_at_k
 
-from index.build import IndexParams, build_index, choose_params, prepare_vectors
-from index.check import recall_at_k
 from vidsift.errors import BadInputError
 
 
@@ -118,7 +118,7 @@ def test_bad_vectors_are_refused() -> None:
 
 
 def test_use_gpu_true_without_gpu_is_an_error() -> None:
-    from index.build import gpu_available
+    from vidsift.index.build import gpu_available
 
     if gpu_available():
         pytest.skip("a GPU is present")

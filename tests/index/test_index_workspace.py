@@ -7,10 +7,9 @@ import sys
 import numpy as np
 import pytest
 from index_testdata import manifest, write_store
-
-from embedder.store import remove_shard, write_manifest
-from index.persist import read_meta
-from index.workspace import (
+from vidsift.embedder.store import remove_shard, write_manifest
+from vidsift.index.persist import read_meta
+from vidsift.index.workspace import (
     add_to_workspace_index,
     build_workspace_index,
     check_workspace_index,
@@ -18,6 +17,7 @@ from index.workspace import (
     remove_from_workspace_index,
     search_workspace,
 )
+
 from vidsift.errors import BadInputError, WorkspaceError
 from vidsift.workspace import Workspace
 
@@ -152,9 +152,9 @@ def test_image_search_without_registry_is_a_clear_error(
     write_store(ws.embeddings("pixels"), {"v1": 10})
     build_workspace_index(ws, "pixels")
     Image.new("RGB", (20, 10), (200, 10, 10)).save(tmp_path / "q.png")
-    import embedder
+    from vidsift import embedder
 
-    monkeypatch.setitem(sys.modules, "embedder.registry", None)  # import fails
+    monkeypatch.setitem(sys.modules, "vidsift.embedder.registry", None)  # import fails
     monkeypatch.delattr(embedder, "registry", raising=False)
     with pytest.raises(BadInputError, match="image search needs the embedder 'pixels'"):
         search_workspace(ws, "pixels", image=tmp_path / "q.png")
@@ -174,11 +174,11 @@ def test_image_search_uses_the_registry(ws: Workspace, tmp_path, monkeypatch) ->
             seen["shape"] = batch.shape
             return data.vectors[3:4]
 
-    registry = types.ModuleType("embedder.registry")
+    registry = types.ModuleType("vidsift.embedder.registry")
     registry.get_embedder = lambda m: FakeEmbedder()
-    import embedder
+    from vidsift import embedder
 
-    monkeypatch.setitem(sys.modules, "embedder.registry", registry)
+    monkeypatch.setitem(sys.modules, "vidsift.embedder.registry", registry)
     monkeypatch.setattr(embedder, "registry", registry, raising=False)
     Image.new("RGB", (20, 10)).save(tmp_path / "q.png")
     rows = search_workspace(ws, "pixels", image=tmp_path / "q.png", k=1)
@@ -192,8 +192,8 @@ def test_image_search_end_to_end_with_the_pixels_embedder(ws: Workspace, tmp_pat
     import pandas as pd
     from PIL import Image
 
-    registry = pytest.importorskip("embedder.registry")
-    from embedder.store import write_shard
+    registry = pytest.importorskip("vidsift.embedder.registry")
+    from vidsift.embedder.store import write_shard
 
     emb = registry.get_embedder("pixels@4")
     rng = np.random.default_rng(0)

@@ -8,11 +8,11 @@ import faiss
 import numpy as np
 import pytest
 from index_testdata import blobs, manifest, store_data, write_store
+from vidsift.embedder.store import StoreData, load_store
+from vidsift.index.build import IndexParams
+from vidsift.index.persist import META, read_meta
+from vidsift.index.video_index import VideoIndex
 
-from embedder.store import StoreData, load_store
-from index.build import IndexParams
-from index.persist import META, read_meta
-from index.video_index import VideoIndex
 from vidsift.errors import BadInputError, WorkspaceError
 
 VIDEOS = {"vid_a": 120, "vid_b": 80, "vid_c": 100, "vid_d": 60}
@@ -150,7 +150,7 @@ def test_unreadable_file_with_matching_checksum_is_reported(
     """A file FAISS cannot parse (e.g. written by a broken writer) is named even if sizes agree."""
     import json
 
-    from index.persist import sha256_of
+    from vidsift.index.persist import sha256_of
 
     VideoIndex.build(data, use_gpu=False).save(tmp_path)
     meta = read_meta(tmp_path)

@@ -11,11 +11,11 @@ import time
 
 import numpy as np
 import pytest
+from vidsift.video.scan import inspect_video, scan_folder
+from vidsift.video.synthetic.write import make_broken_files
+from vidsift.video.writer import write_video
 from vidsift_testdata import moving_gradient
 
-from video.scan import inspect_video, scan_folder
-from video.synthetic.write import make_broken_files
-from video.writer import write_video
 from vidsift.catalog import Catalog
 from vidsift.errors import VideoError
 
@@ -103,7 +103,7 @@ def test_scan_processes_all_good_files_among_broken(sources, tmp_path):
 
 
 def test_time_limit_stops_a_slow_decode(tmp_path, monkeypatch):
-    import video.shots as shots_mod
+    import vidsift.video.shots as shots_mod
 
     p = tmp_path / "slow.mp4"
     write_video(p, moving_gradient(12, 32, 48), fps=10)

@@ -11,16 +11,16 @@ import math
 import numpy as np
 import pytest
 import torch
-
-from training.data.source import ArrayFrameSource
-from training.losses.pair_hinge_loss import PairHingeLoss
-from training.methods.c3d_siamese import (
+from vidsift.training.data.source import ArrayFrameSource
+from vidsift.training.losses.pair_hinge_loss import PairHingeLoss
+from vidsift.training.methods.c3d_siamese import (
     C3DSiameseMethod,
     frame_aligned_clips,
     video_embedding,
 )
-from training.models.c3d import C3D, SiameseC3D
-from video.clips import clip_from
+from vidsift.training.models.c3d import C3D, SiameseC3D
+from vidsift.video.clips import clip_from
+
 from vidsift.reproduce.recipes import (
     MOTION_RUN,
     nearest_videos,
@@ -157,8 +157,8 @@ def _noise_videos(n: int = 3, frames: int = 12, size: int = 20) -> dict[str, np.
 
 
 def test_method_trains_and_reloads(tmp_path) -> None:
-    from training.checkpoint import load_model
-    from training.trainer import train
+    from vidsift.training.checkpoint import load_model
+    from vidsift.training.trainer import train
 
     method = C3DSiameseMethod()
     cfg = method.config(
@@ -190,14 +190,14 @@ CLIP, CROP, FRAME, FRAMES = 8, 16, 24, 24  # vidsift.reproduce.recipes.TINY, 24 
 
 
 def _shape_source(index0: int, per_class: int):
-    from video.synthetic import shape_frame_videos
+    from vidsift.video.synthetic import shape_frame_videos
 
     arrays, labels = shape_frame_videos(per_class, FRAMES, (FRAME, FRAME), seed=0, index0=index0)
     return ArrayFrameSource(arrays), labels
 
 
 def test_shape_videos_redraw_appearance_within_a_video() -> None:
-    from video.synthetic import shape_videos
+    from vidsift.video.synthetic import shape_videos
 
     arrays, labels = shape_videos(1, frames=8, size=(24, 24), seed=3, segment=4)
     assert len(arrays) == 12 and labels["circle-static-0"] == "circle-static"
@@ -306,7 +306,7 @@ def _shift_between(a: np.ndarray, b: np.ndarray) -> tuple[int, int]:
 
 
 def test_drift_videos_move_one_way_per_class() -> None:
-    from video.synthetic import DRIFTS, drift_videos
+    from vidsift.video.synthetic import DRIFTS, drift_videos
 
     arrays, labels = drift_videos(2, frames=6, size=(16, 20), seed=4, speed=2.0)
     assert sorted(set(labels.values())) == sorted(DRIFTS) and len(arrays) == 10
@@ -359,7 +359,7 @@ def test_mined_pairs_teach_motion_that_video_retrieval_uses() -> None:
     (1/6)^3 at the measured rate); what it asserts is the claim that matters: once the pair task
     is learned, the motion it learned retrieves videos far better than the random init.
     """
-    from video.synthetic import drift_videos
+    from vidsift.video.synthetic import drift_videos
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)

@@ -6,8 +6,7 @@ import json
 
 import pytest
 import torch
-
-from training.checkpoint import (
+from vidsift.training.checkpoint import (
     FORMAT_VERSION,
     load_checkpoint,
     load_model,
@@ -15,7 +14,8 @@ from training.checkpoint import (
     save_checkpoint,
     set_rng_state,
 )
-from training.registry import get_method
+from vidsift.training.registry import get_method
+
 from vidsift.errors import WorkspaceError
 from vidsift.workspace import RunDir
 

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 import torch
+from vidsift.training.workspace import list_checkpoints, train_workspace
+from vidsift.video.synthetic import grating_videos
 
-from training.workspace import list_checkpoints, train_workspace
-from video.synthetic import grating_videos
 from vidsift.errors import BadInputError
 from vidsift.workspace import Workspace
 
-write_video = pytest.importorskip("video.writer").write_video
+write_video = pytest.importorskip("vidsift.video.writer").write_video
 
 
 @pytest.fixture(autouse=True)

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import torch
 import torch.multiprocessing as mp
+from vidsift.training.data.source import ArrayFrameSource
+from vidsift.training.registry import get_method
+from vidsift.training.trainer import train
+from vidsift.video.synthetic import grating_videos
 
-from training.data.source import ArrayFrameSource
-from training.registry import get_method
-from training.trainer import train
-from video.synthetic import grating_videos
 from vidsift.workspace import RunDir, Workspace, read_log
 
 
@@ -60,7 +60,7 @@ def _replica_worker(rank: int, world: int, port: int, out: str) -> None:
         "WORLD_SIZE": str(world), "LOCAL_RANK": str(rank),
     })
     torch.set_num_threads(1)
-    import training.trainer as tr
+    import vidsift.training.trainer as tr
 
     captured = {}
     orig = tr.distributed.wrap_model
@@ -107,7 +107,7 @@ def test_torchrun_cli(tmp_path) -> None:
     import subprocess
     import sys
 
-    write_video = pytest.importorskip("video.writer").write_video
+    write_video = pytest.importorskip("vidsift.video.writer").write_video
     arrays, _ = grating_videos(n_scenes=2, videos_per_scene=2, frames=16, size=32, seed=0)
     for vid, frames in arrays.items():
         write_video(tmp_path / "videos" / f"{vid}.mp4", frames, fps=25)

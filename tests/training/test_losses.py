@@ -7,15 +7,14 @@ import math
 
 import pytest
 import torch
-
-from training.losses import (
+from vidsift.training.losses import (
     ContrastiveLoss,
     DrLIMLoss,
     QuadrupletLoss,
     SlowFeatureAELoss,
     TripletRankingLoss,
 )
-from training.models import SlowAEOutput
+from vidsift.training.models import SlowAEOutput
 
 # -- naive references (plain Python floats, one tuple at a time) --------------------------------
 

@@ -11,9 +11,9 @@ import dataclasses
 import inspect
 
 import pytest
+from vidsift.training.config import NOT_IN_PRESETS, TrainConfig, build_params, in_presets
+from vidsift.training.registry import METHODS, get_method
 
-from training.config import NOT_IN_PRESETS, TrainConfig, build_params, in_presets
-from training.registry import METHODS, get_method
 from vidsift.errors import BadInputError
 
 # method/preset -> (TrainConfig fields except params, params), as the untyped code built them

@@ -14,11 +14,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-
-from training.data.source import ArrayFrameSource, resize_frames
-from training.registry import get_method
-from training.trainer import train
-from video.synthetic import grating_videos
+from vidsift.training.data.source import ArrayFrameSource, resize_frames
+from vidsift.training.registry import get_method
+from vidsift.training.trainer import train
+from vidsift.video.synthetic import grating_videos
 
 SMALL = {"backbone": "small", "fc6": 128, "fc7": 32, "lr": 1e-3, "input_size": (32, 32),
          "num_workers": 0, "log_every": 50, "checkpoint_every": 1000}
@@ -61,7 +60,7 @@ def run(name: str, tmp_path, steps: int = 300, data: dict | None = None, **overr
     method.init_from_data(init, cfg, src)
     before = same_scene_rate(method, cfg, init, arrays, labels)
     res = train(cfg, src, tmp_path / name, progress=False)
-    from training.checkpoint import load_model
+    from vidsift.training.checkpoint import load_model
 
     after = same_scene_rate(method, cfg, load_model(res.checkpoint).model, arrays, labels)
     return res.losses, before, after
@@ -127,7 +126,7 @@ def test_slow_ae_loss_falls_in_both_greedy_stages(tmp_path) -> None:
     assert np.mean(stage1[-20:]) < 0.5 * np.mean(stage1[:20])
     assert np.mean(stage2[-20:]) < 0.5 * np.mean(stage2[:20])
     # greedy: stage 2 left layer 1 alone
-    from training.checkpoint import load_model
+    from vidsift.training.checkpoint import load_model
 
     model = load_model(res.checkpoint).model
     assert model.z1_scale.item() > 0
@@ -165,7 +164,7 @@ def test_slow_ae_learns_scenes(tmp_path) -> None:
         m.init_from_data(init, cfg, src)
         before = same_scene_rate(m, cfg, init, arrays, labels)
         res = train(cfg, src, tmp_path / f"slow{seed}", progress=False)
-        from training.checkpoint import load_model
+        from vidsift.training.checkpoint import load_model
 
         after = same_scene_rate(m, cfg, load_model(res.checkpoint).model, arrays, labels)
         for stage in (res.losses[:500], res.losses[500:]):

@@ -7,9 +7,14 @@ import math
 
 import pytest
 import torch
-
-from training.losses import SlowFeatureAELoss
-from training.models import AlexNetEmbedding, SlowAELayer, SlowAEOutput, SlowFeatureAE, l2_pool
+from vidsift.training.losses import SlowFeatureAELoss
+from vidsift.training.models import (
+    AlexNetEmbedding,
+    SlowAELayer,
+    SlowAEOutput,
+    SlowFeatureAE,
+    l2_pool,
+)
 
 # -- L2 pooling -------------------------------------------------------------------------------
 

@@ -6,16 +6,15 @@ import warnings
 
 import numpy as np
 import pytest
-
-from training.data.pair_mining import (
+from vidsift.training.data.pair_mining import (
     PairMiner,
     Volume,
     decode_pair,
     sample_pair_spec,
     volumes_overlap,
 )
-from training.data.source import ArrayFrameSource
-from training.data.transforms import (
+from vidsift.training.data.source import ArrayFrameSource
+from vidsift.training.data.transforms import (
     ColorJitter,
     VolumeTransform,
     color_jitter,
@@ -25,6 +24,7 @@ from training.data.transforms import (
     sample_negative_transform,
     sample_positive_transform,
 )
+
 from vidsift.errors import BadInputError
 
 SHAPE = (4, 8, 8)  # T, h, w

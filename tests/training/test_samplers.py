@@ -5,17 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-
-from training.config import TrainConfig
-from training.data import tracker
-from training.data.samplers import (
+from vidsift.training.config import TrainConfig
+from vidsift.training.data import tracker
+from vidsift.training.data.samplers import (
     PairStream,
     QuadrupletStream,
     TripletStream,
     batch_rng,
 )
-from training.data.source import ArrayFrameSource, resize_frames
-from video.synthetic import grating_videos, translating_sequence
+from vidsift.training.data.source import ArrayFrameSource, resize_frames
+from vidsift.video.synthetic import grating_videos, translating_sequence
+
 from vidsift.errors import BadInputError
 
 
@@ -222,9 +222,9 @@ def test_resize_and_synthetic_scenes() -> None:
 def test_video_source_cache_gives_the_frames_random_access_gives(tmp_path) -> None:
     import pickle
 
-    from training.data.source import VideoFrameSource
+    from vidsift.training.data.source import VideoFrameSource
 
-    write_video = pytest.importorskip("video.writer").write_video
+    write_video = pytest.importorskip("vidsift.video.writer").write_video
     arrays, _ = grating_videos(n_scenes=2, videos_per_scene=1, frames=20, size=32, seed=0)
     pairs = []
     for vid, a in arrays.items():

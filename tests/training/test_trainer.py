@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 import torch
 from torch import nn
+from vidsift.training.config import TrainConfig
+from vidsift.training.data.samplers import PairStream
+from vidsift.training.data.source import ArrayFrameSource
+from vidsift.training.methods.base import Method
+from vidsift.training.registry import METHODS
+from vidsift.training.trainer import train
 
-from training.config import TrainConfig
-from training.data.samplers import PairStream
-from training.data.source import ArrayFrameSource
-from training.methods.base import Method
-from training.registry import METHODS
-from training.trainer import train
 from vidsift.errors import WorkspaceError
 from vidsift.workspace import RunDir, read_log
 
@@ -54,7 +54,7 @@ class TinyMethod(Method):
         return TinyNet(3 * cfg.input_size[0] * cfg.input_size[1])
 
     def build_loss(self, cfg):
-        from training.losses import ContrastiveLoss
+        from vidsift.training.losses import ContrastiveLoss
 
         return ContrastiveLoss(margin=cfg.p("margin"))
 

@@ -7,11 +7,16 @@ import numpy as np
 import pytest
 import scipy.linalg
 import torch
+from vidsift.training.methods.ul import ULCost, ULMethod, ULNet
+from vidsift.training.ul import (
+    ULLayer,
+    closed_form_embedding,
+    normalized_cut_embedding,
+    ul_objective,
+)
+from vidsift.training.ul.closed_form import chain_affinity, markov_laplacian
+from vidsift.video.synthetic import rotating_points
 
-from training.methods.ul import ULCost, ULMethod, ULNet
-from training.ul import ULLayer, closed_form_embedding, normalized_cut_embedding, ul_objective
-from training.ul.closed_form import chain_affinity, markov_laplacian
-from video.synthetic import rotating_points
 from vidsift.reproduce.recipes import angle_decoding_error, train_rotation
 
 # -- a naive reference of Eqs. 6-11 ------------------------------------------------------------
@@ -266,9 +271,9 @@ def test_rotation_converges_and_beats_random_init() -> None:
 
 
 def test_ul_method_trains_on_frames(tmp_path) -> None:
-    from training.checkpoint import load_model
-    from training.data.source import ArrayFrameSource
-    from training.trainer import train
+    from vidsift.training.checkpoint import load_model
+    from vidsift.training.data.source import ArrayFrameSource
+    from vidsift.training.trainer import train
 
     rng = np.random.default_rng(0)
     videos = {f"v{i}": (rng.random((20, 16, 16, 3)) * 255).astype(np.uint8) for i in range(2)}

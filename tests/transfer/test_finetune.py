@@ -8,11 +8,11 @@ import shutil
 import numpy as np
 import pytest
 import torch
+from vidsift.training.checkpoint import load_model, save_checkpoint
+from vidsift.training.finetune import decode_samples, finetune, load_finetuned
+from vidsift.training.registry import get_method
+from vidsift.video.synthetic.write import make_scene_videos
 
-from training.checkpoint import load_model, save_checkpoint
-from training.finetune import decode_samples, finetune, load_finetuned
-from training.registry import get_method
-from video.synthetic.write import make_scene_videos
 from vidsift.errors import BadInputError, WorkspaceError
 from vidsift.workspace import Workspace, read_log
 
@@ -33,7 +33,7 @@ def scenes(tmp_path_factory):
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, scenes):
     """A workspace with a siamese checkpoint trained 40 steps on the scene videos."""
-    from training.workspace import train_workspace
+    from vidsift.training.workspace import train_workspace
 
     ws = Workspace.at(tmp_path_factory.mktemp("ws"))
     train_workspace(ws, "siamese", scenes, steps=40, batch_size=8, progress=False, log_every=20, checkpoint_every=40, **SIAMESE)

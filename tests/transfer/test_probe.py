@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from transfer_testdata import frames
+from vidsift.discovery.transfer import CLASSIFIERS, LEVELS, linear_probe
+from vidsift.training.data.labels import split_by_video
 
-from discovery.transfer import CLASSIFIERS, LEVELS, linear_probe
-from training.data.labels import split_by_video
 from vidsift.errors import BadInputError
 
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from vidsift.discovery.transfer import probe_workspace, similarity_workspace
+from vidsift.embedder.extract import extract
+from vidsift.training.checkpoint import save_checkpoint
+from vidsift.training.finetune import finetune
+from vidsift.training.registry import get_method
+from vidsift.training.workspace import train_workspace
+from vidsift.video.synthetic.write import make_scene_videos
 
-from discovery.transfer import probe_workspace, similarity_workspace
-from embedder.extract import extract
-from training.checkpoint import save_checkpoint
-from training.finetune import finetune
-from training.registry import get_method
-from training.workspace import train_workspace
-from video.synthetic.write import make_scene_videos
 from vidsift.workspace import Workspace
 
 SCENES = ("astronaut", "coffee", "rocket", "chelsea", "camera", "horse")

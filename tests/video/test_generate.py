@@ -9,9 +9,8 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-
-from video.synthetic import rotating_points, scene_frames, shape_frames
-from video.synthetic.write import (
+from vidsift.video.synthetic import rotating_points, scene_frames, shape_frames
+from vidsift.video.synthetic.write import (
     GROUND_TRUTH,
     KINDS,
     make,
@@ -21,7 +20,8 @@ from video.synthetic.write import (
     make_shape_videos,
     save_points,
 )
-from video.writer import write_video
+from vidsift.video.writer import write_video
+
 from vidsift.errors import BadInputError, VideoError
 
 
@@ -229,7 +229,7 @@ def test_make_drift_videos(tmp_path: Path) -> None:
     assert gt["kind"] == "drift" and len(gt["videos"]) == 5
     up = next(v for v in videos if v.label == "up")
     assert up.path.parent.name == "up" and up.num_frames == 6
-    from video.reader import open_video
+    from vidsift.video.reader import open_video
 
     with open_video(up.path) as r:
         assert r.info.num_frames == 6 and (r.info.height, r.info.width) == (24, 24)

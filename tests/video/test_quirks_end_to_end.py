@@ -14,16 +14,16 @@ import numpy as np
 import pandas as pd
 import pytest
 from quirks import EXPECTED, decoder_truth, make_quirks
+from vidsift.discovery.workflow import _clip_fn
+from vidsift.embedder.extract import extract
+from vidsift.embedder.store import load_embeddings
+from vidsift.index.workspace import build_workspace_index, search_workspace
+from vidsift.video import open_video
+from vidsift.video.scan import scan_folder
+from vidsift.video.shots import detect_shots, shot_table
+from vidsift.video.timeline import Timeline
+from vidsift.video.writer import write_video
 
-from discovery.workflow import _clip_fn
-from embedder.extract import extract
-from embedder.store import load_embeddings
-from index.workspace import build_workspace_index, search_workspace
-from video import open_video
-from video.scan import scan_folder
-from video.shots import detect_shots, shot_table
-from video.timeline import Timeline
-from video.writer import write_video
 from vidsift.catalog import Catalog
 from vidsift.workspace import Workspace
 
@@ -193,8 +193,7 @@ def test_a_store_written_with_frame_over_fps_times_is_migrated(corpus):
 
     import pyarrow as pa
     import pyarrow.parquet as pq
-
-    from embedder.store import MANIFEST, shard_path
+    from vidsift.embedder.store import MANIFEST, shard_path
 
     ws, rec = corpus["ws"], corpus["records"]["vfr.mp4"]
     store = ws.embeddings("pixels")
@@ -219,7 +218,7 @@ def test_training_on_a_real_folder_uses_decoded_counts(corpus, tmp_path, capsys)
     (and one unreadable file) trains; the broken file is left out with one line."""
     import shutil
 
-    from training.workspace import train_workspace
+    from vidsift.training.workspace import train_workspace
 
     folder = tmp_path / "clips"
     folder.mkdir()
@@ -234,7 +233,7 @@ def test_training_on_a_real_folder_uses_decoded_counts(corpus, tmp_path, capsys)
 
 
 def test_cluster_export_lists_every_frame_with_its_time(corpus, tmp_path):
-    from discovery.workflow import run_discovery
+    from vidsift.discovery.workflow import run_discovery
 
     out = tmp_path / "export"
     run_discovery(corpus["ws"], "pixels", k=3, export=out, repeats=1)

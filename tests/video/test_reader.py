@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from vidsift.video import open_video, probe
+from vidsift.video.backends import BACKENDS
+from vidsift.video.synthetic.write import make_broken_files
 
-from video import open_video, probe
-from video.backends import BACKENDS
-from video.synthetic.write import make_broken_files
 from vidsift.errors import BadInputError, VideoError
 
 

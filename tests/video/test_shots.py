@@ -3,10 +3,9 @@ from __future__ import annotations
 import json
 
 import numpy as np
-
-from video import detect_shots
-from video.shots import boundaries_from_differences
-from video.synthetic.write import make_scene_videos
+from vidsift.video import detect_shots
+from vidsift.video.shots import boundaries_from_differences
+from vidsift.video.synthetic.write import make_scene_videos
 
 
 def test_bikes_exact(real):

@@ -39,15 +39,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-
-from training.config import TrainConfig
-from training.data.samplers import BatchStream
-from training.data.source import FrameSource
-from training.data.transforms import (
+from vidsift.training.config import TrainConfig
+from vidsift.training.data.samplers import BatchStream
+from vidsift.training.data.source import FrameSource
+from vidsift.training.data.transforms import (
     VolumeTransform,
     sample_negative_transform,
     sample_positive_transform,
 )
+
 from vidsift.errors import BadInputError
 
 

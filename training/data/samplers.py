@@ -44,14 +44,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 from torch.utils.data import IterableDataset, get_worker_info
+from vidsift.training.config import TrainConfig
+from vidsift.training.data import tracker
+from vidsift.training.data.source import FrameSource, resize_frames
 
-from training.config import TrainConfig
-from training.data import tracker
-from training.data.source import FrameSource, resize_frames
 from vidsift.errors import BadInputError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from training.methods.base import Method
+    from vidsift.training.methods.base import Method
 
 
 def batch_rng(seed: int, rank: int, step: int) -> np.random.Generator:

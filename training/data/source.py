@@ -136,7 +136,9 @@ class VideoFrameSource:
             self._pid = os.getpid()
         reader = self._readers.get(video_id)
         if reader is None:
-            from video import open_video  # imported here so training/ imports without video/
+            from vidsift.video import (
+                open_video,  # imported here so training/ imports without video/
+            )
 
             reader = open_video(self._paths[video_id], backend=self.backend,
                                 timeline=self._timelines.get(video_id))

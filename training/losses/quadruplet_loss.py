@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor
-
-from training.losses.base import (
+from vidsift.training.losses.base import (
     EmbeddingLoss,
     check_number,
     check_reduction,

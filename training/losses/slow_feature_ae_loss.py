@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor
-
-from training.losses.base import (
+from vidsift.training.losses.base import (
     EmbeddingLoss,
     check_number,
     check_reduction,
     reduce,
     shape_str,
 )
-from training.models.slow_ae import SlowAEOutput
+from vidsift.training.models.slow_ae import SlowAEOutput
 
 
 class SlowFeatureAELoss(EmbeddingLoss):

@@ -5,8 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-
-from training.losses.base import EmbeddingLoss, check_number
+from vidsift.training.losses.base import EmbeddingLoss, check_number
 
 MINING = ("topk", "nonzero", "none", "random")
 

@@ -30,7 +30,7 @@ its defaults are the paper's values. ``PRESETS["paper"]`` gives the paper's run 
 ``TrainConfig`` fields and hyper-parameter names side by side, as ``config`` takes overrides.
 
 To add a method: subclass, set the class attributes, and add one line
-``("training.methods.my_module", "MyMethod")`` to ``training/registry.py``.
+``("vidsift.training.methods.my_module", "MyMethod")`` to ``training/registry.py``.
 """
 
 from __future__ import annotations
@@ -43,12 +43,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import torch
 from torch import nn
+from vidsift.training.config import PRESETS, TrainConfig, build_params, in_presets
 
-from training.config import PRESETS, TrainConfig, build_params, in_presets
 from vidsift.errors import BadInputError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from training.data.source import FrameSource
+    from vidsift.training.data.source import FrameSource
 
 
 class Method(metaclass=ABCMeta):

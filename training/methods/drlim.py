@@ -11,12 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from torch import nn
-
-from training.config import TrainConfig
-from training.data.samplers import PairStream
-from training.data.source import FrameSource
-from training.losses import DrLIMLoss
-from training.methods.siamese import (
+from vidsift.training.config import TrainConfig
+from vidsift.training.data.samplers import PairStream
+from vidsift.training.data.source import FrameSource
+from vidsift.training.losses import DrLIMLoss
+from vidsift.training.methods.siamese import (
     CPU_RUN,
     PAPER_RUN,
     AlexNetMethod,

@@ -14,12 +14,11 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-
-from training.config import TrainConfig
-from training.data.samplers import QuadrupletStream
-from training.data.source import FrameSource
-from training.losses import QuadrupletLoss
-from training.methods.siamese import CPU_RUN, PAPER_RUN, AlexNetMethod, AlexNetParams, embed
+from vidsift.training.config import TrainConfig
+from vidsift.training.data.samplers import QuadrupletStream
+from vidsift.training.data.source import FrameSource
+from vidsift.training.losses import QuadrupletLoss
+from vidsift.training.methods.siamese import CPU_RUN, PAPER_RUN, AlexNetMethod, AlexNetParams, embed
 
 
 @dataclass(frozen=True)

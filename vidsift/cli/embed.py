@@ -34,7 +34,7 @@ def embed(
     as_json: JsonOpt = False,
 ) -> None:
     """Embed the sampled frames of every video into the workspace's store (resumable)."""
-    from embedder.extract import extract
+    from vidsift.embedder.extract import extract
 
     report = extract(
         workspace(ws), folder, embedder, every=every, fps=fps, keyframes=keyframes, engine=engine.value,
@@ -62,7 +62,7 @@ def embed(
 
 def embedders(ws: WorkspaceOpt = DEFAULT_WS, as_json: JsonOpt = False) -> None:
     """List the embedder names this workspace accepts, and the stores already embedded."""
-    from embedder.registry import available_embedders
+    from vidsift.embedder.registry import available_embedders
 
     items = available_embedders(workspace(ws))
 

@@ -27,7 +27,7 @@ def finetune(
     """Fine-tune CHECKPOINT + a linear classifier on FOLDER's labelled videos, vs the same network from random init.
 
     Both runs get the same steps, learning rate and batches; test accuracy on held-out videos."""
-    from training.finetune import finetune as run
+    from vidsift.training.finetune import finetune as run
 
     res = run(
         workspace(ws), checkpoint, folder, shots=shots, epochs=epochs, lr=lr, seed=seed,

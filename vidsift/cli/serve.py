@@ -18,10 +18,10 @@ from vidsift.services.search import MAX_UPLOAD_MB
 
 
 def app_script() -> Path:
-    """``app.py``: beside the ``vidsift`` package (source checkout, or installed as a module)."""
+    """The page's script, ``vidsift/page.py`` (in a checkout ``app.py`` runs the same page)."""
     import vidsift
 
-    path = Path(vidsift.__file__).resolve().parent.parent / "app.py"
+    path = Path(vidsift.__file__).resolve().parent / "page.py"
     if not path.is_file():
         raise BadInputError(f"{path}: the page's script is missing; reinstall vidsift")
     return path

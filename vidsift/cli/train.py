@@ -40,7 +40,7 @@ def train(
     as_json: JsonOpt = False,
 ) -> None:
     """Train METHOD on the videos of FOLDER into <workspace>/checkpoints/METHOD-PRESET/."""
-    from training.workspace import train_workspace
+    from vidsift.training.workspace import train_workspace
 
     result = train_workspace(
         workspace(ws), method, folder, preset=preset, steps=steps, resume=resume, seed=seed,
@@ -66,7 +66,7 @@ def train(
 
 def methods(as_json: JsonOpt = False) -> None:
     """List the training methods: name, unit, layers, description."""
-    from training.registry import METHODS
+    from vidsift.training.registry import METHODS
 
     rows = [m.describe() for m in METHODS.values()]
 

@@ -55,12 +55,12 @@ def video_retrieval(exp: Experiment, run: str, dataset: str, what: str) -> Video
     the trained ``run`` and the same network at its seeded random init."""
     import torch
 
-    from discovery.kmeans import KMeans
-    from discovery.scores import conditional_entropy, random_baseline
-    from training.checkpoint import load_model
-    from training.data.source import VideoFrameSource
-    from training.methods.c3d_siamese import video_embedding
     from vidsift.catalog import Catalog
+    from vidsift.discovery.kmeans import KMeans
+    from vidsift.discovery.scores import conditional_entropy, random_baseline
+    from vidsift.training.checkpoint import load_model
+    from vidsift.training.data.source import VideoFrameSource
+    from vidsift.training.methods.c3d_siamese import video_embedding
 
     loaded = load_model(exp.ws.run(run).checkpoint)
     cfg = loaded.cfg
@@ -102,7 +102,7 @@ def video_retrieval(exp: Experiment, run: str, dataset: str, what: str) -> Video
 def mining_cost(n: int) -> PairMiningCost:
     """Seconds per pair of ``n`` pairs mined (indices and transform parameters only) for 1000
     videos of 100-750 frames, 16x112x112 volumes from 128x171 frames (the paper's Table 2)."""
-    from training.data.pair_mining import PairMiner
+    from vidsift.training.data.pair_mining import PairMiner
 
     lengths = np.random.default_rng(0).integers(100, 750, size=1000).tolist()
     miner = PairMiner(lengths, (128, 171), (16, 112, 112))

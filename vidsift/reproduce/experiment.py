@@ -35,9 +35,13 @@ class Experiment:
         return sum(1 for k in self.timings if k.startswith("train "))
 
     def make_data(self) -> None:
-        from video.real import link_real
-        from video.synthetic.write import make_drift_videos, make_scene_videos, make_shape_videos
         from vidsift.catalog import Catalog
+        from vidsift.video.real import link_real
+        from vidsift.video.synthetic.write import (
+            make_drift_videos,
+            make_scene_videos,
+            make_shape_videos,
+        )
 
         s = self.s
         self.folders["scenes"] = self.data / "scenes"
@@ -73,7 +77,7 @@ class Experiment:
         if s.real:
             link_real(self.data / "real")
             self.folders["real"] = self.data / "real"
-        from video.scan import scan_folder
+        from vidsift.video.scan import scan_folder
 
         cat = Catalog(self.ws.catalog_path)
         for folder in self.folders.values():
@@ -88,10 +92,10 @@ class Experiment:
         return o
 
     def train_all(self) -> None:
-        from training.data.source import VideoFrameSource
-        from training.registry import get_method
-        from training.trainer import train
         from vidsift.catalog import Catalog
+        from vidsift.training.data.source import VideoFrameSource
+        from vidsift.training.registry import get_method
+        from vidsift.training.trainer import train
 
         cat = Catalog(self.ws.catalog_path)
         for name, method, dataset, extra in RUNS:
@@ -117,7 +121,7 @@ class Experiment:
         cat.close()
 
     def embed(self, embedder: str, dataset: str) -> None:
-        from embedder.extract import extract
+        from vidsift.embedder.extract import extract
 
         t = time.perf_counter()
         extract(self.ws, self.folders[dataset], embedder, progress=False)
@@ -126,7 +130,7 @@ class Experiment:
 
     def vectors(self, embedder: str, dataset: str):
         """The ``embedder`` vectors of ``dataset`` (extracted first if missing)."""
-        from discovery.workflow import load_folder_embeddings
+        from vidsift.discovery.workflow import load_folder_embeddings
 
         self.embed(embedder, dataset)
         return load_folder_embeddings(self.ws, embedder, self.folders[dataset])

@@ -19,12 +19,16 @@ import numpy as np
 import torch
 from torch import nn
 
-from training.config import TrainConfig
-from training.data.source import FrameSource
-from training.methods.base import Method
-from training.methods.c3d_siamese import C3DSiameseMethod, default_preprocess, video_embedding
-from training.methods.ul import ULCost, ULNet
 from vidsift.errors import BadInputError
+from vidsift.training.config import TrainConfig
+from vidsift.training.data.source import FrameSource
+from vidsift.training.methods.base import Method
+from vidsift.training.methods.c3d_siamese import (
+    C3DSiameseMethod,
+    default_preprocess,
+    video_embedding,
+)
+from vidsift.training.methods.ul import ULCost, ULNet
 
 # -- C3D Siamese (Paul et al. 2018) -----------------------------------------------------------
 
@@ -114,7 +118,7 @@ def pair_accuracy(
 ) -> float:
     """Share of ``n`` balanced mined pairs (Algorithm 1, half positive; mining ``seed``) whose
     score sign says same video (t > 0) or not correctly; chance is 0.5."""
-    from training.data.pair_mining import PairMiner, decode_pair
+    from vidsift.training.data.pair_mining import PairMiner, decode_pair
 
     ids = list(source.video_ids)
     miner = PairMiner([source.num_frames(v) for v in ids], frame_size, volume, pos_ratio=0.5)
@@ -238,7 +242,7 @@ def pca_error(X: np.ndarray, angles: np.ndarray, n_train: int) -> float:
 def closed_form_error(X: np.ndarray, angles: np.ndarray, n_train: int) -> float:
     """Test error of :func:`angle_decoding_error` on the closed-form UL embedding (Eq. 5; chain
     graph plus 5 nearest neighbours, on all frames: it is transductive)."""
-    from training.ul import closed_form_embedding
+    from vidsift.training.ul import closed_form_embedding
 
     Y = closed_form_embedding(X, 2, knn=5)
     return angle_decoding_error(Y[:n_train], angles[:n_train], Y[n_train:], angles[n_train:])[1]

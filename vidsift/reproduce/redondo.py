@@ -41,9 +41,9 @@ class Discovery:
 
 
 def evaluate(exp: Experiment) -> Discovery:
-    from discovery.evaluate import evaluate_discovery
-    from discovery.plots import plot_map
-    from discovery.projection import umap_2d
+    from vidsift.discovery.evaluate import evaluate_discovery
+    from vidsift.discovery.plots import plot_map
+    from vidsift.discovery.projection import umap_2d
 
     k = len(exp.s.scenes)
     rows = []

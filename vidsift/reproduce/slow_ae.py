@@ -41,9 +41,9 @@ class TemporalCoherence:
 
 
 def evaluate(exp: Experiment) -> TemporalCoherence:
-    from discovery.evaluate import evaluate_temporal_pr
-    from discovery.plots import plot_pr_curves
-    from training.registry import get_method
+    from vidsift.discovery.evaluate import evaluate_temporal_pr
+    from vidsift.discovery.plots import plot_pr_curves
+    from vidsift.training.registry import get_method
 
     datasets = tuple(d for d in ("scenes", "real") if d in exp.folders)
     curves: dict[str, dict[str, Any]] = {d: {} for d in datasets}

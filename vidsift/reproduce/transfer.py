@@ -50,8 +50,8 @@ class Transfer:
 
 
 def evaluate(exp: Experiment) -> Transfer:
-    from discovery.transfer import linear_probe, similarity_roc, video_means
-    from training.finetune import finetune
+    from vidsift.discovery.transfer import linear_probe, similarity_roc, video_means
+    from vidsift.training.finetune import finetune
 
     chance = None
     probe = []

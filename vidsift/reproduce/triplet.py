@@ -34,7 +34,7 @@ class Retrieval:
 
 
 def evaluate(exp: Experiment) -> Retrieval:
-    from discovery.evaluate import evaluate_retrieval
+    from vidsift.discovery.evaluate import evaluate_retrieval
 
     rows = []
     for label, emb in EMBEDDINGS:

@@ -37,7 +37,7 @@ class RotatingPoints:
 
 
 def evaluate(exp: Experiment) -> RotatingPoints:
-    from video.synthetic import rotating_points
+    from vidsift.video.synthetic import rotating_points
 
     n, epochs, seed = exp.s.ul_frames, exp.s.ul_epochs, exp.seed
     clean, _ = rotating_points(n_frames=2 * n, noise=0.0, seed=seed)

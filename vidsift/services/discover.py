@@ -27,7 +27,7 @@ def load_assignments(ws: Workspace, embedder: str) -> pd.DataFrame:
     Raises:
         WorkspaceError: no discovery has been run for this embedder, or the file is unreadable.
     """
-    from discovery.workflow import assignments_path
+    from vidsift.discovery.workflow import assignments_path
 
     path = assignments_path(ws, embedder)
     if not path.is_file():
@@ -62,8 +62,8 @@ def cluster_map(ws: Workspace, embedder: str, seed: int = 0) -> pd.DataFrame:
     Raises:
         WorkspaceError: no clusters yet, or the store changed since they were computed.
     """
-    from discovery.workflow import project_2d_cached
-    from embedder.store import load_store
+    from vidsift.discovery.workflow import project_2d_cached
+    from vidsift.embedder.store import load_store
 
     assign = load_assignments(ws, embedder)
     ids = sorted(assign["video_id"].astype(str).unique())
@@ -108,7 +108,7 @@ def export_zip(ws: Workspace, embedder: str, name: str, max_thumbnails: int = 48
     own files, see ``discovery.export``). The zip is written atomically beside the folder as
     ``<name>.zip``. Returns ``(export summary, zip path)``.
     """
-    from discovery.export import META, export_clusters
+    from vidsift.discovery.export import META, export_clusters
 
     folder_name = safe_name(name.strip() or embedder)
     exports = ws.exports

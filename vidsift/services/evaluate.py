@@ -25,8 +25,8 @@ def evaluate_embedders(
     Returns ``{embedder: {"temporal_pr": dict | None, "discovery": dict | None, "errors":
     [str]}}``; an embedder that fails is reported in ``errors``, the others go on.
     """
-    from discovery.transfer import probe_workspace, similarity_workspace
-    from discovery.workflow import evaluate_workspace
+    from vidsift.discovery.transfer import probe_workspace, similarity_workspace
+    from vidsift.discovery.workflow import evaluate_workspace
 
     out: dict[str, dict[str, Any]] = {}
     for i, name in enumerate(embedders):

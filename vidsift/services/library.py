@@ -19,8 +19,8 @@ def library_rows(ws: Workspace) -> list[dict[str, Any]]:
     Keys: ``video_id, name, path, label, duration, frames, fps, size, shots, status, error,
     embedded`` (embedders whose store holds the video).
     """
-    from embedder.store import finished_videos
     from vidsift.catalog import Catalog
+    from vidsift.embedder.store import finished_videos
 
     cat = Catalog(ws.catalog_path)
     try:
@@ -74,8 +74,8 @@ def scan(
     Raises:
         BadInputError: the folder does not exist, or holds no video files at all.
     """
-    from video.scan import scan_folder
     from vidsift.catalog import Catalog
+    from vidsift.video.scan import scan_folder
 
     with Catalog(ws.catalog_path) as cat:
         report = scan_folder(cat, folder, progress=progress, on_file=on_file)

@@ -12,7 +12,7 @@ from vidsift.workspace import Workspace
 
 def safe_thumbnail(ws: Workspace, path: str, video_id: str, frame: int) -> np.ndarray | None:
     """The cached thumbnail of a frame, or ``None`` when it cannot be made (file gone...)."""
-    from embedder.thumbnails import thumbnail
+    from vidsift.embedder.thumbnails import thumbnail
 
     try:
         return thumbnail(ws, path, video_id, int(frame))

@@ -132,7 +132,7 @@ def start_training(
         BadInputError: unknown method, a missing folder, a job of this run still running, or a
             run folder holding a checkpoint without ``resume`` or ``overwrite``.
     """
-    from training.registry import get_method
+    from vidsift.training.registry import get_method
 
     get_method(method)
     if preset not in ("cpu", "paper"):
