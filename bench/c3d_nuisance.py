@@ -37,20 +37,19 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from vidsift.training.data.source import ArrayFrameSource  # noqa: E402
-from vidsift.training.methods.c3d_siamese import C3DSiameseMethod  # noqa: E402
-from vidsift.video.synthetic import (  # noqa: E402
-    drift_videos,
-    shape_frame_videos,
-    shape_videos,
-)
-
 from vidsift.reproduce.recipes import (  # noqa: E402
     MOTION_RUN,
     nearest_videos,
     pair_accuracy,
     tiny_config,
     train_steps,
+)
+from vidsift.training.data.source import ArrayFrameSource  # noqa: E402
+from vidsift.training.methods.c3d_siamese import C3DSiameseMethod  # noqa: E402
+from vidsift.video.synthetic import (  # noqa: E402
+    drift_videos,
+    shape_frame_videos,
+    shape_videos,
 )
 
 FRAMES = 24

@@ -135,6 +135,7 @@ def job(kind: str, n: int, threads: int, params: dict[str, Any]) -> dict[str, An
     sys.path.insert(0, str(ROOT))
     _limit_threads(threads)
     import numpy as np
+
     from vidsift.discovery.scores import conditional_entropy
 
     out: dict[str, Any] = {}

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+
 from vidsift.video import open_video
 from vidsift.video.backends import BACKENDS
 from vidsift.video.real import real_footage

@@ -55,9 +55,8 @@ def make_videos(root: Path, quick: bool) -> Path:
 
 
 def tasks_for(ws: Any, emb: Any) -> list[Any]:
-    from vidsift.embedder.reader import VideoTask
-
     from vidsift.catalog import Catalog
+    from vidsift.embedder.reader import VideoTask
 
     return [
         VideoTask(video_id=r.id, path=r.path, size=tuple(emb.input_size), unit=emb.unit, clip_len=emb.clip_len,
@@ -104,10 +103,10 @@ def end_to_end(ws: Any, name: str, batch_size: int, workers: int, thumbnails: bo
 
 def bench(names: list[str], quick: bool, repeats: int, batch_size: int, workers: int) -> list[dict[str, Any]]:
     import torch
-    from vidsift.embedder.registry import get_embedder
-    from vidsift.video.scan import scan_folder
 
     from vidsift.catalog import Catalog
+    from vidsift.embedder.registry import get_embedder
+    from vidsift.video.scan import scan_folder
     from vidsift.workspace import Workspace
 
     rows = []

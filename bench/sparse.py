@@ -21,6 +21,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+
 import vidsift.video.reader as reader_mod
 from vidsift.video import open_video
 from vidsift.video.real import real_footage

@@ -27,11 +27,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
 from vidsift.training.data.source import ArrayFrameSource, VideoFrameSource
 from vidsift.training.registry import get_method
 from vidsift.training.trainer import train
 from vidsift.video.synthetic import grating_videos
-
 from vidsift.workspace import RunDir, read_log
 
 METHODS = ("slow-ae", "siamese", "quadruplet", "drlim", "triplet")

@@ -32,14 +32,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from vidsift.video.synthetic import rotating_points  # noqa: E402
-
 from vidsift.reproduce.recipes import (  # noqa: E402
     closed_form_error,
     pca_error,
     top_directions,
     train_rotation,
 )
+from vidsift.video.synthetic import rotating_points  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+
 from vidsift.discovery.kmeans import KMeans
 from vidsift.discovery.scores import (
     conditional_entropy,
@@ -35,9 +36,8 @@ from vidsift.discovery.scores import (
 )
 from vidsift.discovery.spectral import SpectralClustering
 from vidsift.discovery.validate import check_k, usable_labels
-from vidsift.index.build import check_vectors
-
 from vidsift.errors import BadInputError
+from vidsift.index.build import check_vectors
 
 __all__ = [
     "ALGORITHMS",

@@ -34,9 +34,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from PIL import Image
-from vidsift.discovery.plots import contact_sheet
 
 from vidsift.atomic import atomic_path, atomic_write_json
+from vidsift.discovery.plots import contact_sheet
 from vidsift.errors import BadInputError, VidsiftError
 from vidsift.timecode import timecode
 

@@ -44,8 +44,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.metrics import silhouette_score
 from threadpoolctl import threadpool_limits
-from vidsift.discovery.validate import as_vectors, check_k
 
+from vidsift.discovery.validate import as_vectors, check_k
 from vidsift.errors import BadInputError
 
 __all__ = ["KMeans", "faiss_gpu_available", "kmeans_plusplus"]

@@ -19,9 +19,9 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
-from vidsift.discovery.scores import PRResult
 
 from vidsift.atomic import atomic_path
+from vidsift.discovery.scores import PRResult
 from vidsift.errors import BadInputError
 
 __all__ = ["contact_sheet", "plot_cluster_sizes", "plot_map", "plot_pr_curves"]

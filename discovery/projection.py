@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from vidsift.discovery.validate import as_vectors
 
 from vidsift.atomic import atomic_path
+from vidsift.discovery.validate import as_vectors
 from vidsift.errors import BadInputError
 
 __all__ = ["project_2d", "sample_indices", "tsne_2d", "umap_2d"]

@@ -78,9 +78,9 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import breadth_first_order, connected_components, minimum_spanning_tree
 from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh, lobpcg, splu
 from sklearn.base import BaseEstimator, ClusterMixin
+
 from vidsift.discovery.kmeans import KMeans, _seed, faiss_gpu_available
 from vidsift.discovery.validate import as_vectors, check_k
-
 from vidsift.errors import BadInputError
 
 __all__ = ["SpectralClustering", "knn_graph", "self_tuning_affinity", "pyamg_available"]

@@ -39,11 +39,11 @@ from sklearn.metrics import roc_auc_score, roc_curve
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+
 from vidsift.discovery.scores import mean_std
 from vidsift.discovery.validate import as_vectors
-from vidsift.training.data.labels import NO_LABELS, check_classes, is_missing, split_by_video
-
 from vidsift.errors import BadInputError
+from vidsift.training.data.labels import NO_LABELS, check_classes, is_missing, split_by_video
 
 __all__ = [
     "CLASSIFIERS",
@@ -476,6 +476,7 @@ def similarity_roc(
 def plot_roc(curves: dict[str, tuple[np.ndarray, np.ndarray, float]], path: str | Path, title: str = "Same / not-same ROC") -> Path:
     """ROC curves ``{name: (fpr, tpr, auc)}`` with the chance diagonal, written atomically."""
     from matplotlib.figure import Figure
+
     from vidsift.discovery.plots import _save
 
     if not curves:

@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from vidsift.training.data.labels import NO_LABELS, is_missing
 
 from vidsift.errors import BadInputError
+from vidsift.training.data.labels import NO_LABELS, is_missing
 
 __all__ = ["as_vectors", "check_k", "usable_labels"]
 

@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from vidsift.atomic import atomic_path
 from vidsift.discovery.evaluate import (
     centre_distances,
     cluster,
@@ -23,10 +25,8 @@ from vidsift.discovery.evaluate import (
 )
 from vidsift.discovery.validate import usable_labels
 from vidsift.embedder.store import StoreData, finished_videos, load_embeddings
-from vidsift.index.build import check_vectors
-
-from vidsift.atomic import atomic_path
 from vidsift.errors import BadInputError
+from vidsift.index.build import check_vectors
 from vidsift.workspace import Workspace, safe_name
 
 Progress = Callable[[str, float], None]
@@ -93,11 +93,10 @@ def _thumbnail_fn(ws: Workspace) -> Callable[[pd.Series], np.ndarray | None]:
 def _clip_fn(ws: Workspace) -> Callable[[pd.Series, Path], None]:
     """Writes a short clip around a member frame: the frames shown from ``time - 1 s`` to
     ``time + 1 s`` by their timestamps (seeking by the catalog's timeline)."""
+    from vidsift.catalog import Catalog
     from vidsift.video import open_video
     from vidsift.video.timeline import Timeline
     from vidsift.video.writer import write_video
-
-    from vidsift.catalog import Catalog
 
     def fn(row: pd.Series, target: Path, seconds: float = 2.0) -> None:
         with Catalog(ws.catalog_path) as cat:

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from vidsift.video.resize import resize_frames
 
 from vidsift.errors import BadInputError
+from vidsift.video.resize import resize_frames
 
 UNITS = ("frame", "clip")
 

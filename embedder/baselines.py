@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from vidsift.embedder.base import Embedder
 
 from vidsift.atomic import atomic_write_bytes
+from vidsift.embedder.base import Embedder
 from vidsift.errors import BadInputError, VideoError, WorkspaceError
 
 DEFAULT_PIXELS = 16

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from vidsift.embedder.base import Embedder
 
+from vidsift.embedder.base import Embedder
 from vidsift.errors import BadInputError
 
 

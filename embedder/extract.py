@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from vidsift.embedder.base import Embedder
 from vidsift.embedder.reader import VideoTask, expected_rows, read_video
 from vidsift.embedder.store import (
@@ -41,9 +42,8 @@ from vidsift.embedder.store import (
     write_manifest,
 )
 from vidsift.embedder.writer import ShardWriter
-from vidsift.video.reader import check_sampling
-
 from vidsift.errors import BadInputError, VideoError, WorkspaceError
+from vidsift.video.reader import check_sampling
 from vidsift.workspace import Workspace
 
 ENGINES = ("local", "ray")
@@ -146,11 +146,10 @@ def extract(
 
         require_ray()
 
+    from vidsift.catalog import Catalog
     from vidsift.embedder.registry import get_embedder
     from vidsift.video.scan import scan_folder
     from vidsift.video.timeline import Timeline
-
-    from vidsift.catalog import Catalog
 
     emb = get_embedder(embedder_name, ws, batch_size=int(batch_size), device=device)
     cat = Catalog(ws.catalog_path)

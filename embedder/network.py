@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from vidsift.embedder.base import Embedder
 
+from vidsift.embedder.base import Embedder
 from vidsift.errors import BadInputError, WorkspaceError
 
 RANDOM_SEED = 0
@@ -106,6 +106,7 @@ def random_embedder(
 ) -> NetworkEmbedder:
     """The method's network at a seeded random init (the 'random' baseline)."""
     import torch
+
     from vidsift.training.registry import get_method
 
     try:

@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from vidsift.embedder.reader import VideoTask, read_video
-from vidsift.video.timeline import Timeline
 
+from vidsift.embedder.reader import VideoTask, read_video
 from vidsift.errors import BadInputError, VideoError
+from vidsift.video.timeline import Timeline
 
 INSTALL_HINT = "--engine ray needs pip install 'vidsift[distributed]'"
 
@@ -102,7 +102,6 @@ class EmbedActor:
 
     def __init__(self, manifest: dict[str, Any], ws_root: str, device: str | None, threads: int) -> None:
         from vidsift.embedder.registry import embedder_from_manifest
-
         from vidsift.workspace import Workspace
 
         try:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from vidsift.video.clips import centred_clips
 from vidsift.video.timeline import Timeline
 

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from vidsift.embedder.base import Embedder
 
+from vidsift.embedder.base import Embedder
 from vidsift.errors import BadInputError, WorkspaceError
 from vidsift.workspace import Workspace
 

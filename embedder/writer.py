@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from vidsift.embedder.store import shard_path, write_shard
 
+from vidsift.embedder.store import shard_path, write_shard
 from vidsift.errors import WorkspaceError
 
 

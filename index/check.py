@@ -17,11 +17,11 @@ from typing import Any
 
 import faiss
 import numpy as np
+
 from vidsift.embedder.store import StoreData
+from vidsift.errors import BadInputError
 from vidsift.index.build import build_index, check_vectors, prepare_vectors
 from vidsift.index.video_index import VideoIndex
-
-from vidsift.errors import BadInputError
 
 
 def _faiss_of(index: faiss.Index | VideoIndex) -> faiss.Index:

@@ -27,7 +27,9 @@ from typing import Any
 import faiss
 import numpy as np
 import pandas as pd
+
 from vidsift.embedder.store import StoreData, check_manifest, load_store
+from vidsift.errors import BadInputError, WorkspaceError
 from vidsift.index.build import (
     IndexParams,
     UseGpu,
@@ -43,8 +45,6 @@ from vidsift.index.build import (
 )
 from vidsift.index.hits import Columns, Hits
 from vidsift.index.persist import load_files, save_files
-
-from vidsift.errors import BadInputError, WorkspaceError
 
 log = logging.getLogger(__name__)
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from vidsift.embedder.store import (
     MANIFEST,
     check_manifest,
@@ -27,13 +28,12 @@ from vidsift.embedder.store import (
     load_store,
     read_manifest,
 )
+from vidsift.errors import BadInputError, VidsiftError, WorkspaceError
 from vidsift.index.build import UseGpu, check_vectors, choose_params
 from vidsift.index.check import check_index
 from vidsift.index.hits import Hit
 from vidsift.index.persist import META
 from vidsift.index.video_index import VideoIndex
-
-from vidsift.errors import BadInputError, VidsiftError, WorkspaceError
 from vidsift.timecode import parse_time, timecode
 from vidsift.workspace import Workspace
 

@@ -8,9 +8,10 @@ from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
+from vidsift_testdata import moving_gradient
+
 from vidsift.video.real import real_footage
 from vidsift.video.writer import write_video
-from vidsift_testdata import moving_gradient
 
 
 @pytest.fixture(scope="session")

@@ -3,13 +3,13 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from vidsift.video.scan import inspect_video, scan_folder
-from vidsift.video.synthetic.write import make_broken_files, make_scene_videos
-from vidsift.video.writer import write_video
 from vidsift_testdata import moving_gradient
 
 from vidsift.catalog import Catalog, content_id
 from vidsift.errors import BadInputError
+from vidsift.video.scan import inspect_video, scan_folder
+from vidsift.video.synthetic.write import make_broken_files, make_scene_videos
+from vidsift.video.writer import write_video
 
 
 @pytest.fixture

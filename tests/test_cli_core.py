@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from vidsift.video.synthetic.write import make_broken_files, make_scene_videos
 
 

@@ -38,7 +38,6 @@ def test_the_page_ships_inside_the_package() -> None:
 
 def test_domain_packages_resolve_under_vidsift_in_a_checkout() -> None:
     import vidsift.video.timeline as tl
-
     from vidsift import video
 
     assert Path(tl.__file__).resolve() == ROOT / "video" / "timeline.py"

@@ -18,6 +18,7 @@ def write_walk_store(ws, name: str = "pixels", videos: int = 3, frames: int = 20
     """An embedding store of ``videos`` videos whose vectors drift slowly (like real video), labelled
     ``c{v % classes}``; frames are 0..frames-1 at 25 fps."""
     import pandas as pd
+
     from vidsift.embedder.store import write_manifest, write_shard
 
     store = ws.embeddings(name)

@@ -26,10 +26,10 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
-from vidsift.training.config import TrainConfig
 
 from vidsift.atomic import atomic_path, atomic_write_json
 from vidsift.errors import BadInputError, WorkspaceError
+from vidsift.training.config import TrainConfig
 from vidsift.workspace import RunDir
 
 FORMAT_VERSION = 1

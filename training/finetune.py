@@ -49,6 +49,9 @@ import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
+
+from vidsift.atomic import atomic_path, atomic_write_json
+from vidsift.errors import BadInputError, WorkspaceError
 from vidsift.training.checkpoint import (
     FORMAT_VERSION,
     LoadedModel,
@@ -59,9 +62,6 @@ from vidsift.training.checkpoint import (
 from vidsift.training.config import TrainConfig
 from vidsift.training.data.labels import NO_LABELS, check_classes, split_by_video
 from vidsift.training.data.source import ArrayFrameSource
-
-from vidsift.atomic import atomic_path, atomic_write_json
-from vidsift.errors import BadInputError, WorkspaceError
 from vidsift.workspace import RunDir, Workspace, safe_name
 
 RUNS = ("pretrained", "random_init")
@@ -146,9 +146,8 @@ def decode_samples(
 
 
 def _labelled_videos(ws: Workspace, folder: str | Path) -> list[Any]:
-    from vidsift.video.scan import scan_folder
-
     from vidsift.catalog import Catalog
+    from vidsift.video.scan import scan_folder
 
     folder = Path(folder).expanduser()
     if not folder.is_dir():

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import importlib
 
-from vidsift.training.methods.base import Method
-
 from vidsift.errors import BadInputError
+from vidsift.training.methods.base import Method
 
 _ENTRIES: tuple[tuple[str, str], ...] = (
     ("vidsift.training.methods.slow_ae", "SlowAEMethod"),

@@ -39,6 +39,8 @@ from typing import Any
 import numpy as np
 import torch
 from torch.utils.data import DataLoader
+
+from vidsift.errors import WorkspaceError
 from vidsift.training import distributed
 from vidsift.training.checkpoint import (
     bare_model,
@@ -51,8 +53,6 @@ from vidsift.training.checkpoint import (
 from vidsift.training.config import TrainConfig
 from vidsift.training.data.source import FrameSource
 from vidsift.training.registry import get_method
-
-from vidsift.errors import WorkspaceError
 from vidsift.workspace import RunDir, read_log
 
 #: config fields that may change when resuming (they do not change what is computed)

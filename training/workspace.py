@@ -12,12 +12,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from vidsift.errors import BadInputError
 from vidsift.training.config import TrainConfig
 from vidsift.training.data.source import VideoFrameSource
 from vidsift.training.registry import get_method
 from vidsift.training.trainer import TrainResult, train
-
-from vidsift.errors import BadInputError
 from vidsift.workspace import RunDir, Workspace, read_log
 
 
@@ -46,10 +45,9 @@ def train_workspace(
     (``margin=2.0``); ``None`` values are ignored. With ``resume`` the run's stored config is
     kept and only ``steps`` (and the runtime fields) may change.
     """
+    from vidsift.catalog import Catalog
     from vidsift.video.scan import scan_folder
     from vidsift.video.timeline import Timeline
-
-    from vidsift.catalog import Catalog
 
     m = get_method(method)  # unknown method: BadInputError before any scanning
     folder = Path(folder).expanduser()

@@ -22,6 +22,8 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
+
+from vidsift.errors import BadInputError, VideoError, VidsiftError
 from vidsift.video.backends import BACKENDS, Backend
 from vidsift.video.info import VideoInfo
 from vidsift.video.timeline import (
@@ -31,8 +33,6 @@ from vidsift.video.timeline import (
     sample_by_every,
     sample_by_rate,
 )
-
-from vidsift.errors import BadInputError, VideoError, VidsiftError
 
 # What one seek costs, in frames decoded: a gap longer than this plus the distance from the
 # wanted frame back to its keyframe is crossed by seeking. From `python -m bench.sparse`

@@ -16,10 +16,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from vidsift.video.reader import VideoReader
-from vidsift.video.timeline import Timeline
 
 from vidsift.timecode import timecode
+from vidsift.video.reader import VideoReader
+from vidsift.video.timeline import Timeline
 
 SIZE = (72, 128)
 

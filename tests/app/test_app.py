@@ -320,8 +320,8 @@ def test_evaluate_page_transfer_table_and_roc(tmp_path, make_app):
     """Probe and same/not-same ROC appear when the store has several labelled videos per class."""
     import numpy as np
     import pandas as pd
-    from vidsift.embedder.store import write_manifest, write_shard
 
+    from vidsift.embedder.store import write_manifest, write_shard
     from vidsift.workspace import Workspace
 
     ws = Workspace.at(tmp_path / "tws")

@@ -37,7 +37,6 @@ def browser_ws(tmp_path_factory):
     from vidsift.embedder.extract import extract
     from vidsift.index.workspace import build_workspace_index
     from vidsift.video.synthetic.write import make_scene_videos
-
     from vidsift.workspace import Workspace
 
     root = tmp_path_factory.mktemp("browser")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from vidsift.video.real import link_real
 from vidsift.video.synthetic.write import make_scene_videos
 

@@ -11,6 +11,7 @@ from sklearn.cluster import KMeans as SkKMeans
 from sklearn.cluster import SpectralClustering as SkSpectral
 from sklearn.datasets import make_blobs, make_circles
 from sklearn.metrics import adjusted_rand_score
+
 from vidsift.discovery.kmeans import KMeans, kmeans_plusplus
 from vidsift.discovery.spectral import (
     SpectralClustering,
@@ -18,7 +19,6 @@ from vidsift.discovery.spectral import (
     pyamg_available,
     self_tuning_affinity,
 )
-
 from vidsift.errors import BadInputError
 
 

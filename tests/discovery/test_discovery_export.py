@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from vidsift.discovery.export import export_clusters, safe_stem
 
+from vidsift.discovery.export import export_clusters, safe_stem
 from vidsift.errors import BadInputError, VideoError
 
 HOSTILE = [

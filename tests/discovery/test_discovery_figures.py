@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PIL import Image
+
 from vidsift.discovery import projection
 from vidsift.discovery.plots import contact_sheet, plot_cluster_sizes, plot_map, plot_pr_curves
 from vidsift.discovery.scores import PRResult
-
 from vidsift.errors import BadInputError
 
 PNG = b"\x89PNG\r\n\x1a\n"

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 from sklearn.metrics import homogeneity_score, normalized_mutual_info_score
+
 from vidsift.discovery.scores import (
     conditional_entropy,
     contingency,
@@ -21,7 +22,6 @@ from vidsift.discovery.scores import (
     temporal_pr,
     temporal_pr_random,
 )
-
 from vidsift.errors import BadInputError
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.datasets import make_blobs
+
 from vidsift.discovery.evaluate import (
     centre_distances,
     cluster,
@@ -16,10 +17,9 @@ from vidsift.discovery.evaluate import (
     evaluate_temporal_pr,
 )
 from vidsift.discovery.validate import check_k, usable_labels
+from vidsift.errors import BadInputError
 from vidsift.index.build import check_vectors
 from vidsift.training.data.labels import NO_LABELS
-
-from vidsift.errors import BadInputError
 
 
 def meta_for(paths: list[str]) -> pd.DataFrame:

@@ -9,6 +9,7 @@ import pytest
 from scipy.signal import lfilter
 from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
+
 from vidsift.discovery.spectral import SpectralClustering, _cheap_to_factor
 
 

@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+
 from vidsift.discovery.workflow import evaluate_workspace, run_discovery
 from vidsift.embedder.store import write_manifest, write_shard
-
 from vidsift.errors import BadInputError
 from vidsift.workspace import Workspace
 
@@ -34,6 +34,7 @@ def make_store(ws: Workspace, name: str = "pixels", labelled: bool = True, nan_v
                 # write_shard refuses NaN; simulate a store corrupted by another writer
                 import pyarrow as pa
                 import pyarrow.parquet as pq
+
                 from vidsift.embedder.store import shard_path
 
                 shard_path(store, vid).parent.mkdir(parents=True, exist_ok=True)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from vidsift.video.synthetic.write import make_scene_videos
 from vidsift.video.writer import write_video
-
 from vidsift.workspace import Workspace
 
 

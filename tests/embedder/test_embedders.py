@@ -7,12 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+
 from vidsift.embedder.baselines import PixelsEmbedder, ZCAEmbedder, fit_zca
 from vidsift.embedder.registry import embed_image, embedder_from_manifest, get_embedder
+from vidsift.errors import BadInputError, WorkspaceError
 from vidsift.video import open_video
 from vidsift.video.clips import centred_clips
-
-from vidsift.errors import BadInputError, WorkspaceError
 from vidsift.workspace import Workspace
 
 

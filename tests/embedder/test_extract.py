@@ -9,7 +9,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
 import vidsift.embedder.writer  # noqa: F401
+from vidsift import embedder
+from vidsift.catalog import Catalog
 from vidsift.embedder.extract import extract
 from vidsift.embedder.store import (
     finished_videos,
@@ -19,12 +22,9 @@ from vidsift.embedder.store import (
     write_manifest,
 )
 from vidsift.embedder.thumbnails import thumbnail, thumbnail_path
+from vidsift.errors import BadInputError, WorkspaceError
 from vidsift.video import open_video
 from vidsift.video.scan import scan_folder
-
-from vidsift import embedder
-from vidsift.catalog import Catalog
-from vidsift.errors import BadInputError, WorkspaceError
 from vidsift.workspace import Workspace
 
 
@@ -150,6 +150,7 @@ def test_write_error_is_one_line_and_keeps_earlier_shards(scenes: Path, ws: Work
 
 def test_clip_embedder_embeds_the_clip_centred_on_each_sampled_frame(scenes: Path, ws: Workspace) -> None:
     import torch
+
     from vidsift.embedder.registry import get_embedder
     from vidsift.video.clips import centred_clips
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
 from vidsift.embedder.extract import extract
 from vidsift.embedder.store import load_store
-
 from vidsift.errors import BadInputError
 from vidsift.workspace import Workspace
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
 from vidsift.embedder.extract import extract
 from vidsift.embedder.store import finished_videos, load_store
-
 from vidsift.workspace import Workspace
 
 

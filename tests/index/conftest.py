@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from vidsift.index import workspace as index_workspace
 
+from vidsift.index import workspace as index_workspace
 from vidsift.workspace import Workspace
 
 

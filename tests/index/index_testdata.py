@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
 from vidsift.embedder.store import StoreData, load_store, write_manifest, write_shard
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from index_testdata import blobs
-from vidsift.index.build import IndexParams, build_index, choose_params, prepare_vectors
-from vidsift.index.check import recall_at_k
 
 from vidsift.errors import BadInputError
+from vidsift.index.build import IndexParams, build_index, choose_params, prepare_vectors
+from vidsift.index.check import recall_at_k
 
 
 def brute_force(x: np.ndarray, q: np.ndarray, k: int, metric: str) -> tuple[np.ndarray, np.ndarray]:

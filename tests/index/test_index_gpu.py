@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from index_testdata import blobs, store_data
+
 from vidsift.index.build import IndexParams, build_index, gpu_available, prepare_vectors
 from vidsift.index.video_index import VideoIndex
 

@@ -7,7 +7,9 @@ import sys
 import numpy as np
 import pytest
 from index_testdata import manifest, write_store
+
 from vidsift.embedder.store import remove_shard, write_manifest
+from vidsift.errors import BadInputError, WorkspaceError
 from vidsift.index.persist import read_meta
 from vidsift.index.workspace import (
     add_to_workspace_index,
@@ -17,8 +19,6 @@ from vidsift.index.workspace import (
     remove_from_workspace_index,
     search_workspace,
 )
-
-from vidsift.errors import BadInputError, WorkspaceError
 from vidsift.workspace import Workspace
 
 KEYS = {"video_id", "path", "frame", "time", "timecode", "shot", "label", "distance"}

@@ -8,12 +8,12 @@ import faiss
 import numpy as np
 import pytest
 from index_testdata import blobs, manifest, store_data, write_store
+
 from vidsift.embedder.store import StoreData, load_store
+from vidsift.errors import BadInputError, WorkspaceError
 from vidsift.index.build import IndexParams
 from vidsift.index.persist import META, read_meta
 from vidsift.index.video_index import VideoIndex
-
-from vidsift.errors import BadInputError, WorkspaceError
 
 VIDEOS = {"vid_a": 120, "vid_b": 80, "vid_c": 100, "vid_d": 60}
 

@@ -11,13 +11,13 @@ import time
 
 import numpy as np
 import pytest
-from vidsift.video.scan import inspect_video, scan_folder
-from vidsift.video.synthetic.write import make_broken_files
-from vidsift.video.writer import write_video
 from vidsift_testdata import moving_gradient
 
 from vidsift.catalog import Catalog
 from vidsift.errors import VideoError
+from vidsift.video.scan import inspect_video, scan_folder
+from vidsift.video.synthetic.write import make_broken_files
+from vidsift.video.writer import write_video
 
 
 def mutate(data: bytes, rng: np.random.Generator) -> bytes:

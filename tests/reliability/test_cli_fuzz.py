@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from vidsift.index.workspace import build_workspace_index, clear_cache
 from vidsift_testdata import write_walk_store
 
+from vidsift.index.workspace import build_workspace_index, clear_cache
 from vidsift.workspace import Workspace
 
 NUMBERS = st.one_of(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from vidsift.index.workspace import build_workspace_index, clear_cache, search_workspace
 from vidsift_testdata import write_walk_store
 
+from vidsift.index.workspace import build_workspace_index, clear_cache, search_workspace
 from vidsift.workspace import Workspace
 
 

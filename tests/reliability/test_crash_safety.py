@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from vidsift_testdata import moving_gradient
+
 from vidsift.embedder.store import load_store
 from vidsift.index.workspace import clear_cache, search_workspace
 from vidsift.video.writer import write_video
-from vidsift_testdata import moving_gradient
-
 from vidsift.workspace import Workspace
 
 pytestmark = pytest.mark.slow

@@ -11,6 +11,14 @@ import math
 import numpy as np
 import pytest
 import torch
+
+from vidsift.reproduce.recipes import (
+    MOTION_RUN,
+    nearest_videos,
+    pair_accuracy,
+    tiny_config,
+    train_steps,
+)
 from vidsift.training.data.source import ArrayFrameSource
 from vidsift.training.losses.pair_hinge_loss import PairHingeLoss
 from vidsift.training.methods.c3d_siamese import (
@@ -20,14 +28,6 @@ from vidsift.training.methods.c3d_siamese import (
 )
 from vidsift.training.models.c3d import C3D, SiameseC3D
 from vidsift.video.clips import clip_from
-
-from vidsift.reproduce.recipes import (
-    MOTION_RUN,
-    nearest_videos,
-    pair_accuracy,
-    tiny_config,
-    train_steps,
-)
 
 # -- network shapes ---------------------------------------------------------------------------
 

@@ -6,6 +6,8 @@ import json
 
 import pytest
 import torch
+
+from vidsift.errors import WorkspaceError
 from vidsift.training.checkpoint import (
     FORMAT_VERSION,
     load_checkpoint,
@@ -15,17 +17,7 @@ from vidsift.training.checkpoint import (
     set_rng_state,
 )
 from vidsift.training.registry import get_method
-
-from vidsift.errors import WorkspaceError
 from vidsift.workspace import RunDir
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
 
 
 class NotAllowed:

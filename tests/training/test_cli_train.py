@@ -7,22 +7,15 @@ import sys
 from pathlib import Path
 
 import pytest
-import torch
-from vidsift.training.workspace import list_checkpoints, train_workspace
-from vidsift.video.synthetic import grating_videos
 
 from vidsift.errors import BadInputError
+from vidsift.training.workspace import list_checkpoints, train_workspace
+from vidsift.video.synthetic import grating_videos
 from vidsift.workspace import Workspace
 
 write_video = pytest.importorskip("vidsift.video.writer").write_video
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
 
 
 @pytest.fixture(scope="module")

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import torch
 import torch.multiprocessing as mp
+
 from vidsift.training.data.source import ArrayFrameSource
 from vidsift.training.registry import get_method
 from vidsift.training.trainer import train
 from vidsift.video.synthetic import grating_videos
-
 from vidsift.workspace import RunDir, Workspace, read_log
 
 

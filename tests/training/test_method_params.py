@@ -11,10 +11,10 @@ import dataclasses
 import inspect
 
 import pytest
-from vidsift.training.config import NOT_IN_PRESETS, TrainConfig, build_params, in_presets
-from vidsift.training.registry import METHODS, get_method
 
 from vidsift.errors import BadInputError
+from vidsift.training.config import NOT_IN_PRESETS, TrainConfig, build_params, in_presets
+from vidsift.training.registry import METHODS, get_method
 
 # method/preset -> (TrainConfig fields except params, params), as the untyped code built them
 # fmt: off

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+
 from vidsift.training.data.source import ArrayFrameSource, resize_frames
 from vidsift.training.registry import get_method
 from vidsift.training.trainer import train
@@ -23,12 +24,6 @@ SMALL = {"backbone": "small", "fc6": 128, "fc7": 32, "lr": 1e-3, "input_size": (
          "num_workers": 0, "log_every": 50, "checkpoint_every": 1000}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
 
 
 def same_scene_rate(method, cfg, model, arrays, labels, layer=None) -> float:

@@ -7,6 +7,7 @@ import math
 
 import pytest
 import torch
+
 from vidsift.training.losses import SlowFeatureAELoss
 from vidsift.training.models import (
     AlexNetEmbedding,

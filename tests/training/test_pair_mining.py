@@ -6,6 +6,8 @@ import warnings
 
 import numpy as np
 import pytest
+
+from vidsift.errors import BadInputError
 from vidsift.training.data.pair_mining import (
     PairMiner,
     Volume,
@@ -24,8 +26,6 @@ from vidsift.training.data.transforms import (
     sample_negative_transform,
     sample_positive_transform,
 )
-
-from vidsift.errors import BadInputError
 
 SHAPE = (4, 8, 8)  # T, h, w
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+
+from vidsift.errors import BadInputError
 from vidsift.training.config import TrainConfig
 from vidsift.training.data import tracker
 from vidsift.training.data.samplers import (
@@ -15,8 +17,6 @@ from vidsift.training.data.samplers import (
 )
 from vidsift.training.data.source import ArrayFrameSource, resize_frames
 from vidsift.video.synthetic import grating_videos, translating_sequence
-
-from vidsift.errors import BadInputError
 
 
 def stamped_source(lengths: dict[str, int], size: int = 8) -> ArrayFrameSource:

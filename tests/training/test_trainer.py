@@ -8,24 +8,15 @@ import numpy as np
 import pytest
 import torch
 from torch import nn
+
+from vidsift.errors import WorkspaceError
 from vidsift.training.config import TrainConfig
 from vidsift.training.data.samplers import PairStream
 from vidsift.training.data.source import ArrayFrameSource
 from vidsift.training.methods.base import Method
 from vidsift.training.registry import METHODS
 from vidsift.training.trainer import train
-
-from vidsift.errors import WorkspaceError
 from vidsift.workspace import RunDir, read_log
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    # 2 shared cores: several OpenMP threads per process spin against each other
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
 
 
 class TinyNet(nn.Module):

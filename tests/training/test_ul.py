@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 import scipy.linalg
 import torch
+
+from vidsift.reproduce.recipes import angle_decoding_error, train_rotation
 from vidsift.training.methods.ul import ULCost, ULMethod, ULNet
 from vidsift.training.ul import (
     ULLayer,
@@ -16,8 +18,6 @@ from vidsift.training.ul import (
 )
 from vidsift.training.ul.closed_form import chain_affinity, markov_laplacian
 from vidsift.video.synthetic import rotating_points
-
-from vidsift.reproduce.recipes import angle_decoding_error, train_rotation
 
 # -- a naive reference of Eqs. 6-11 ------------------------------------------------------------
 

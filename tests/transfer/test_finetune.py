@@ -8,12 +8,12 @@ import shutil
 import numpy as np
 import pytest
 import torch
+
+from vidsift.errors import BadInputError, WorkspaceError
 from vidsift.training.checkpoint import load_model, save_checkpoint
 from vidsift.training.finetune import decode_samples, finetune, load_finetuned
 from vidsift.training.registry import get_method
 from vidsift.video.synthetic.write import make_scene_videos
-
-from vidsift.errors import BadInputError, WorkspaceError
 from vidsift.workspace import Workspace, read_log
 
 SCENES = ("astronaut", "coffee", "rocket")

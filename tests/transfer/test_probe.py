@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from transfer_testdata import frames
-from vidsift.discovery.transfer import CLASSIFIERS, LEVELS, linear_probe
-from vidsift.training.data.labels import split_by_video
 
+from vidsift.discovery.transfer import CLASSIFIERS, LEVELS, linear_probe
 from vidsift.errors import BadInputError
+from vidsift.training.data.labels import split_by_video
 
 
 def test_perfect_embedder_scores_one():

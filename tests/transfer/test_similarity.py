@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
-from vidsift.discovery.transfer import best_threshold, sample_pairs, similarity_roc, video_means
 
+from vidsift.discovery.transfer import best_threshold, sample_pairs, similarity_roc, video_means
 from vidsift.errors import BadInputError
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+
 from vidsift.discovery.transfer import probe_workspace, similarity_workspace
 from vidsift.embedder.extract import extract
 from vidsift.training.checkpoint import save_checkpoint
@@ -17,7 +18,6 @@ from vidsift.training.finetune import finetune
 from vidsift.training.registry import get_method
 from vidsift.training.workspace import train_workspace
 from vidsift.video.synthetic.write import make_scene_videos
-
 from vidsift.workspace import Workspace
 
 SCENES = ("astronaut", "coffee", "rocket", "chelsea", "camera", "horse")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from vidsift.embedder.store import write_manifest, write_shard
 
+from vidsift.embedder.store import write_manifest, write_shard
 from vidsift.workspace import Workspace
 
 

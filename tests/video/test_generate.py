@@ -9,6 +9,8 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+
+from vidsift.errors import BadInputError, VideoError
 from vidsift.video.synthetic import rotating_points, scene_frames, shape_frames
 from vidsift.video.synthetic.write import (
     GROUND_TRUTH,
@@ -21,8 +23,6 @@ from vidsift.video.synthetic.write import (
     save_points,
 )
 from vidsift.video.writer import write_video
-
-from vidsift.errors import BadInputError, VideoError
 
 
 def decode(path: Path) -> np.ndarray:

@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from quirks import EXPECTED, decoder_truth, make_quirks
+
+from vidsift.catalog import Catalog
 from vidsift.discovery.workflow import _clip_fn
 from vidsift.embedder.extract import extract
 from vidsift.embedder.store import load_embeddings
@@ -23,8 +25,6 @@ from vidsift.video.scan import scan_folder
 from vidsift.video.shots import detect_shots, shot_table
 from vidsift.video.timeline import Timeline
 from vidsift.video.writer import write_video
-
-from vidsift.catalog import Catalog
 from vidsift.workspace import Workspace
 
 
@@ -193,6 +193,7 @@ def test_a_store_written_with_frame_over_fps_times_is_migrated(corpus):
 
     import pyarrow as pa
     import pyarrow.parquet as pq
+
     from vidsift.embedder.store import MANIFEST, shard_path
 
     ws, rec = corpus["ws"], corpus["records"]["vfr.mp4"]

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
+from vidsift.errors import BadInputError, VideoError
 from vidsift.video import open_video, probe
 from vidsift.video.backends import BACKENDS
 from vidsift.video.synthetic.write import make_broken_files
-
-from vidsift.errors import BadInputError, VideoError
 
 
 def all_frames(path, backend, size=None):

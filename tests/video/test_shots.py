@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+
 from vidsift.video import detect_shots
 from vidsift.video.shots import boundaries_from_differences
 from vidsift.video.synthetic.write import make_scene_videos

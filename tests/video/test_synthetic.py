@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from vidsift.video import synthetic as syn
-from vidsift.video.synthetic import SCENES, rotating_points, scene_frames, shape_frames
 
 from vidsift.errors import BadInputError
+from vidsift.video import synthetic as syn
+from vidsift.video.synthetic import SCENES, rotating_points, scene_frames, shape_frames
 
 ROOT = Path(__file__).resolve().parents[2]
 

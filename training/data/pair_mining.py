@@ -39,6 +39,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+
+from vidsift.errors import BadInputError
 from vidsift.training.config import TrainConfig
 from vidsift.training.data.samplers import BatchStream
 from vidsift.training.data.source import FrameSource
@@ -47,8 +49,6 @@ from vidsift.training.data.transforms import (
     sample_negative_transform,
     sample_positive_transform,
 )
-
-from vidsift.errors import BadInputError
 
 
 @dataclass(frozen=True)

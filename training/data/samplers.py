@@ -44,11 +44,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 from torch.utils.data import IterableDataset, get_worker_info
+
+from vidsift.errors import BadInputError
 from vidsift.training.config import TrainConfig
 from vidsift.training.data import tracker
 from vidsift.training.data.source import FrameSource, resize_frames
-
-from vidsift.errors import BadInputError
 
 if TYPE_CHECKING:  # pragma: no cover
     from vidsift.training.methods.base import Method

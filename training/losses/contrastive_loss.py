@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor
+
 from vidsift.training.losses.base import (
     EmbeddingLoss,
     check_binary_target,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+
 from vidsift.training.losses.base import EmbeddingLoss, check_number
 
 MINING = ("topk", "nonzero", "none", "random")

@@ -43,9 +43,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import torch
 from torch import nn
-from vidsift.training.config import PRESETS, TrainConfig, build_params, in_presets
 
 from vidsift.errors import BadInputError
+from vidsift.training.config import PRESETS, TrainConfig, build_params, in_presets
 
 if TYPE_CHECKING:  # pragma: no cover
     from vidsift.training.data.source import FrameSource

@@ -31,6 +31,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from torch import nn
+
+from vidsift.errors import BadInputError
 from vidsift.training.config import TrainConfig
 from vidsift.training.data.pair_mining import VolumePairStream
 from vidsift.training.data.source import FrameSource
@@ -38,8 +40,6 @@ from vidsift.training.losses.pair_hinge_loss import PairHingeLoss
 from vidsift.training.methods.base import Method
 from vidsift.training.models.c3d import C3D, SiameseC3D
 from vidsift.video.clips import centred_clips, clip_from
-
-from vidsift.errors import BadInputError
 
 _RUN = {"optimizer": "adam", "lr": 1e-4, "weight_decay": 5e-4, "batch_size": 10}
 

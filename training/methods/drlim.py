@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from torch import nn
+
 from vidsift.training.config import TrainConfig
 from vidsift.training.data.samplers import PairStream
 from vidsift.training.data.source import FrameSource

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
+
 from vidsift.training.config import TrainConfig
 from vidsift.training.data.samplers import QuadrupletStream
 from vidsift.training.data.source import FrameSource

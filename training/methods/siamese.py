@@ -22,14 +22,14 @@ from typing import Any
 
 import torch
 from torch import nn
+
+from vidsift.errors import BadInputError
 from vidsift.training.config import NOT_IN_PRESETS, TrainConfig
 from vidsift.training.data.samplers import PairStream
 from vidsift.training.data.source import FrameSource
 from vidsift.training.losses import ContrastiveLoss
 from vidsift.training.methods.base import Method
 from vidsift.training.models import AlexNetEmbedding
-
-from vidsift.errors import BadInputError
 
 # -- the Siamese base network, shared by siamese, quadruplet, drlim and triplet ----------------
 

@@ -51,14 +51,14 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from torch import nn
+
+from vidsift.errors import BadInputError
 from vidsift.training.config import TrainConfig
 from vidsift.training.data.samplers import PairStream, fetch
 from vidsift.training.data.source import FrameSource
 from vidsift.training.losses import SlowFeatureAELoss
 from vidsift.training.methods.base import Method
 from vidsift.training.models import SlowAEOutput, SlowFeatureAE
-
-from vidsift.errors import BadInputError
 
 
 class SlowAENet(nn.Module):

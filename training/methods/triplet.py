@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
+
 from vidsift.training.config import TrainConfig
 from vidsift.training.data.samplers import TripletStream
 from vidsift.training.data.source import FrameSource

@@ -34,13 +34,13 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from torch import nn
+
+from vidsift.errors import BadInputError
 from vidsift.training.config import TrainConfig
 from vidsift.training.data.samplers import BatchStream
 from vidsift.training.data.source import FrameSource
 from vidsift.training.methods.base import Method
 from vidsift.training.ul.layer import ULLayer
-
-from vidsift.errors import BadInputError
 
 
 class ULNet(nn.Module):

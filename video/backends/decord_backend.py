@@ -11,11 +11,11 @@ from collections.abc import Iterator
 
 import decord  # noqa: E402  (import errors are handled by the registry)
 import numpy as np
+
+from vidsift.errors import VideoError
 from vidsift.video.backends.base import Backend
 from vidsift.video.info import MAX_PIXELS, MIN_SIDE, VideoInfo
 from vidsift.video.resize import resize_frames
-
-from vidsift.errors import VideoError
 
 CHUNK = 64
 

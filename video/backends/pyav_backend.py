@@ -20,10 +20,10 @@ from collections.abc import Iterator
 
 import av
 import numpy as np
-from vidsift.video.backends.base import Backend
-from vidsift.video.info import MAX_PIXELS, MIN_SIDE, VideoInfo
 
 from vidsift.errors import VideoError
+from vidsift.video.backends.base import Backend
+from vidsift.video.info import MAX_PIXELS, MIN_SIDE, VideoInfo
 
 # Packets in a row that may fail to decode before the stream is given up on.
 MAX_BAD_PACKETS = 64

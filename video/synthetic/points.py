@@ -4,9 +4,9 @@ frame (the rotation angle is the only hidden variable)."""
 from __future__ import annotations
 
 import numpy as np
-from vidsift.video.synthetic.base import keyed_rng
 
 from vidsift.errors import BadInputError
+from vidsift.video.synthetic.base import keyed_rng
 
 __all__ = ["rotating_points"]
 

@@ -12,9 +12,9 @@ import functools
 from pathlib import Path
 
 import numpy as np
-from vidsift.video.synthetic.base import keyed_rng, to_uint8
 
 from vidsift.errors import BadInputError
+from vidsift.video.synthetic.base import keyed_rng, to_uint8
 
 __all__ = ["SCENES", "scene_frames"]
 

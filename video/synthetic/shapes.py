@@ -14,9 +14,9 @@ import colorsys
 from typing import Any
 
 import numpy as np
-from vidsift.video.synthetic.base import keyed_rng, to_uint8
 
 from vidsift.errors import BadInputError
+from vidsift.video.synthetic.base import keyed_rng, to_uint8
 
 __all__ = ["MOTIONS", "SHAPES", "shape_frame_videos", "shape_frames", "shape_videos"]
 

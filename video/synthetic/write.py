@@ -32,15 +32,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from vidsift.atomic import atomic_write_bytes, atomic_write_json
+from vidsift.errors import BadInputError
 from vidsift.video.synthetic.base import check_seed, keyed_rng
 from vidsift.video.synthetic.drift import drift_videos
 from vidsift.video.synthetic.points import rotating_points
 from vidsift.video.synthetic.scenes import SCENES, scene_frames
 from vidsift.video.synthetic.shapes import MOTIONS, SHAPES, shape_frames
 from vidsift.video.writer import encoder_available, write_video
-
-from vidsift.atomic import atomic_write_bytes, atomic_write_json
-from vidsift.errors import BadInputError
 
 __all__ = [
     "GROUND_TRUTH",
