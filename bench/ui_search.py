@@ -35,8 +35,8 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from vidsift.embedder.store import write_manifest, write_shard  # noqa: E402
-from vidsift.index.workspace import build_workspace_index, clear_cache, load_workspace_index  # noqa: E402
 from vidsift.services import search as searching
+from vidsift.services.indexes import build_workspace_index, clear_cache, load_workspace_index  # noqa: E402
 from vidsift.workspace import Workspace  # noqa: E402
 
 NAME = "synthetic"

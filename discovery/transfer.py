@@ -50,10 +50,8 @@ __all__ = [
     "linear_probe",
     "pair_scores",
     "plot_roc",
-    "probe_workspace",
     "sample_pairs",
     "similarity_roc",
-    "similarity_workspace",
     "video_labels_of",
     "video_means",
 ]
@@ -260,17 +258,6 @@ def linear_probe(
     return out
 
 
-def probe_workspace(
-    ws: Any, embedder: str, shots: int = 5, repeats: int = 10, seed: int = 0, folder: str | Path | None = None
-) -> dict[str, Any]:
-    """``vidsift evaluate probe``: :func:`linear_probe` on the store of ``embedder`` in ``ws``
-    (restricted to the videos catalogued under ``folder`` when given)."""
-    from vidsift.discovery.workflow import load_folder_embeddings
-
-    data = load_folder_embeddings(ws, embedder, folder)
-    meta = data.meta
-    res = linear_probe(data.vectors, meta["label"].to_numpy(), meta["video_id"].to_numpy(), shots=shots, repeats=repeats, seed=seed)
-    return {"embedder": embedder, "evaluation": "probe", **res}
 
 
 # ----------------------------------------------------------------------------- similarity
@@ -496,21 +483,3 @@ def plot_roc(curves: dict[str, tuple[np.ndarray, np.ndarray, float]], path: str 
     return _save(fig, path)
 
 
-def similarity_workspace(
-    ws: Any, embedder: str, pairs: int = 1000, repeats: int = 10, seed: int = 0, folder: str | Path | None = None
-) -> dict[str, Any]:
-    """``vidsift evaluate similarity``: :func:`similarity_roc` on the video means of the store of
-    ``embedder``; the ROC curve goes to ``<ws>/plots/<embedder>/similarity_roc.png``."""
-    from vidsift.discovery.workflow import load_folder_embeddings, plots_dir
-
-    data = load_folder_embeddings(ws, embedder, folder)
-    meta = data.meta
-    video_label, mask, message = video_labels_of(meta["label"].to_numpy(), meta["video_id"].to_numpy())
-    ids, means = video_means(data.vectors[mask], meta["video_id"].to_numpy()[mask])
-    res = similarity_roc(means, [video_label[i] for i in ids], seed=seed, pairs=pairs, repeats=repeats)
-    path = plot_roc(
-        {embedder: (np.asarray(res["roc"]["fpr"]), np.asarray(res["roc"]["tpr"]), res["auc"])},
-        plots_dir(ws, embedder) / "similarity_roc.png",
-        f"{embedder}: same / not-same video pairs",
-    )
-    return {"embedder": embedder, "evaluation": "similarity", **res, "message": message, "plots": {"similarity_roc": str(path)}}

@@ -271,7 +271,7 @@ def test_graph_sees_imports_under_the_vidsift_namespace() -> None:
     graph = _repo_graph()
     assert "video" in graph["embedder.reader"]  # lazy `from vidsift.video import open_video`
     assert "video.timeline" in graph["embedder.reader"]
-    assert "embedder.store" in graph["index.workspace"]
+    assert "embedder.store" in graph["vidsift.services.indexes"]
 
 
 def test_domain_packages_are_imported_under_vidsift() -> None:

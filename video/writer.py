@@ -2,7 +2,7 @@
 
 Everything is written with PyAV (no system ffmpeg); libx264 runs with one thread and without
 mbtree, so equal frames give byte-identical files on the same PyAV build. Used by the synthetic
-data writer (``video.synthetic.write``), clip export (``discovery.workflow``) and the tests.
+data writer (``video.synthetic.write``), clip export (``vidsift.services.discover``) and the tests.
 
 Encoder notes, checked with PyAV 18 (FFmpeg 8, libavcodec 62):
 

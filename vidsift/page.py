@@ -2,7 +2,7 @@
 
 Five pages (sidebar): Library, Search, Discover, Evaluate, Train. The page only lays out widgets
 and calls library functions (design decision 9): the catalog, ``embedder.extract``,
-``index.workspace``, ``discovery.workflow`` and ``vidsift.ui_support``. Errors from the library
+the use cases of ``vidsift.services`` and ``vidsift.ui_support``. Errors from the library
 (``VidsiftError``) are shown as one line with ``st.error``, never as a traceback.
 
 How things are kept between reruns:
@@ -31,11 +31,11 @@ import streamlit as st
 
 from vidsift import ui_support as ui
 from vidsift.errors import VidsiftError
-from vidsift.index.workspace import frame_at_time
 from vidsift.services import contents, library, media, train_jobs
 from vidsift.services import discover as discovering
 from vidsift.services import evaluate as evaluating
 from vidsift.services import search as searching
+from vidsift.services.indexes import frame_at_time
 from vidsift.timecode import parse_time, timecode
 from vidsift.workspace import Workspace, read_log
 
@@ -61,7 +61,7 @@ def shown_errors() -> Iterator[None]:
 @st.cache_resource(max_entries=8, show_spinner="Loading the index…")
 def cached_index(root: str, embedder: str, version: tuple[int, int] | None) -> Any:
     """The saved index; ``version`` (meta.json mtime/size) invalidates it when rebuilt."""
-    from vidsift.index.workspace import load_workspace_index
+    from vidsift.services.indexes import load_workspace_index
 
     return load_workspace_index(Workspace(Path(root)), embedder)
 
@@ -201,7 +201,7 @@ def page_library(ws: Workspace) -> None:
 
 def embed_folder(ws: Workspace, folder: str, embedder: str, every: int, build: bool) -> None:
     from vidsift.embedder.extract import extract
-    from vidsift.index.workspace import build_workspace_index
+    from vidsift.services.indexes import build_workspace_index
 
     if not str(folder).strip():
         st.error("give a folder of videos to embed")
@@ -234,7 +234,7 @@ def index_section(ws: Workspace) -> None:
         n_videos, _ = contents.store_version(ws, name)
         c1.markdown(f"**{name}** — {n_videos} videos embedded — " + ("index built" if name in indexed else "*no index yet*"))
         if c2.button("Rebuild index" if name in indexed else "Build index", key=f"build_{name}"):
-            from vidsift.index.workspace import build_workspace_index
+            from vidsift.services.indexes import build_workspace_index
 
             with shown_errors(), st.spinner(f"Building the index of {name}…"):
                 s = build_workspace_index(ws, name)
@@ -381,7 +381,7 @@ def page_discover(ws: Workspace) -> None:
         seed = c5.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, key="d_seed")
         with_map = st.checkbox("Compute the 2-D map (UMAP; slower the first time)", value=True, key="d_with_map")
         if st.button("Run discovery", type="primary"):
-            from vidsift.discovery.workflow import run_discovery
+            from vidsift.services.discover import run_discovery
 
             with shown_errors():
                 bar = ProgressBar("starting…")
@@ -615,7 +615,7 @@ def training_view(root: str) -> None:
     import pandas as pd
     import plotly.express as px
 
-    from vidsift.training.workspace import list_checkpoints
+    from vidsift.services.train import list_checkpoints
 
     info = {c["name"]: c for c in list_checkpoints(ws)}
     for name in names:

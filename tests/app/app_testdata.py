@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from vidsift.embedder.extract import extract
-from vidsift.index.workspace import build_workspace_index
+from vidsift.services.indexes import build_workspace_index
 from vidsift.video.synthetic.write import make_scene_videos
 from vidsift.workspace import Workspace
 

@@ -23,7 +23,7 @@ def built_ws(tmp_path_factory) -> Path:
 @pytest.fixture
 def app_ws(built_ws: Path, tmp_path: Path):
     """A private copy of the workspace (the videos stay where the catalog says they are)."""
-    from vidsift.index.workspace import clear_cache
+    from vidsift.services.indexes import clear_cache
     from vidsift.workspace import Workspace
 
     dst = tmp_path / "ws"

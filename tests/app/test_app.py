@@ -32,7 +32,7 @@ def result_captions(at) -> list[str]:
 
 
 def _videos(at) -> dict[str, str]:
-    from vidsift.index.workspace import load_workspace_index
+    from vidsift.services.indexes import load_workspace_index
 
     vi = load_workspace_index(at.session_state["ws_path"], "pixels")
     cols = vi.columns

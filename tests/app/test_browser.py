@@ -35,7 +35,7 @@ LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backgro
 def browser_ws(tmp_path_factory):
     """Four labelled scenes, large enough frames to look at, embedded with pixels and indexed."""
     from vidsift.embedder.extract import extract
-    from vidsift.index.workspace import build_workspace_index
+    from vidsift.services.indexes import build_workspace_index
     from vidsift.video.synthetic.write import make_scene_videos
     from vidsift.workspace import Workspace
 
@@ -149,13 +149,13 @@ def test_search_pick_a_frame_click_a_result(page, tmp_path):
     query = pg.get_by_text(re.compile(r"Query: astronaut_0\.mp4 · frame 12 "))
     query.wait_for()
     _idle(pg)
-    _wait_caption(pg, r"^1\. astronaut_0\.mp4 \(astronaut\) · 1\.20 s · frame 12 · shot \d · d=0\.0000")
+    _wait_caption(pg, r"^1\. astronaut_0\.mp4 \(astronaut\) · 00:00:01\.200 \(1\.200 s\) · frame 12 · shot \d · d=0\.0000")
     # results from other videos only, then click the third and search from it
     pg.get_by_text("Exclude the query's video").click()
     _wait_caption(pg, r"^1\. (?!astronaut_0)")
     _idle(pg)
     third = _wait_caption(pg, r"^3\. ")
-    m = re.match(r"3\. (\S+) \((\w+)\) · [\d.]+ s · frame (\d+)", third)
+    m = re.match(r"3\. (\S+) \((\w+)\) · [\d:.]+ \([\d.]+ s\) · frame (\d+)", third)
     assert m and m.group(1) != "astronaut_0.mp4", third
     _shot(pg, tmp_path, "search_before_click.png", publish=False)
     pg.get_by_role("button", name="Search from here").nth(2).click()
@@ -218,6 +218,6 @@ def test_two_sessions_search_at_once(server):
             for pg, frame in zip(pages, (4, 21), strict=True):
                 pg.get_by_text(re.compile(rf"Query: astronaut_0\.mp4 · frame {frame} ")).wait_for()
                 _idle(pg)
-                _wait_caption(pg, rf"^1\. astronaut_0\.mp4 \(astronaut\) · [\d.]+ s · frame {frame} · .*d=0\.0000")
+                _wait_caption(pg, rf"^1\. astronaut_0\.mp4 \(astronaut\) · [\d:.]+ \([\d.]+ s\) · frame {frame} · .*d=0\.0000")
         finally:
             browser.close()

@@ -76,7 +76,7 @@ def test_workspace_helpers(tmp_path, monkeypatch):
 
 
 def test_filtered_search_fetches_until_enough(app_ws):
-    from vidsift.index.workspace import load_workspace_index, search_workspace
+    from vidsift.services.indexes import load_workspace_index, search_workspace
 
     vi = load_workspace_index(app_ws, "pixels")
     videos = searching.indexed_videos(vi)

@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vidsift.discovery.workflow import evaluate_workspace, run_discovery
 from vidsift.embedder.store import write_manifest, write_shard
 from vidsift.errors import BadInputError
+from vidsift.services.discover import run_discovery
+from vidsift.services.evaluate import evaluate_workspace
 from vidsift.workspace import Workspace
 
 

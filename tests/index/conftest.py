@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from vidsift.index import workspace as index_workspace
+from vidsift.services import indexes as index_workspace
 from vidsift.workspace import Workspace
 
 

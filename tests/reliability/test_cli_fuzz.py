@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from vidsift_testdata import write_walk_store
 
-from vidsift.index.workspace import build_workspace_index, clear_cache
+from vidsift.services.indexes import build_workspace_index, clear_cache
 from vidsift.workspace import Workspace
 
 NUMBERS = st.one_of(

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from vidsift_testdata import write_walk_store
 
-from vidsift.index.workspace import build_workspace_index, clear_cache, search_workspace
+from vidsift.services.indexes import build_workspace_index, clear_cache, search_workspace
 from vidsift.workspace import Workspace
 
 

@@ -19,7 +19,7 @@ import torch
 from vidsift_testdata import moving_gradient
 
 from vidsift.embedder.store import load_store
-from vidsift.index.workspace import clear_cache, search_workspace
+from vidsift.services.indexes import clear_cache, search_workspace
 from vidsift.video.writer import write_video
 from vidsift.workspace import Workspace
 

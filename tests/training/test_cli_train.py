@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from vidsift.errors import BadInputError
-from vidsift.training.workspace import list_checkpoints, train_workspace
+from vidsift.services.train import list_checkpoints, train_workspace
 from vidsift.video.synthetic import grating_videos
 from vidsift.workspace import Workspace
 

@@ -33,7 +33,7 @@ def scenes(tmp_path_factory):
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, scenes):
     """A workspace with a siamese checkpoint trained 40 steps on the scene videos."""
-    from vidsift.training.workspace import train_workspace
+    from vidsift.services.train import train_workspace
 
     ws = Workspace.at(tmp_path_factory.mktemp("ws"))
     train_workspace(ws, "siamese", scenes, steps=40, batch_size=8, progress=False, log_every=20, checkpoint_every=40, **SIAMESE)

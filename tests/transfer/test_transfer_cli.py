@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from transfer_testdata import frames, write_store
 
-from vidsift.discovery.transfer import probe_workspace, similarity_workspace
 from vidsift.errors import BadInputError, WorkspaceError
+from vidsift.services.evaluate import probe_workspace, similarity_workspace
 from vidsift.workspace import Workspace
 
 

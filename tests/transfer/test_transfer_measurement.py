@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 import torch
 
-from vidsift.discovery.transfer import probe_workspace, similarity_workspace
 from vidsift.embedder.extract import extract
+from vidsift.services.evaluate import probe_workspace, similarity_workspace
+from vidsift.services.train import train_workspace
 from vidsift.training.checkpoint import save_checkpoint
 from vidsift.training.finetune import finetune
 from vidsift.training.registry import get_method
-from vidsift.training.workspace import train_workspace
 from vidsift.video.synthetic.write import make_scene_videos
 from vidsift.workspace import Workspace
 

@@ -16,10 +16,10 @@ import pytest
 from quirks import EXPECTED, decoder_truth, make_quirks
 
 from vidsift.catalog import Catalog
-from vidsift.discovery.workflow import _clip_fn
 from vidsift.embedder.extract import extract
 from vidsift.embedder.store import load_embeddings
-from vidsift.index.workspace import build_workspace_index, search_workspace
+from vidsift.services.discover import _clip_fn
+from vidsift.services.indexes import build_workspace_index, search_workspace
 from vidsift.video import open_video
 from vidsift.video.scan import scan_folder
 from vidsift.video.shots import detect_shots, shot_table
@@ -219,7 +219,7 @@ def test_training_on_a_real_folder_uses_decoded_counts(corpus, tmp_path, capsys)
     (and one unreadable file) trains; the broken file is left out with one line."""
     import shutil
 
-    from vidsift.training.workspace import train_workspace
+    from vidsift.services.train import train_workspace
 
     folder = tmp_path / "clips"
     folder.mkdir()
@@ -234,7 +234,7 @@ def test_training_on_a_real_folder_uses_decoded_counts(corpus, tmp_path, capsys)
 
 
 def test_cluster_export_lists_every_frame_with_its_time(corpus, tmp_path):
-    from vidsift.discovery.workflow import run_discovery
+    from vidsift.services.discover import run_discovery
 
     out = tmp_path / "export"
     run_discovery(corpus["ws"], "pixels", k=3, export=out, repeats=1)

@@ -66,9 +66,9 @@ def _print_videos(videos: list) -> None:
 
 def videos(ws: WorkspaceOpt = DEFAULT_WS, as_json: JsonOpt = False) -> None:
     """List the catalogued videos (broken ones with their error)."""
-    from vidsift.catalog import Catalog
+    from vidsift.services.library import videos as catalogued
 
-    vids = Catalog(workspace(ws).catalog_path).videos(status=None)
+    vids = catalogued(workspace(ws))
     emit([v.to_dict() for v in vids], as_json, lambda _: _print_videos(vids))
 
 
@@ -77,12 +77,9 @@ def shots(
     as_json: JsonOpt = False,
 ) -> None:
     """Shots of VIDEO: start/end frame, seconds and timecode (times are the decoder's)."""
-    from vidsift.video import open_video
-    from vidsift.video.shots import detect_shots, shot_table
+    from vidsift.services.library import shots as video_shots
 
-    with open_video(video) as r:
-        rows = shot_table(detect_shots(r), r.timeline)
-        problem = r.problem
+    rows, problem = video_shots(video)
 
     def human(rows: list[dict]) -> None:
         for s in rows:

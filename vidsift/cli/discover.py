@@ -48,7 +48,7 @@ def discover(
     as_json: JsonOpt = False,
 ) -> None:
     """Scan, embed (if needed), cluster, score (when labels exist) and optionally export FOLDER."""
-    from vidsift.discovery.workflow import run_discovery
+    from vidsift.services.discover import run_discovery
 
     no_k_for_clusters(k)
     res = run_discovery(
@@ -78,7 +78,7 @@ evaluate_app = typer.Typer(help="Scores of an embedder, with plots under the wor
 
 
 def _evaluate(what: str, embedder: str, ws: Path, as_json: bool, **kw) -> None:
-    from vidsift.discovery.workflow import evaluate_workspace
+    from vidsift.services.evaluate import evaluate_workspace
 
     res = evaluate_workspace(workspace(ws), embedder, what, **kw)
     emit(res, as_json, _print_scores)
@@ -141,9 +141,9 @@ def evaluate_probe(
     as_json: JsonOpt = False,
 ) -> None:
     """Few-shot k-NN (k=1, 5; cosine) and logistic-regression accuracy on frozen embeddings, split by video."""
-    from vidsift.discovery.transfer import probe_workspace
+    from vidsift.services.evaluate import evaluate_workspace
 
-    res = probe_workspace(workspace(ws), embedder, shots=shots, repeats=repeats, seed=seed)
+    res = evaluate_workspace(workspace(ws), embedder, "probe", shots=shots, repeats=repeats, seed=seed)
 
     def human(r: dict) -> None:
         typer.echo(f"{r['embedder']}: {r['n_classes']} classes, {r['shots']} training videos per class, {r['repeats']} splits")
@@ -168,9 +168,9 @@ def evaluate_similarity(
     as_json: JsonOpt = False,
 ) -> None:
     """Same / not-same video pairs by cosine distance of mean embeddings: ROC AUC and accuracy (ASLAN protocol)."""
-    from vidsift.discovery.transfer import similarity_workspace
+    from vidsift.services.evaluate import evaluate_workspace
 
-    res = similarity_workspace(workspace(ws), embedder, pairs=pairs, repeats=repeats, seed=seed)
+    res = evaluate_workspace(workspace(ws), embedder, "similarity", pairs=pairs, repeats=repeats, seed=seed)
 
     def human(r: dict) -> None:
         typer.echo(f"{r['embedder']}: {r['n_pairs']} pairs ({r['n_same']} same, {r['n_not_same']} not) of {r['n_videos']} videos")

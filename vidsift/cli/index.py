@@ -66,7 +66,7 @@ def build_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """(Re)build the index of an embedder from its whole embedding store."""
-    from vidsift.index.workspace import build_workspace_index
+    from vidsift.services.indexes import build_workspace_index
 
     summary = build_workspace_index(
         workspace(ws),
@@ -84,7 +84,7 @@ def build_cmd(
 @index_app.command("add")
 def add_cmd(embedder: EmbedderOpt, ws: WorkspaceOpt = DEFAULT_WS, as_json: JsonOpt = False) -> None:
     """Add videos embedded since the index was built."""
-    from vidsift.index.workspace import add_to_workspace_index
+    from vidsift.services.indexes import add_to_workspace_index
 
     emit(add_to_workspace_index(workspace(ws), embedder), as_json, _print_summary)
 
@@ -97,7 +97,7 @@ def remove_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Remove one video's frames from the index (its embeddings stay in the store)."""
-    from vidsift.index.workspace import remove_from_workspace_index
+    from vidsift.services.indexes import remove_from_workspace_index
 
     emit(remove_from_workspace_index(workspace(ws), embedder, video), as_json, _print_summary)
 
@@ -111,7 +111,7 @@ def check_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Measure recall@k of the index against exact search."""
-    from vidsift.index.workspace import check_workspace_index
+    from vidsift.services.indexes import check_workspace_index
 
     def human(r: dict[str, Any]) -> None:
         typer.echo(

@@ -40,7 +40,7 @@ def train(
     as_json: JsonOpt = False,
 ) -> None:
     """Train METHOD on the videos of FOLDER into <workspace>/checkpoints/METHOD-PRESET/."""
-    from vidsift.training.workspace import train_workspace
+    from vidsift.services.train import train_workspace
 
     result = train_workspace(
         workspace(ws), method, folder, preset=preset, steps=steps, resume=resume, seed=seed,

@@ -130,7 +130,7 @@ class Experiment:
 
     def vectors(self, embedder: str, dataset: str):
         """The ``embedder`` vectors of ``dataset`` (extracted first if missing)."""
-        from vidsift.discovery.workflow import load_folder_embeddings
+        from vidsift.services.discover import load_folder_embeddings
 
         self.embed(embedder, dataset)
         return load_folder_embeddings(self.ws, embedder, self.folders[dataset])

@@ -1,4 +1,5 @@
-"""The library use case: the catalogued videos as rows for a table, and the folder that holds them."""
+"""The library use case: scan a folder, list the catalogued videos (as records or as rows for a
+table), the shots of a file, and the folder that holds the catalog."""
 
 from __future__ import annotations
 
@@ -83,3 +84,21 @@ def scan(
     if not videos and not report.failed:
         raise BadInputError(f"{report.root}: no video files found (looked for .mp4, .mkv, .avi, .mov, .mpg, ...)")
     return report, videos
+
+
+def videos(ws: Workspace) -> list[VideoRecord]:
+    """Every catalogued video, broken ones included (with their error)."""
+    from vidsift.catalog import Catalog
+
+    with Catalog(ws.catalog_path) as cat:
+        return cat.videos(status=None)
+
+
+def shots(path: str | Path) -> tuple[list[dict[str, Any]], str | None]:
+    """The shots of one video file (start/end frame, seconds, timecodes; ``video.shots``) and
+    what the decoder met (None when it decoded cleanly)."""
+    from vidsift.video import open_video
+    from vidsift.video.shots import detect_shots, shot_table
+
+    with open_video(path) as r:
+        return shot_table(detect_shots(r), r.timeline), r.problem

@@ -76,7 +76,7 @@ def search(
     or the index is exhausted (first ``k`` / the chosen videos' share of the index, x2; then x4
     each round), so results are the exact nearest within those videos for exact indexes.
     """
-    from vidsift.index.workspace import load_workspace_index, resolve_video, search_workspace
+    from vidsift.services.indexes import load_workspace_index, resolve_video, search_workspace
 
     if not videos:
         return search_workspace(ws, embedder, k=k, **query)

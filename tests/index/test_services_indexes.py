@@ -11,7 +11,7 @@ from index_testdata import manifest, write_store
 from vidsift.embedder.store import remove_shard, write_manifest
 from vidsift.errors import BadInputError, WorkspaceError
 from vidsift.index.persist import read_meta
-from vidsift.index.workspace import (
+from vidsift.services.indexes import (
     add_to_workspace_index,
     build_workspace_index,
     check_workspace_index,
