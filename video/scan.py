@@ -42,7 +42,7 @@ def inspect_video(path: str | Path, timeout: float | None = None) -> dict[str, A
                    "never there, e.g. AVI null entries)" if tl.num_frames < header else "")
             )
         return {**r.info.to_dict(), "num_frames": tl.num_frames, "header_frames": header,
-                "duration": tl.duration, "shots": shots, "timeline": tl, "note": "; ".join(notes) or None}
+                "duration": tl.end, "shots": shots, "timeline": tl, "note": "; ".join(notes) or None}
 
 
 

@@ -76,12 +76,11 @@ def shot_table(starts: list[int], timeline: Timeline) -> list[dict[str, float | 
     """Shots with start/end frame (end inclusive), seconds and timecodes (PySceneDetect's
     convention: a shot ends where the next begins; the last one, one frame after its last frame)."""
     n = timeline.num_frames
-    gap = 1.0 / timeline.rate() if timeline.rate() > 0 else 0.0
     rows = []
     for i, s in enumerate(starts):
         end = (starts[i + 1] if i + 1 < len(starts) else n) - 1
         t0 = float(timeline.pts[s])
-        t1 = float(timeline.pts[end + 1]) if end + 1 < n else float(timeline.pts[end]) + gap
+        t1 = float(timeline.pts[end + 1]) if end + 1 < n else timeline.end
         rows.append({"shot": i, "start_frame": int(s), "end_frame": int(end), "start": round(t0, 6),
                      "end": round(t1, 6), "start_timecode": timecode(t0), "end_timecode": timecode(t1)})
     return rows

@@ -60,6 +60,15 @@ class Timeline:
         """Time from the first frame to the last one (one frame's length is not known)."""
         return float(self.pts[-1]) if len(self.pts) else 0.0
 
+    @property
+    def end(self) -> float:
+        """When the last frame stops being shown: its time plus the median frame gap (the
+        video's length as players report it)."""
+        if not len(self.pts):
+            return 0.0
+        rate = self.rate()
+        return float(self.pts[-1]) + (1.0 / rate if rate > 0 else 0.0)
+
     def times(self, indices: np.ndarray | list[int]) -> np.ndarray:
         """Seconds of the given frames."""
         return self.pts[np.asarray(indices, np.int64)]
