@@ -20,6 +20,7 @@ numerator and denominator alike. ``--quick``: small scene videos, one repeat.
 
     python bench/extract.py --quick
     python bench/extract.py --embedders pixels random:siamese --repeats 3 --json
+    python bench/extract.py --hd 20 --hd-only --repeats 3     # a 720p H.264 file, GOP 250
 """
 
 from __future__ import annotations
@@ -57,11 +58,15 @@ def make_videos(root: Path, quick: bool) -> Path:
 def tasks_for(ws: Any, emb: Any) -> list[Any]:
     from vidsift.catalog import Catalog
     from vidsift.embedder.reader import VideoTask
+    from vidsift.video.timeline import Timeline
 
+    cat = Catalog(ws.catalog_path)
+    # with the catalog's timelines, as extract() reads: without one the reader decodes every
+    # file twice (once to measure the timeline), which halved decode-only on long files
     return [
         VideoTask(video_id=r.id, path=r.path, size=tuple(emb.input_size), unit=emb.unit, clip_len=emb.clip_len,
-                  chunk=64)
-        for r in Catalog(ws.catalog_path).videos()
+                  chunk=64, timeline=Timeline.from_catalog(cat, r.id))
+        for r in cat.videos()
     ]
 
 
@@ -73,7 +78,7 @@ def decode_only(tasks: list[Any]) -> tuple[float, list[np.ndarray]]:
     for task in tasks:
         for msg in read_video(task):
             if msg[0] == "chunk":
-                chunks.append(msg[3])
+                chunks.append(msg[4])  # ("chunk", video_id, frames, times, pixels)
     dt = time.perf_counter() - t
     return sum(len(c) for c in chunks) / dt, chunks
 
@@ -101,7 +106,35 @@ def end_to_end(ws: Any, name: str, batch_size: int, workers: int, thumbnails: bo
     return extract(ws, None, name, batch_size=batch_size, workers=workers, progress=False, thumbnails=thumbnails)
 
 
-def bench(names: list[str], quick: bool, repeats: int, batch_size: int, workers: int) -> list[dict[str, Any]]:
+def make_hd_folder(root: Path, seconds: int) -> Path:
+    """One generated 1280x720 H.264 file, GOP 250 (``bench.sparse.make_hd``)."""
+    if __package__ in (None, ""):  # run as `python bench/extract.py`: make `bench` importable
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from bench.sparse import make_hd
+
+    folder = root / "hd"
+    folder.mkdir(parents=True, exist_ok=True)
+    make_hd(folder / f"hd720_gop250_{seconds}s.mp4", seconds=seconds)
+    return folder
+
+
+def bench(names: list[str], quick: bool, repeats: int, batch_size: int, workers: int, hd: int = 0,
+          small: bool = True) -> list[dict[str, Any]]:
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="vidsift-bench-") as tmp:
+        root = Path(tmp)
+        sets = []
+        if small:
+            sets.append(("small", make_videos(root, quick)))
+        if hd:
+            sets.append((f"720p {hd}s", make_hd_folder(root, hd)))
+        for label, folder in sets:
+            rows += bench_folder(root / f"ws-{len(rows)}", label, folder, names, repeats, batch_size, workers)
+    return rows
+
+
+def bench_folder(ws_dir: Path, label: str, folder: Path, names: list[str], repeats: int, batch_size: int,
+                 workers: int) -> list[dict[str, Any]]:
     import torch
 
     from vidsift.catalog import Catalog
@@ -110,55 +143,52 @@ def bench(names: list[str], quick: bool, repeats: int, batch_size: int, workers:
     from vidsift.workspace import Workspace
 
     rows = []
-    with tempfile.TemporaryDirectory(prefix="vidsift-bench-") as tmp:
-        root = Path(tmp)
-        folder = make_videos(root, quick)
-        ws = Workspace.at(root / "ws")
-        scan_folder(Catalog(ws.catalog_path), folder)
-        for name in names:
-            emb = get_embedder(name, ws, batch_size=batch_size)
-            tasks = tasks_for(ws, emb)
-            dec, mod, e2e, thumbs, serial, idle = [], [], [], [], [], []
-            threads = torch.get_num_threads()
-            for _ in range(repeats):
-                d, chunks = decode_only(tasks)
-                torch.set_num_threads(max(1, min(threads, (os.cpu_count() or 1) - workers)))
-                try:
-                    m = model_only(emb, chunks, batch_size)
-                finally:
-                    torch.set_num_threads(threads)
-                rep = end_to_end(ws, name, batch_size, workers)
-                dec.append(d)
-                mod.append(m)
-                e2e.append(rep.frames_per_second)
-                idle.append(rep.wait_seconds / rep.seconds)
-                thumbs.append(end_to_end(ws, name, batch_size, workers, thumbnails=True).frames_per_second)
-                torch.set_num_threads(max(1, min(threads, (os.cpu_count() or 1) - workers)))
-                try:  # same model threads as above: the column shows what overlap alone gains
-                    serial.append(end_to_end(ws, name, batch_size, 0).frames_per_second)
-                finally:
-                    torch.set_num_threads(threads)
-            frames = sum(len(c) for c in chunks)
-            runs = [x / min(a, b) for a, b, x in zip(dec, mod, e2e, strict=True)]
-            rows.append({
-                "embedder": name, "input": f"{emb.input_size[0]}x{emb.input_size[1]}", "dim": emb.dim,
-                "videos": len(tasks), "frames": frames, "decode_only_fps": statistics.median(dec),
-                "model_only_fps": statistics.median(mod), "end_to_end_fps": statistics.median(e2e),
-                "efficiency": statistics.median(runs), "efficiency_runs": [round(r, 3) for r in runs],
-                "efficiency_of_medians": statistics.median(e2e) / min(statistics.median(dec), statistics.median(mod)),
-                "with_thumbnails_fps": statistics.median(thumbs), "no_workers_fps": statistics.median(serial),
-                "model_idle": statistics.median(idle),
-            })
+    ws = Workspace.at(ws_dir)
+    scan_folder(Catalog(ws.catalog_path), folder)
+    for name in names:
+        emb = get_embedder(name, ws, batch_size=batch_size)
+        tasks = tasks_for(ws, emb)
+        dec, mod, e2e, thumbs, serial, idle = [], [], [], [], [], []
+        threads = torch.get_num_threads()
+        for _ in range(repeats):
+            d, chunks = decode_only(tasks)
+            torch.set_num_threads(max(1, min(threads, (os.cpu_count() or 1) - workers)))
+            try:
+                m = model_only(emb, chunks, batch_size)
+            finally:
+                torch.set_num_threads(threads)
+            rep = end_to_end(ws, name, batch_size, workers)
+            dec.append(d)
+            mod.append(m)
+            e2e.append(rep.frames_per_second)
+            idle.append(rep.wait_seconds / rep.seconds)
+            thumbs.append(end_to_end(ws, name, batch_size, workers, thumbnails=True).frames_per_second)
+            torch.set_num_threads(max(1, min(threads, (os.cpu_count() or 1) - workers)))
+            try:  # same model threads as above: the column shows what overlap alone gains
+                serial.append(end_to_end(ws, name, batch_size, 0).frames_per_second)
+            finally:
+                torch.set_num_threads(threads)
+        frames = sum(len(c) for c in chunks)
+        runs = [x / min(a, b) for a, b, x in zip(dec, mod, e2e, strict=True)]
+        rows.append({
+            "set": label, "embedder": name, "input": f"{emb.input_size[0]}x{emb.input_size[1]}", "dim": emb.dim,
+            "videos": len(tasks), "frames": frames, "decode_only_fps": statistics.median(dec),
+            "model_only_fps": statistics.median(mod), "end_to_end_fps": statistics.median(e2e),
+            "efficiency": statistics.median(runs), "efficiency_runs": [round(r, 3) for r in runs],
+            "efficiency_of_medians": statistics.median(e2e) / min(statistics.median(dec), statistics.median(mod)),
+            "with_thumbnails_fps": statistics.median(thumbs), "no_workers_fps": statistics.median(serial),
+            "model_idle": statistics.median(idle),
+        })
     return rows
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    out = ["| embedder | input | frames | decode-only f/s | model-only f/s | end-to-end f/s | efficiency: median of runs (runs) | of medians | model idle | + thumbnails f/s | no workers f/s |",
-           "|---|---|---|---|---|---|---|---|---|---|---|"]
+    out = ["| videos | embedder | input | frames | decode-only f/s | model-only f/s | end-to-end f/s | efficiency: median of runs (runs) | of medians | model idle | + thumbnails f/s | no workers f/s |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         runs = ", ".join(f"{x:.2f}" for x in r["efficiency_runs"])
         out.append(
-            f"| {r['embedder']} | {r['input']} | {r['frames']} | {r['decode_only_fps']:.0f} | "
+            f"| {r['set']} | {r['embedder']} | {r['input']} | {r['frames']} | {r['decode_only_fps']:.0f} | "
             f"{r['model_only_fps']:.0f} | {r['end_to_end_fps']:.0f} | {r['efficiency']:.2f} ({runs}) | {r['efficiency_of_medians']:.2f} | "
             f"{100 * r['model_idle']:.0f}% | "
             f"{r['with_thumbnails_fps']:.0f} | {r['no_workers_fps']:.0f} |"
@@ -173,10 +203,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=None, help="runs per measure (default 3, 1 with --quick)")
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--hd", type=int, default=0, metavar="SECONDS",
+                    help="also measure a generated 1280x720 H.264 file (GOP 250) of this many seconds")
+    ap.add_argument("--hd-only", action="store_true", help="with --hd: skip the small videos")
     ap.add_argument("--json", action="store_true", help="print JSON rows instead of a table")
     args = ap.parse_args(argv)
     repeats = args.repeats or (1 if args.quick else 3)
-    rows = bench(args.embedders, args.quick, repeats, args.batch_size, args.workers)
+    rows = bench(args.embedders, args.quick, repeats, args.batch_size, args.workers, args.hd,
+                 small=not (args.hd and args.hd_only))
     if args.json:
         print(json.dumps(rows, indent=2))
     else:

@@ -45,6 +45,7 @@ class VideoTask:
     timeline: Timeline | None = None  # the catalog's; measured by decoding when None
     thumbnails_dir: str | None = None  # <workspace>/thumbnails when thumbnails are wanted
     thumbnail_height: int = 96
+    decoder_threads: int = 0  # FFmpeg threads (0: its choice); see docs/perf_decoding.md
 
 
 def expected_rows(timeline: Timeline | None, num_frames: int, every: int = 1, fps: float | None = None,
@@ -68,7 +69,7 @@ def read_video(task: VideoTask) -> Iterator[tuple[Any, ...]]:
     """Decode one video into reader messages; raises ``VideoError`` when nothing can be read."""
     from vidsift.video import open_video
 
-    with open_video(task.path, timeline=task.timeline) as r:
+    with open_video(task.path, timeline=task.timeline, decoder_threads=task.decoder_threads) as r:
         if task.keyframes:
             want = r.timeline.keyframes
         else:

@@ -88,14 +88,40 @@ class Columns:
             self._cache["table"] = table
         return table[np.clip(ids, 0, last)]
 
+    def _groups(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Rows grouped by video once, frames sorted within each: (frame, ids, rows, starts).
+
+        ``starts[c]:starts[c + 1]`` is video ``c``'s slice of the three arrays. Built in one
+        O(N log N) pass (O(N) when rows are already in video/frame order, as after a build), so
+        no later lookup scans all N rows.
+        """
+        groups = self._cache.get("groups")
+        if groups is None:
+            codes, frame = self.codes, self.frame
+            in_order = len(codes) < 2 or bool(
+                np.all(
+                    (codes[1:] > codes[:-1])
+                    | ((codes[1:] == codes[:-1]) & (frame[1:] >= frame[:-1]))
+                )
+            )
+            rows = np.arange(len(codes)) if in_order else np.lexsort((frame, codes))
+            starts = np.searchsorted(codes[rows], np.arange(len(self.videos) + 1))
+            groups = (frame[rows], self.ids[rows], rows, starts)
+            for a in groups:
+                a.setflags(write=False)  # frames_of hands out views of these
+            self._cache["groups"] = groups
+        return groups
+
     def frames_of(self, code: int) -> tuple[np.ndarray, np.ndarray]:
-        """(sorted frame numbers, their ids) of one video."""
-        key = ("frames", code)
-        if key not in self._cache:
-            rows = np.flatnonzero(self.codes == code)
-            order = np.argsort(self.frame[rows], kind="stable")
-            self._cache[key] = (self.frame[rows][order], self.ids[rows][order])
-        return self._cache[key]
+        """(sorted frame numbers, their ids) of one video (read-only views)."""
+        frame, ids, _, starts = self._groups()
+        lo, hi = starts[code], starts[code + 1]
+        return frame[lo:hi], ids[lo:hi]
+
+    def first_row(self, code: int) -> int:
+        """The row position of one video's first indexed frame."""
+        _, _, rows, starts = self._groups()
+        return int(rows[starts[code]])
 
     def video_paths(self) -> dict[str, str]:
         """video id -> its path as stored (first row of the video)."""

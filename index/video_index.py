@@ -18,15 +18,17 @@ Distances: ``1 - cos`` for the cosine metric, squared Euclidean distance for ``l
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import faiss
 import numpy as np
 import pandas as pd
+from threadpoolctl import ThreadpoolController
 
 from vidsift.embedder.store import StoreData, check_manifest, load_store
 from vidsift.errors import BadInputError, WorkspaceError
@@ -49,6 +51,19 @@ from vidsift.index.persist import load_files, save_files
 log = logging.getLogger(__name__)
 
 QueryPosition = tuple[str, int] | None
+
+#: the most vector bytes a video filter searches exactly (read back from the index, then cached)
+SUBSET_MAX_BYTES = 256 << 20
+#: a flat index answers up to this many queries at once with one single-threaded BLAS product
+#: over its stored vectors: ~7x faster than FAISS's per-query scan at 100k x 256, and steady on
+#: a busy machine (docs/perf_search.md); more queries go to FAISS, which batches them itself
+DIRECT_FLAT_MAX_QUERIES = 8
+DIRECT_FLAT_MIN_ROWS = 20_000  # below this the FAISS call is already sub-millisecond
+
+
+@functools.cache
+def _blas_threads() -> ThreadpoolController:
+    return ThreadpoolController()
 
 
 def _idmap_from(meta: pd.DataFrame, ids: np.ndarray) -> pd.DataFrame:
@@ -113,6 +128,8 @@ class VideoIndex:
         self.use_gpu = resolve_gpu(use_gpu)
         self._cols: Columns | None = None
         self._gpu_index: faiss.Index | None = None
+        self._subset: tuple[tuple[int, ...], np.ndarray, np.ndarray] | None = None
+        self._flat: np.ndarray | None = None  # ids of a flat index's rows, for _search_index
         apply_search_params(self.index, params)
 
     # ------------------------------------------------------------------ construction / files
@@ -292,6 +309,8 @@ class VideoIndex:
     def _changed(self) -> None:
         self._cols = None
         self._gpu_index = None
+        self._subset = None
+        self._flat = None
 
     # ------------------------------------------------------------------ updates
     def add(self, data: StoreData) -> int:
@@ -335,8 +354,7 @@ class VideoIndex:
         code = self.columns.code_of.get(str(video_id))
         if code is None:
             raise BadInputError(f"video {video_id} is not in the index for embedder '{self.name}'")
-        _, ids = self.columns.frames_of(code)
-        ids = np.ascontiguousarray(ids, dtype=np.int64)
+        ids = np.array(self.columns.frames_of(code)[1], dtype=np.int64)  # a copy: FAISS writes
         if self.params.kind == "hnsw":
             log.info("HNSW cannot remove vectors: rebuilding the graph without video %s", video_id)
             inner = faiss.downcast_index(self.index.index)
@@ -418,6 +436,7 @@ class VideoIndex:
         exclude_video: str | Sequence[str | None] | None = None,
         exclude_window: int = 0,
         query_positions: Sequence[QueryPosition] | None = None,
+        videos: Collection[str] | None = None,
     ) -> list[Hits]:
         """The ``k`` nearest indexed frames of each query [Q, dim], nearest first.
 
@@ -428,9 +447,15 @@ class VideoIndex:
         over-fetches by the number of excluded rows, so ``k`` hits remain whenever the index
         holds that many eligible vectors (approximate indexes may return fewer).
 
+        ``videos`` (ids): only hits in these videos. When their vectors take at most
+        ``SUBSET_MAX_BYTES`` the search is exact over just those vectors (read back from the
+        index, kept for the next search with the same videos), for every kind of index; above
+        that the index is asked for more neighbours (their share of the index, x2, then x4 a
+        round) until ``k`` of them lie in the chosen videos.
+
         Raises:
             BadInputError: a query dimension differing from the index (both named), NaN queries,
-                ``k < 1``, or exclusion arguments of the wrong length.
+                ``k < 1``, exclusion arguments of the wrong length, a video not in the index.
         """
         q = prepare_vectors(
             check_vectors(
@@ -443,23 +468,51 @@ class VideoIndex:
             raise BadInputError(f"k must be at least 1, got {k}")
         k = int(k)
         cols = self.columns
+        empty = [Hits(cols, np.zeros(0, np.int64), np.zeros(0, np.float32)) for _ in range(nq)]
         if self.ntotal == 0 or nq == 0:
-            return [Hits(cols, np.zeros(0, np.int64), np.zeros(0, np.float32)) for _ in range(nq)]
+            return empty
 
         excl = self._exclusions(nq, exclude_video, exclude_window, query_positions)
-        k_fetch = min(self.ntotal, k + (int(excl[3].max()) if excl is not None else 0))
-        raw, labels = self._searcher().search(q, k_fetch)
-        dist = to_user_distance(raw, self.params.metric)
-        pos = cols.positions(labels)
-        drop = labels < 0
-        if excl is not None:
-            ex_code, win_code, win_frame, _ = excl
-            codes = cols.codes[pos]
-            drop |= codes == ex_code[:, None]
-            if exclude_window > 0:
-                drop |= (codes == win_code[:, None]) & (
-                    np.abs(cols.frame[pos] - win_frame[:, None]) <= exclude_window
-                )
+        k_fetch = k + (int(excl[3].max()) if excl is not None else 0)
+        allowed: np.ndarray | None = None  # video code -> allowed, for the over-fetch filter
+        subset: tuple[int, ...] | None = None
+        candidates = self.ntotal
+        if videos is not None:
+            codes = self._codes_of(videos)
+            rows = sum(len(cols.frames_of(c)[0]) for c in codes)
+            if rows == 0:
+                return empty
+            if rows * self.dim * 4 <= SUBSET_MAX_BYTES:
+                subset, candidates = codes, rows
+            else:
+                allowed = np.zeros(len(cols.videos), bool)
+                allowed[list(codes)] = True
+                k_fetch = max(k_fetch, 2 * k_fetch * self.ntotal // rows)
+        while True:
+            k_fetch = min(k_fetch, candidates)
+            if subset is not None:
+                raw, labels = self._search_subset(q, k_fetch, subset)
+            else:
+                raw, labels = self._search_index(q, k_fetch)
+            dist = to_user_distance(raw, self.params.metric)
+            pos = cols.positions(labels)
+            drop = labels < 0
+            if excl is not None or allowed is not None:
+                codes_hit = cols.codes[pos]
+            if excl is not None:
+                ex_code, win_code, win_frame, _ = excl
+                drop |= codes_hit == ex_code[:, None]
+                if exclude_window > 0:
+                    drop |= (codes_hit == win_code[:, None]) & (
+                        np.abs(cols.frame[pos] - win_frame[:, None]) <= exclude_window
+                    )
+            if allowed is None:
+                break
+            drop |= ~allowed[codes_hit]
+            exhausted = labels[:, -1] < 0  # the index had no more neighbours to give
+            if k_fetch >= candidates or np.all(((~drop).sum(axis=1) >= k) | exhausted):
+                break
+            k_fetch *= 4
         if drop.any():
             order = np.argsort(drop, axis=1, kind="stable")[:, :k]  # kept hits first, in order
             counts = np.minimum((~drop).sum(axis=1), k)
@@ -467,6 +520,68 @@ class VideoIndex:
             dist = np.take_along_axis(dist, order, axis=1)
             return [Hits(cols, pos[i, : counts[i]], dist[i, : counts[i]]) for i in range(nq)]
         return [Hits(cols, pos[i, :k], dist[i, :k]) for i in range(nq)]
+
+    def _codes_of(self, videos: Collection[str]) -> tuple[int, ...]:
+        """Sorted video codes of ``videos`` (ids).
+
+        Raises:
+            BadInputError: a video that is not in the index.
+        """
+        code_of = self.columns.code_of
+        unknown = sorted(str(v) for v in videos if str(v) not in code_of)
+        if unknown:
+            raise BadInputError(
+                f"video(s) {', '.join(unknown[:5])} not in the index for embedder '{self.name}'; "
+                f"embed them and run `vidsift index add --embedder {self.name}`"
+            )
+        return tuple(sorted({code_of[str(v)] for v in videos}))
+
+    def _search_index(self, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """FAISS-shaped (scores, ids) of the whole index; a few queries on a large CPU cosine flat
+        index are one BLAS product over the stored vectors (same scores, ties by row). Squared L2
+        stays with FAISS, whose per-pair differences are more precise than the expanded form."""
+        if (
+            self.params.kind != "flat"
+            or self.params.metric != "cosine"
+            or self.use_gpu
+            or len(q) > DIRECT_FLAT_MAX_QUERIES
+            or self.ntotal < DIRECT_FLAT_MIN_ROWS
+        ):
+            return self._searcher().search(q, k)
+        inner = faiss.downcast_index(self.index.index)
+        n, d = int(inner.ntotal), int(inner.d)
+        xb = faiss.rev_swig_ptr(inner.get_xb(), n * d).reshape(n, d)  # a view, no copy
+        if self._flat is None:
+            self._flat = faiss.vector_to_array(self.index.id_map).astype(np.int64)
+        ids = self._flat
+        with _blas_threads().limit(limits=1, user_api="blas"):
+            scores = xb @ q.T  # [n, nq] inner products of unit vectors
+        key = -scores  # smaller is nearer
+        raw = np.empty((len(q), k), np.float32)
+        labels = np.empty((len(q), k), np.int64)
+        for j in range(len(q)):
+            col = key[:, j]
+            top = np.argpartition(col, k - 1)[:k] if k < n else np.arange(n)
+            top = top[np.lexsort((top, col[top]))]  # nearest first, ties by row
+            raw[j], labels[j] = scores[top, j], ids[top]
+        return raw, labels
+
+    def _search_subset(
+        self, q: np.ndarray, k: int, codes: tuple[int, ...]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Exact search over the vectors of the videos ``codes``: FAISS-shaped (scores, ids).
+
+        The vectors are read back from the index (decoded, so approximate, for IVF-PQ) once per
+        set of videos: the page repeats a search with the same filter.
+        """
+        if self._subset is None or self._subset[0] != codes:
+            ids = np.concatenate([self.columns.frames_of(c)[1] for c in codes])
+            vectors = np.ascontiguousarray(self.index.reconstruct_batch(ids), dtype=np.float32)
+            self._subset = (codes, ids, vectors)
+        _, ids, vectors = self._subset
+        raw, found = faiss.knn(q, vectors, min(k, len(ids)), metric=self.params.faiss_metric)
+        labels = np.where(found >= 0, ids[np.maximum(found, 0)], -1)
+        return raw, labels
 
     def _exclusions(
         self,
@@ -518,8 +633,10 @@ class VideoIndex:
         k: int = 10,
         exclude_same_video: bool = False,
         exclude_window: int = 0,
+        videos: Collection[str] | None = None,
     ) -> Hits:
-        """Neighbours of an indexed frame (the frame itself comes first unless excluded)."""
+        """Neighbours of an indexed frame (the frame itself comes first unless excluded or
+        outside ``videos``)."""
         q = self.vector_of(video_id, frame)
         return self.search(
             q[None, :],
@@ -527,4 +644,5 @@ class VideoIndex:
             exclude_video=str(video_id) if exclude_same_video else None,
             exclude_window=exclude_window,
             query_positions=[(str(video_id), int(frame))],
+            videos=videos,
         )[0]

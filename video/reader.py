@@ -85,10 +85,12 @@ class VideoReader:
     """Frames of one video as uint8 RGB arrays. Use as a context manager.
 
     ``timeline``: the file's timeline when already known (the catalog's), else it is measured
-    by the first full decode.
+    by the first full decode. ``decoder_threads``: threads the decoder may use (0: its own
+    choice, about one per core).
     """
 
-    def __init__(self, path: str | Path, backend: str = "auto", timeline: Timeline | None = None) -> None:
+    def __init__(self, path: str | Path, backend: str = "auto", timeline: Timeline | None = None,
+                 decoder_threads: int = 0) -> None:
         self.path = _check_file(path)
         if backend != "auto" and backend not in BACKENDS:
             raise BadInputError(
@@ -119,6 +121,8 @@ class VideoReader:
             raise VideoError(self.path, "contains no frames")
         self._timeline = timeline
         self.problem: str | None = None  # where decoding stopped early, if it did
+        if decoder_threads:
+            self._backend.set_threads(decoder_threads)
 
     # -- the timeline ------------------------------------------------------------------------
     @property
@@ -141,12 +145,14 @@ class VideoReader:
 
     # -- decoding passes -----------------------------------------------------------------------
     def _from_start(self, keep: Callable[[int, float], bool], size: tuple[int, int] | None,
-                    stop: int | None = None) -> Iterator[Decoded]:
-        """Decode from the first frame, numbering by count; yields the frames ``keep`` accepts.
+                    stop: int | None = None, luma: bool = False) -> Iterator[Decoded]:
+        """Decode from the first frame, numbering by count; yields the frames ``keep`` accepts
+        (RGB, or grey ``[H, W]`` from the luma plane with ``luma``, which needs ``size``).
 
         A pass that reaches the end (or a break) records the timeline when none was known.
         """
         b = self._backend
+        convert = b.to_luma if luma else b.to_array
         record = self._timeline is None
         pts: list[float] = []
         keys: list[int] = []
@@ -161,7 +167,7 @@ class VideoReader:
                     if key or n == 0:
                         keys.append(n)
                 if keep(n, t):
-                    yield n, t, b.to_array(pic, size)
+                    yield n, t, convert(pic, size)
                 n += 1
         except VideoError as exc:
             reason = exc.reason
@@ -257,6 +263,22 @@ class VideoReader:
         except Exception as exc:  # noqa: BLE001 - damaged data deep in a decoder
             raise VideoError(self.path, f"decoding failed ({type(exc).__name__}: {str(exc)[:120]})") from exc
 
+    def iter_luma(self, size: tuple[int, int], batch: int = 64) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Every frame as grey uint8 ``[B, H, W]`` batches ``(indices, frames)``, read from the
+        decoder's luma plane (no RGB conversion; ``Backend.to_luma``). One pass from the first
+        frame, which records the timeline on the way when it is not known yet (the scan's pass).
+        """
+        size = _check_size(size)
+        if size is None:
+            raise BadInputError("iter_luma needs a frame size (H, W)")
+        try:
+            for idx, _, frames in self._batched(self._from_start(lambda i, t: True, size, luma=True), batch):
+                yield idx, frames
+        except VidsiftError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - damaged data deep in a decoder
+            raise VideoError(self.path, f"decoding failed ({type(exc).__name__}: {str(exc)[:120]})") from exc
+
     def iter_frames(self, *args, **kwargs) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """``iter_timed`` without the times: ``(indices, frames)``."""
         for idx, _, frames in self.iter_timed(*args, **kwargs):
@@ -336,8 +358,10 @@ class VideoReader:
         self.close()
 
 
-def open_video(path: str | Path, backend: str = "auto", timeline: Timeline | None = None) -> VideoReader:
-    return VideoReader(path, backend, timeline)
+def open_video(path: str | Path, backend: str = "auto", timeline: Timeline | None = None,
+               decoder_threads: int = 0) -> VideoReader:
+    """A ``VideoReader``; ``decoder_threads`` > 0 caps the decoder's threads (0: its choice)."""
+    return VideoReader(path, backend, timeline, decoder_threads)
 
 
 def probe(path: str | Path) -> VideoInfo:

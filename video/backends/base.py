@@ -42,5 +42,17 @@ class Backend(ABC):
     def to_array(self, picture: Any, size: tuple[int, int] | None) -> np.ndarray:
         """RGB uint8 ``[H, W, 3]`` of a decoded picture, scaled to ``size`` when given."""
 
+    def to_luma(self, picture: Any, size: tuple[int, int]) -> np.ndarray:
+        """Grey uint8 ``[H, W]`` of a decoded picture at ``size`` (for shot detection).
+
+        This default goes through RGB (BT.601 weights); back-ends that see the decoder's planes
+        override it to read the luma plane directly.
+        """
+        rgb = self.to_array(picture, size).astype(np.float32)
+        return np.clip(rgb @ np.float32([0.299, 0.587, 0.114]) + 0.5, 0, 255).astype(np.uint8)
+
+    def set_threads(self, n: int) -> None:  # noqa: B027 - optional hook
+        """Decoder threads for the passes to come (0: the library's own choice)."""
+
     def close(self) -> None:  # noqa: B027 - optional hook
         pass

@@ -9,7 +9,8 @@ the display order, so the stamps are put back in ascending order over a small wi
 (``_in_order``), which leaves well-formed streams untouched. Packets that fail to decode
 are skipped and counted (a damaged stretch loses only its own pictures); the container failing
 to deliver packets ends the stream with a ``VideoError`` after what decoded. Scaling happens in
-libswscale (``reformat``), not on full-size RGB copies.
+libswscale (one ``VideoReformatter`` per file), not on full-size RGB copies; shot detection
+reads the luma plane directly (``to_luma``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections.abc import Iterator
 
 import av
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 from vidsift.errors import VideoError
 from vidsift.video.backends.base import Backend
@@ -30,6 +32,11 @@ MAX_BAD_PACKETS = 64
 # Frames held back to put timestamps in presentation order (see ``_in_order``). B-frame reorder
 # delays are at most 4 in H.264 / HEVC streams seen here; 8 leaves room at small memory cost.
 REORDER = 8
+# Pixel formats whose first plane is 8-bit luma: ``to_luma`` reads it in place.
+LUMA8 = frozenset({
+    "yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "yuv440p", "yuvj440p",
+    "yuv411p", "yuvj411p", "yuv410p", "nv12", "nv21", "nv16", "nv24", "gray", "yuva420p",
+})
 
 
 def _rotation(stream: av.video.stream.VideoStream) -> int:
@@ -74,6 +81,11 @@ class PyAVBackend(Backend):
         self._origin: float | None = None  # raw seconds of the first decoded frame
         self._rot = 0
         self.bad_packets = 0  # packets that failed to decode in the last pass
+        # One libswscale context for the whole file: ``VideoFrame.reformat`` builds a new one per
+        # frame, whose filter set-up cost more than the scaling (720p -> 16x16: 2.3 s vs 1.2 s
+        # for 300 frames, bikes.mp4 12x; docs/perf_decoding.md). Same pixels either way.
+        self._sws = VideoReformatter()
+        self._threads = 0  # decoder threads; 0: FFmpeg's choice (about one per core)
 
     def _count_packets(self) -> int:
         """Frames by demuxing only (no decode), when the header does not say: an estimate."""
@@ -138,6 +150,14 @@ class PyAVBackend(Backend):
         self._container = av.open(self.path, metadata_errors="ignore")
         self._stream = self._container.streams[self._stream_index]
         self._stream.thread_type = "AUTO"
+        if self._threads:
+            self._stream.codec_context.thread_count = self._threads
+
+    def set_threads(self, n: int) -> None:
+        """Decoder threads (0: FFmpeg's choice); applies to the next pass (a fresh demuxer)."""
+        self._threads = max(0, int(n))
+        if not self._started:
+            self._stream.codec_context.thread_count = self._threads
 
     def decode(self, from_seconds: float | None = None, keyframes_only: bool = False) -> Iterator[tuple[float, bool, av.VideoFrame]]:
         origin = self.origin()
@@ -173,9 +193,24 @@ class PyAVBackend(Backend):
 
     def to_array(self, picture: av.VideoFrame, size: tuple[int, int] | None) -> np.ndarray:
         if size is None:
-            return picture.to_ndarray(format="rgb24")
+            return self._sws.reformat(picture, format="rgb24").to_ndarray()
         h, w = size
-        return picture.reformat(width=w, height=h, format="rgb24").to_ndarray()
+        return self._sws.reformat(picture, width=w, height=h, format="rgb24").to_ndarray()
+
+    def to_luma(self, picture: av.VideoFrame, size: tuple[int, int]) -> np.ndarray:
+        """The decoder's luma plane at ``size`` without converting the picture: ``2H x 2W``
+        samples spread evenly over the frame (plain strided views when the frame divides evenly,
+        as 720p does for 72x128), averaged 2x2. A 720p frame costs ~50 us this way; libswscale's
+        grey downscale costs 200-1500 us (docs/perf_decoding.md). Pictures smaller than twice
+        ``size`` or in other formats (10-bit, RGB) are scaled to grey by libswscale."""
+        h, w = size
+        H, W = picture.height, picture.width
+        if picture.format.name not in LUMA8 or H < 2 * h or W < 2 * w:
+            return self._sws.reformat(picture, width=w, height=h, format="gray").to_ndarray()
+        plane = picture.planes[0]
+        y = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)
+        g = y[_spread(H, 2 * h)][:, _spread(W, 2 * w)].astype(np.uint16)
+        return ((g[0::2, 0::2] + g[1::2, 0::2] + g[0::2, 1::2] + g[1::2, 1::2] + 2) >> 2).astype(np.uint8)
 
     def close(self) -> None:
         self._container.close()
@@ -208,6 +243,13 @@ def _in_order(frames: Iterator[av.VideoFrame], origin: float, fps: float) -> Ite
             yield release()
     while held:
         yield release()
+
+
+def _spread(n: int, k: int) -> slice | np.ndarray:
+    """``k`` sample positions evenly over ``n`` pixels, at the centres of ``k`` equal cells."""
+    if n % k == 0:
+        return slice((n // k) // 2, n, n // k)
+    return ((np.arange(k) + 0.5) * (n / k)).astype(np.intp)
 
 
 def _short(exc: BaseException) -> str:

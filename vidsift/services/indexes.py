@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -350,6 +351,7 @@ def search_workspace(
     exclude_same_video: bool = False,
     exclude_window: int = 0,
     at: float | str | None = None,
+    videos: Collection[str | Path] | None = None,
 ) -> list[dict[str, Any]]:
     """Nearest frames to one query: an indexed frame (``video`` + ``frame`` or ``at``), an image,
     or a vector.
@@ -358,7 +360,9 @@ def search_workspace(
     (the last one at or before it; the first one before the first) is the query.
 
     ``video`` is a video id or its path (as stored); ``image`` a file path or a PIL image;
-    ``vector`` an array [dim] or a ``.npy`` path. With a frame query, the frame itself comes first
+    ``vector`` an array [dim] or a ``.npy`` path. ``videos`` (ids or paths): only hits in these
+    videos (exact within them whenever their vectors fit ``SUBSET_MAX_BYTES``, see
+    ``VideoIndex.search``); an empty collection means no restriction. With a frame query, the frame itself comes first
     (distance 0) unless excluded. Returns dicts with keys ``video_id, path, frame, time, timecode,
     shot, label, distance``, nearest first (``time`` is the presentation time in seconds).
 
@@ -388,6 +392,7 @@ def search_workspace(
     if int(k) < 1:
         raise BadInputError(f"-k must be at least 1, got {k}")
     vi = load_workspace_index(ws, embedder)
+    within = sorted({resolve_video(vi, v) for v in videos}) if videos else None
     if video is not None:
         video_id = resolve_video(vi, video)
         if at is not None:
@@ -397,11 +402,13 @@ def search_workspace(
             raise BadInputError(
                 f"--video needs --frame N or --at TIME: video {video_id} has frames {frames[0]}..{frames[-1]} indexed"
             )
-        hits = vi.search_frame(video_id, int(frame), k, exclude_same_video, int(exclude_window))
+        hits = vi.search_frame(
+            video_id, int(frame), k, exclude_same_video, int(exclude_window), videos=within
+        )
     elif vector is not None:
-        hits = vi.search(_load_vector(vector, vi.dim), k)[0]
+        hits = vi.search(_load_vector(vector, vi.dim), k, videos=within)[0]
     else:
-        hits = vi.search(_embed_image(image, vi.manifest, _ws(ws)), k)[0]
+        hits = vi.search(_embed_image(image, vi.manifest, _ws(ws)), k, videos=within)[0]
     return [hit_dict(h) for h in hits]
 
 

@@ -49,7 +49,7 @@ def indexed_videos(vi: Any) -> list[IndexedVideo]:
     for vid in cols.videos:
         code = cols.code_of[vid]
         frames = cols.frames_of(code)[0]
-        row = int(np.flatnonzero(cols.codes == code)[0])
+        row = cols.first_row(code)
         out.append(IndexedVideo(vid, str(cols.path[row]), cols.label[row], np.asarray(frames, np.int64)))
     return sorted(out, key=lambda v: (v.path, v.id))
 
@@ -70,30 +70,15 @@ def search(
     k: int = 12,
     **query: Any,
 ) -> list[dict[str, Any]]:
-    """``index.workspace.search_workspace`` restricted to ``videos`` (ids or paths) when given.
+    """``services.indexes.search_workspace`` restricted to ``videos`` (ids or paths) when given.
 
-    The filter asks the index for more neighbours until ``k`` of them lie in the chosen videos
-    or the index is exhausted (first ``k`` / the chosen videos' share of the index, x2; then x4
-    each round), so results are the exact nearest within those videos for exact indexes.
+    Within the chosen videos the results are the exact nearest frames whenever their vectors fit
+    ``index.video_index.SUBSET_MAX_BYTES`` (256 MiB: ~260k frames at 256-D), whatever the kind of
+    index; for a larger choice the index is asked for more neighbours until ``k`` lie in them.
     """
-    from vidsift.services.indexes import load_workspace_index, resolve_video, search_workspace
+    from vidsift.services.indexes import search_workspace
 
-    if not videos:
-        return search_workspace(ws, embedder, k=k, **query)
-    vi = load_workspace_index(ws, embedder)
-    allowed = {resolve_video(vi, v) for v in videos}
-    total = vi.ntotal
-    cols = vi.columns
-    rows = sum(len(cols.frames_of(cols.code_of[v])[0]) for v in allowed if v in cols.code_of)
-    if rows == 0:
-        return []
-    fetch = min(max(2 * int(k) * total // rows, int(k)), max(total, 1))
-    while True:
-        hits = search_workspace(ws, embedder, k=fetch, **query)
-        kept = [h for h in hits if h["video_id"] in allowed]
-        if len(kept) >= k or fetch >= total or len(hits) < fetch:
-            return kept[: int(k)]
-        fetch = min(fetch * 4, total)
+    return search_workspace(ws, embedder, k=k, videos=videos or None, **query)
 
 
 def load_upload(name: str, data: bytes, max_bytes: int = MAX_UPLOAD_MB * 1_000_000) -> Any:
