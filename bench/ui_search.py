@@ -8,7 +8,7 @@ that point, so nearest neighbours are temporal chains, as with real frame embedd
 (``services.indexes.build_workspace_index``, kind chosen by size unless ``--kind``). Then, for
 ``--queries`` random indexed frames, it times the call the Search page makes for each rerun:
 
-* ``frame``: ``vidsift.services.search.search`` -> ``services.indexes.search_workspace(video,
+* ``frame``: ``vidsift.services.indexes.search_workspace(video,
   frame, k)`` with the index already loaded (the page's ``st.cache_resource`` and the library's
   own cache);
 * ``frame + window 10``: the same with ``exclude_window=10`` (over-fetch and filter);
@@ -46,8 +46,12 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from vidsift.embedder.store import MANIFEST, load_store, read_manifest, write_manifest, write_shard  # noqa: E402
-from vidsift.services import search as searching  # noqa: E402
-from vidsift.services.indexes import build_workspace_index, clear_cache, load_workspace_index  # noqa: E402
+from vidsift.services.indexes import (  # noqa: E402
+    build_workspace_index,
+    clear_cache,
+    load_workspace_index,
+    search_workspace,  # noqa: E402
+)
 from vidsift.workspace import Workspace  # noqa: E402
 
 NAME = "synthetic"
@@ -175,12 +179,12 @@ def run(args: argparse.Namespace, ws: Workspace) -> None:
     videos = vi.videos
     qs = [(videos[rng.integers(len(videos))], int(rng.integers(args.frames))) for _ in range(args.queries)]
     cases = {
-        "frame": lambda v, f: searching.search(ws, NAME, k=args.k, video=v, frame=f),
-        "frame + window 10": lambda v, f: searching.search(ws, NAME, k=args.k, video=v, frame=f, exclude_window=10),
-        "frame + other videos": lambda v, f: searching.search(ws, NAME, k=args.k, video=v, frame=f, exclude_same_video=True),
-        "frame, 1 video filter": lambda v, f: searching.search(ws, NAME, k=args.k, video=v, frame=f,
+        "frame": lambda v, f: search_workspace(ws, NAME, k=args.k, video=v, frame=f),
+        "frame + window 10": lambda v, f: search_workspace(ws, NAME, k=args.k, video=v, frame=f, exclude_window=10),
+        "frame + other videos": lambda v, f: search_workspace(ws, NAME, k=args.k, video=v, frame=f, exclude_same_video=True),
+        "frame, 1 video filter": lambda v, f: search_workspace(ws, NAME, k=args.k, video=v, frame=f,
                                                       videos=[videos[(videos.index(v) + 1) % len(videos)]]),
-        "vector": lambda v, f: searching.search(ws, NAME, k=args.k, vector=vi.vector_of(v, f)),
+        "vector": lambda v, f: search_workspace(ws, NAME, k=args.k, vector=vi.vector_of(v, f)),
         "raw faiss (floor)": lambda v, f: vi.index.search(vi.vector_of(v, f)[None], args.k)[1][0],
     }
     for fn in cases.values():
@@ -205,8 +209,8 @@ def run(args: argparse.Namespace, ws: Workspace) -> None:
     x = np.ascontiguousarray(data.vectors, dtype=np.float32)
     x /= np.linalg.norm(x, axis=1, keepdims=True)
     kr = args.recall_k
-    plain = [searching.search(ws, NAME, k=kr, video=v, frame=f) for v, f in qs]
-    other = [searching.search(ws, NAME, k=kr, video=v, frame=f, exclude_same_video=True) for v, f in qs]
+    plain = [search_workspace(ws, NAME, k=kr, video=v, frame=f) for v, f in qs]
+    other = [search_workspace(ws, NAME, k=kr, video=v, frame=f, exclude_same_video=True) for v, f in qs]
     print(f"recall@{kr} vs exact ({p.kind}, {len(qs)} query frames): "
           f"frame {exact_recall(x, data.meta, qs, plain, kr, False):.4f}, "
           f"other videos {exact_recall(x, data.meta, qs, other, kr, True):.4f}")

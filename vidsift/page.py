@@ -35,7 +35,7 @@ from vidsift.services import contents, library, media, train_jobs
 from vidsift.services import discover as discovering
 from vidsift.services import evaluate as evaluating
 from vidsift.services import search as searching
-from vidsift.services.indexes import frame_at_time
+from vidsift.services.indexes import frame_at_time, search_workspace
 from vidsift.timecode import parse_time, timecode
 from vidsift.workspace import Workspace, read_log
 
@@ -345,7 +345,7 @@ def page_search(ws: Workspace) -> None:
                 st.caption(f"{Path(play['path']).name} cannot be played in the browser (only MP4/WebM/MOV).")
 
     with st.spinner("Searching…"):
-        hits = searching.search(ws, emb, videos=only or None, k=int(k), **query)
+        hits = search_workspace(ws, emb, videos=only or None, k=int(k), **query)
     st.session_state["s_hits"] = hits
     st.subheader(f"{len(hits)} nearest frames")
     for start in range(0, len(hits), GRID_COLUMNS):

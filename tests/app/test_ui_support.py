@@ -16,6 +16,7 @@ from vidsift.errors import BadInputError
 from vidsift.services import contents, library, train_jobs
 from vidsift.services import discover as discovering
 from vidsift.services import search as searching
+from vidsift.services.indexes import search_workspace
 from vidsift.workspace import RunDir, read_log
 
 
@@ -76,19 +77,19 @@ def test_workspace_helpers(tmp_path, monkeypatch):
 
 
 def test_filtered_search_fetches_until_enough(app_ws):
-    from vidsift.services.indexes import load_workspace_index, search_workspace
+    from vidsift.services.indexes import load_workspace_index
 
     vi = load_workspace_index(app_ws, "pixels")
     videos = searching.indexed_videos(vi)
     assert [v.label for v in videos] == ["astronaut", "coffee"] and all(len(v.frames) == 16 for v in videos)
     astro, coffee = videos
     assert searching.frame_time(vi, coffee.id, 12) == pytest.approx(1.2)
-    hits = searching.search(app_ws, "pixels", videos=[coffee.id], k=5, video=astro.id, frame=0)
+    hits = search_workspace(app_ws, "pixels", videos=[coffee.id], k=5, video=astro.id, frame=0)
     assert len(hits) == 5 and {h["video_id"] for h in hits} == {coffee.id}
     # the same as the nearest coffee frames of an unfiltered search over everything
     every = [h for h in search_workspace(app_ws, "pixels", video=astro.id, frame=0, k=32) if h["video_id"] == coffee.id]
     assert [h["frame"] for h in hits] == [h["frame"] for h in every[:5]]
-    assert len(searching.search(app_ws, "pixels", videos=[coffee.id], k=100, video=astro.id, frame=0)) == 16
+    assert len(search_workspace(app_ws, "pixels", videos=[coffee.id], k=100, video=astro.id, frame=0)) == 16
 
 
 def test_zip_folder_skips_links_and_hidden_files(tmp_path):

@@ -19,7 +19,6 @@ from vidsift.index.build import IndexParams, build_index, choose_params
 from vidsift.index.check import recall_at_k
 from vidsift.index.hits import Columns
 from vidsift.index.video_index import VideoIndex
-from vidsift.services import search as searching
 from vidsift.services.indexes import build_workspace_index, search_workspace
 from vidsift.workspace import Workspace
 
@@ -153,7 +152,7 @@ def test_automatic_ivf_recall_on_video_shaped_vectors() -> None:
 def test_page_search_with_a_filter_equals_filtering_all_hits(ws: Workspace, tmp_path: Path) -> None:
     write_store(ws.embeddings("pixels"), {"a": 60, "b": 50, "c": 40}, seed=5)
     build_workspace_index(ws, "pixels", use_gpu=False)
-    got = searching.search(ws, "pixels", k=8, videos=["/videos/c.mp4"], video="a", frame=10)
+    got = search_workspace(ws, "pixels", k=8, videos=["/videos/c.mp4"], video="a", frame=10)
     everything = search_workspace(ws, "pixels", k=150, video="a", frame=10)
     want = [h for h in everything if h["video_id"] == "c"][:8]
     assert [(h["video_id"], h["frame"]) for h in got] == [(h["video_id"], h["frame"]) for h in want]

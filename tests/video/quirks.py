@@ -81,6 +81,8 @@ from typing import Any
 import av
 import numpy as np
 
+from vidsift.video.writer import encoder_available
+
 __all__ = ["QUIRKS", "EXPECTED", "SKIPPED", "Truth", "make_quirks", "decoder_truth", "quirk_frames"]
 
 _W, _H = 64, 48
@@ -140,14 +142,6 @@ def _gray(frames: np.ndarray) -> np.ndarray:
 
 # --------------------------------------------------------------------------------------------
 # Writing
-
-
-def _has_encoder(name: str) -> bool:
-    try:
-        av.codec.Codec(name, "w")
-    except Exception:  # PyAV raises several types for unknown codecs
-        return False
-    return True
 
 
 def _add_video(
@@ -374,7 +368,7 @@ SKIPPED: dict[str, str] = {
     name: f"encoder {enc!r} is not in this PyAV build"
     for name, q in _MAKERS.items()
     for enc in q.encoders
-    if not _has_encoder(enc)
+    if not encoder_available(enc)
 }
 
 

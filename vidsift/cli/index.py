@@ -153,9 +153,9 @@ def search_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Find the frames nearest to a frame, an image or a vector (nearest first)."""
-    from vidsift.services.search import search
+    from vidsift.services.indexes import search_workspace
 
-    results = search(
+    results = search_workspace(
         workspace(ws),
         embedder,
         videos=videos,

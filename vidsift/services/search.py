@@ -1,10 +1,9 @@
-"""The search use case: the indexed videos of an index, search (optionally within chosen videos)
+"""The search use case: the indexed videos of an index, (search itself, within chosen videos too, is ``services.indexes.search_workspace``)
 and the checked image upload a search can start from."""
 
 from __future__ import annotations
 
 import io
-from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,6 @@ from typing import Any
 import numpy as np
 
 from vidsift.errors import BadInputError
-from vidsift.workspace import Workspace
 
 #: largest image a person may upload to search with (the server limit is set by `vidsift app`)
 MAX_UPLOAD_MB = 10
@@ -60,25 +58,6 @@ def frame_time(vi: Any, video_id: str, frame: int) -> float:
     frames, ids = cols.frames_of(cols.code_of[str(video_id)])
     i = min(int(np.searchsorted(frames, int(frame))), len(frames) - 1)
     return float(cols.time[cols.positions(ids[i : i + 1])][0])
-
-
-def search(
-    ws: Workspace,
-    embedder: str,
-    *,
-    videos: Collection[str] | None = None,
-    k: int = 12,
-    **query: Any,
-) -> list[dict[str, Any]]:
-    """``services.indexes.search_workspace`` restricted to ``videos`` (ids or paths) when given.
-
-    Within the chosen videos the results are the exact nearest frames whenever their vectors fit
-    ``index.video_index.SUBSET_MAX_BYTES`` (256 MiB: ~260k frames at 256-D), whatever the kind of
-    index; for a larger choice the index is asked for more neighbours until ``k`` lie in them.
-    """
-    from vidsift.services.indexes import search_workspace
-
-    return search_workspace(ws, embedder, k=k, videos=videos or None, **query)
 
 
 def load_upload(name: str, data: bytes, max_bytes: int = MAX_UPLOAD_MB * 1_000_000) -> Any:
