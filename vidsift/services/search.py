@@ -1,5 +1,6 @@
-"""The search use case: the indexed videos of an index, (search itself, within chosen videos too, is ``services.indexes.search_workspace``)
-and the checked image upload a search can start from."""
+"""What a search starts from: the indexed videos of an index and the checked image upload.
+
+The search itself, within chosen videos too, is ``services.indexes.search_workspace``."""
 
 from __future__ import annotations
 
