@@ -12,10 +12,17 @@ Frames are decode-order indices, ``first_frame`` and ``last_frame`` both include
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
 
 from vidsift.timecode import timecode
+
+GroupBy = Literal["segment", "shot", "video"]
+GROUP_BY: tuple[str, ...] = ("segment", "shot", "video")
 
 
 @dataclass(frozen=True)
@@ -61,3 +68,103 @@ class Segment:
         if self.best_time is not None:
             d["best_timecode"] = timecode(self.best_time)
         return d
+
+
+def _row_span(times: np.ndarray) -> float:
+    """The time one row stands for when nothing better is known: the median gap between rows."""
+    gaps = np.diff(np.unique(times))
+    return float(np.median(gaps)) if len(gaps) else 0.0
+
+
+def merge_frames(
+    rows: pd.DataFrame,
+    by: GroupBy = "segment",
+    gap: float = 1.0,
+    span: Mapping[str, float] | None = None,
+    video_end: Mapping[str, float] | None = None,
+) -> list[Segment]:
+    """Merge frame rows into segments: the one grouping behind search ``--group`` and cluster members.
+
+    ``rows`` needs columns ``video_id, path, frame, time``; optional ``distance`` (smaller is
+    better; picks the best frame and orders the result), ``score`` (higher is better), ``shot``
+    (needed for ``by="shot"``), ``label`` and ``group`` (rows of different groups never merge).
+
+    * ``by="segment"``: rows of one video whose times are at most ``gap`` seconds apart (after the
+      previous row's span) join one segment;
+    * ``by="shot"``: rows of one shot of one video form one segment;
+    * ``by="video"``: all rows of one video form one segment.
+
+    A row covers ``[time, time + span[video_id])`` (``span``: the time between the store's rows;
+    default the median gap of that video's rows here), capped at ``video_end[video_id]``.
+    Segments come best first: smallest distance, else highest score, else by video and start.
+
+    Raises:
+        ValueError: unknown ``by``, negative ``gap``, missing columns.
+    """
+    if by not in GROUP_BY:
+        raise ValueError(f"group by {by!r}: expected one of {', '.join(GROUP_BY)}")
+    if not gap >= 0:
+        raise ValueError(f"gap must be >= 0 seconds, got {gap}")
+    missing = [c for c in ("video_id", "path", "frame", "time") if c not in rows.columns]
+    if by == "shot" and "shot" not in rows.columns:
+        missing.append("shot")
+    if missing:
+        raise ValueError(f"rows lack column(s) {', '.join(missing)}")
+    if rows.empty:
+        return []
+    df = rows.reset_index(drop=True)
+    has_group = "group" in df.columns
+    out: list[Segment] = []
+    keys = ["video_id", "group"] if has_group else ["video_id"]
+    for key, part in df.groupby(keys, sort=True):
+        vid = str(key[0] if isinstance(key, tuple) else key)
+        group = str(key[1]) if has_group and isinstance(key, tuple) else ""
+        part = part.sort_values(["time", "frame"], kind="stable")
+        t = part["time"].to_numpy(np.float64)
+        step = float(span[vid]) if span is not None and vid in span else _row_span(t)
+        end_cap = float(video_end[vid]) if video_end is not None and vid in video_end else np.inf
+        if by == "video":
+            run_id = np.zeros(len(part), np.int64)
+        elif by == "shot":
+            run_id = pd.factorize(part["shot"].to_numpy())[0]
+        else:
+            # a new run starts where the silence since the previous row's end exceeds the gap
+            run_id = np.concatenate([[0], np.cumsum(np.diff(t) - step > gap + 1e-9)])
+        for _, run in part.groupby(run_id, sort=False):
+            out.append(_segment_of(run, vid, group, step, end_cap))
+    if "distance" in df.columns:
+        out.sort(key=lambda s: (np.inf if s.distance is None else s.distance, s.video_id, s.start))
+    elif "score" in df.columns:
+        out.sort(key=lambda s: (-(s.score if s.score is not None else -np.inf), s.video_id, s.start))
+    else:
+        out.sort(key=lambda s: (s.group, s.video_id, s.start))
+    return out
+
+
+def _segment_of(run: pd.DataFrame, vid: str, group: str, step: float, end_cap: float) -> Segment:
+    t = run["time"].to_numpy(np.float64)
+    f = run["frame"].to_numpy(np.int64)
+    if "distance" in run.columns:
+        best = int(np.argmin(run["distance"].to_numpy(np.float64)))
+    elif "score" in run.columns:
+        best = int(np.argmax(run["score"].to_numpy(np.float64)))
+    else:
+        best = 0
+    label = run["label"].iloc[0] if "label" in run.columns else None
+    start = float(t.min())
+    end = max(start, min(float(t.max()) + step, end_cap))
+    return Segment(
+        video_id=vid,
+        path=str(run["path"].iloc[0]),
+        start=start,
+        end=end,
+        first_frame=int(f.min()),
+        last_frame=int(f.max()),
+        best_frame=int(f[best]),
+        best_time=float(t[best]),
+        distance=float(run["distance"].iloc[best]) if "distance" in run.columns else None,
+        score=float(run["score"].iloc[best]) if "score" in run.columns else None,
+        group=group,
+        label=None if label is None or (isinstance(label, float) and np.isnan(label)) else str(label),
+        frames=len(run),
+    )

@@ -19,7 +19,10 @@ app = typer.Typer(
 )
 
 # Order is the order of `vidsift --help`. A module that is absent (not built yet) is skipped.
-_MODULES = ("core", "train", "jobs", "embed", "index", "discover", "finetune", "reproduce", "serve")
+_MODULES = (
+    "core", "train", "jobs", "embed", "update", "index", "duplicates", "discover", "export", "finetune",
+    "reproduce", "serve",
+)
 
 for _name in _MODULES:
     try:
