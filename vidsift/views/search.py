@@ -1,0 +1,140 @@
+"""The Search view: a frame, a time or an image as the query; results as cards."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from vidsift import ui_support as ui
+from vidsift.errors import VidsiftError
+from vidsift.services import contents, media
+from vidsift.services import search as searching
+from vidsift.services.indexes import frame_at_time, search_workspace
+from vidsift.timecode import parse_time, timecode
+from vidsift.views.common import GRID_COLUMNS, cached_index, cached_videos, show_thumb
+from vidsift.workspace import Workspace
+
+
+def go_to_time(vi: Any, video_id: str) -> None:
+    """Callback of "Go to time": the query becomes the indexed frame on screen at that time."""
+    text = str(st.session_state.get("s_at") or "").strip()
+    st.session_state["s_at_error"] = None
+    if not text:
+        return
+    try:
+        st.session_state["s_frame"] = frame_at_time(vi, video_id, parse_time(text))
+    except VidsiftError as exc:
+        st.session_state["s_at_error"] = str(exc)
+
+
+def set_query(video_id: str, frame: int) -> None:
+    """Callback of "Search from here" / "Pick": make (video, frame) the query."""
+    st.session_state["s_mode"] = "A frame of a video"
+    st.session_state["s_video"] = video_id
+    st.session_state["s_frame"] = int(frame)
+
+
+def set_player(path: str, time: float, title: str) -> None:
+    st.session_state["s_play"] = {"path": path, "time": float(time), "title": title}
+
+
+def page_search(ws: Workspace) -> None:
+    st.header("Search")
+    names = contents.indexed_embedders(ws)
+    if not names:
+        missing = contents.stores(ws)
+        if missing:
+            st.info(f"Embeddings exist for {', '.join(missing)} but no index yet: build one on the Library page.")
+        else:
+            st.info("Nothing to search yet: scan and embed a folder of videos on the Library page.")
+        return
+    c1, c2 = st.columns([2, 1])
+    emb = c1.selectbox("Embedder", names, key="s_emb")
+    c2.radio("Query", ["A frame of a video", "An image file"], key="s_mode", horizontal=True)
+    version = contents.index_version(ws, emb)
+    vi = cached_index(str(ws.root), emb, version)
+    videos = cached_videos(str(ws.root), emb, version)
+    by_id = {v.id: v for v in videos}
+    frame_query = st.session_state["s_mode"] == "A frame of a video"
+
+    o1, o2, o3, o4 = st.columns([1, 1, 1, 2])
+    k = o1.number_input("Results", min_value=1, max_value=200, value=12, key="s_k")
+    o2.checkbox("Exclude the query's video", key="s_excl_video", disabled=not frame_query)
+    o3.number_input("Exclude ± frames", min_value=0, max_value=100_000, value=0, key="s_window",
+                    disabled=not frame_query, help="Leave out frames of the query's video this close to the query frame.")
+    only = o4.multiselect("Only these videos", list(by_id), format_func=lambda i: by_id[i].title(), key="s_only",
+                          placeholder="all videos")
+
+    query: dict[str, Any]
+    q_col, p_col = st.columns([3, 2])
+    with q_col:
+        if frame_query:
+            if st.session_state.get("s_video") not in by_id:
+                st.session_state["s_video"] = videos[0].id
+            vid = st.selectbox("Video", list(by_id), format_func=lambda i: by_id[i].title(), key="s_video")
+            v = by_id[vid]
+            frames = v.frames
+            cur = st.session_state.get("s_frame")
+            if not isinstance(cur, int) or not frames[0] <= cur <= frames[-1]:
+                st.session_state["s_frame"] = int(frames[0])
+            if len(frames) > 1:
+                st.slider("Frame", min_value=int(frames[0]), max_value=int(frames[-1]), step=ui.frame_step(frames), key="s_frame")
+            st.text_input("Go to time", key="s_at", placeholder="12.5 or 00:00:12.500", on_change=go_to_time,
+                          args=(vi, v.id), help="Jump the query to the indexed frame on screen at this time.")
+            if st.session_state.get("s_at_error"):
+                st.error(st.session_state["s_at_error"])
+            frame = ui.snap_frame(frames, int(st.session_state["s_frame"]))
+            strip = ui.strip_frames(frames, 8)
+            cols = st.columns(len(strip))
+            for col, f in zip(cols, strip, strict=True):
+                with col:
+                    show_thumb(ws, v.path, v.id, f)
+                    st.button(f"#{f}", key=f"pick_{f}", on_click=set_query, args=(v.id, f), width="stretch",
+                              type="primary" if f == frame else "secondary", help=f"search from frame {f}")
+            qtime = searching.frame_time(vi, v.id, frame)
+            st.markdown(f"**Query:** {v.name} · frame {frame} · {timecode(qtime)} ({qtime:.3f} s)")
+            query = {"video": v.id, "frame": frame, "exclude_same_video": bool(st.session_state["s_excl_video"]),
+                     "exclude_window": int(st.session_state["s_window"])}
+            query_img = (v.path, v.id, frame)
+        else:
+            up = st.file_uploader(f"Image to search with (JPEG or PNG, up to {searching.MAX_UPLOAD_MB} MB)",
+                                  type=list(searching.IMAGE_TYPES), max_upload_size=searching.MAX_UPLOAD_MB, key="s_upload")
+            if up is None:
+                st.info("Upload an image to find the frames that look like it.")
+                return
+            img = searching.load_upload(up.name, up.getvalue())
+            st.image(img, width=200, caption=f"Query: {up.name}")
+            query = {"image": img}
+            query_img = None
+    with p_col:
+        if frame_query and query_img is not None:
+            show_thumb(ws, *query_img, width=240)
+        play = st.session_state.get("s_play")
+        if play:
+            st.caption(f"▶ {play['title']}")
+            if media.playable(play["path"]):
+                st.video(play["path"], start_time=float(play["time"]))
+            else:
+                st.caption(f"{Path(play['path']).name} cannot be played in the browser (only MP4/WebM/MOV).")
+
+    with st.spinner("Searching…"):
+        hits = search_workspace(ws, emb, videos=only or None, k=int(k), **query)
+    st.session_state["s_hits"] = hits
+    st.subheader(f"{len(hits)} nearest frames")
+    for start in range(0, len(hits), GRID_COLUMNS):
+        cols = st.columns(GRID_COLUMNS)
+        for i, (col, h) in enumerate(zip(cols, hits[start : start + GRID_COLUMNS], strict=False), start=start):
+            with col, st.container(border=True):
+                name = Path(h["path"]).name
+                show_thumb(ws, h["path"], h["video_id"], h["frame"])
+                label = f" ({h['label']})" if h.get("label") else ""
+                dist = max(float(h["distance"]), 0.0)  # 1 - cos can round to -0.0000
+                st.caption(f"**{i + 1}. {name}**{label} · {h['timecode']} ({h['time']:.3f} s) · frame {h['frame']} · "
+                           f"shot {h['shot']} · d={dist:.4f}")
+                st.button("Search from here", key=f"hit_{i}", on_click=set_query, args=(h["video_id"], h["frame"]),
+                          width="stretch", help="make this frame the query")
+                st.button("▶ Play", key=f"play_{i}", on_click=set_player,
+                          args=(h["path"], h["time"], f"{name} at {h['timecode']}"), width="stretch",
+                          help="play the video from this frame's time")
