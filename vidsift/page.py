@@ -24,6 +24,7 @@ import streamlit as st
 
 from vidsift.errors import VidsiftError
 from vidsift.services import contents
+from vidsift.views import url_state
 from vidsift.views.common import shown_errors
 from vidsift.views.discover import page_discover
 from vidsift.views.evaluate import page_evaluate
@@ -58,6 +59,9 @@ def sidebar() -> tuple[Workspace | None, str]:
 # ------------------------------------------------------------------------------- main
 def main() -> None:
     st.set_page_config(page_title="vidsift", page_icon="🎞️", layout="wide")
+    url_state.restore()
+    if st.session_state.get("page") not in PAGES:
+        st.session_state.pop("page", None)  # a link to a view that does not exist: the first one
     ws, page = sidebar()
     if ws is None:
         st.info("Choose a workspace folder in the sidebar.")
@@ -66,6 +70,7 @@ def main() -> None:
               "Evaluate": page_evaluate, "Train": page_train}[page]
     with shown_errors():
         render(ws)
+    url_state.publish(page)
 
 
 main()

@@ -90,3 +90,9 @@ def thumbnail_grid(ws: Workspace, rows, caption) -> None:
             captions.append(caption(m))
     if images:
         st.image(images, caption=captions, width=110)
+
+
+def keep_valid(key: str, options: Any) -> None:
+    """Drop a session value that is not among a widget's options (a stale or hand-edited link)."""
+    if key in st.session_state and st.session_state[key] not in list(options):
+        del st.session_state[key]

@@ -10,7 +10,7 @@ import streamlit as st
 from vidsift.errors import VidsiftError
 from vidsift.services import contents
 from vidsift.services import discover as discovering
-from vidsift.views.common import ProgressBar, shown_errors, thumbnail_grid
+from vidsift.views.common import ProgressBar, keep_valid, shown_errors, thumbnail_grid
 from vidsift.workspace import Workspace
 
 
@@ -22,6 +22,7 @@ def page_discover(ws: Workspace) -> None:
         return
     with st.container(border=True):
         c1, c2, c3, c4, c5 = st.columns([2, 1, 1, 1, 1])
+        keep_valid("d_emb", names)
         emb = c1.selectbox("Embedder", names, key="d_emb")
         algorithm = c2.selectbox("Algorithm", ["kmeans", "spectral"], key="d_alg")
         auto = c3.checkbox("Auto K", value=True, key="d_auto", help="choose the number of clusters from the data")
@@ -81,17 +82,25 @@ def show_scores(last: dict[str, Any]) -> None:
 
 
 def gallery(ws: Workspace, assign: Any, sizes: Any) -> None:
-    c1, c2 = st.columns(2)
-    n_clusters = c1.number_input("Clusters shown (largest first)", min_value=1, max_value=max(1, len(sizes)),
-                                 value=min(10, len(sizes)), key="d_show")
+    ids = [str(int(c)) for c in sizes["cluster"]]
+    keep_valid("d_cluster", ["all", *ids])
+    st.session_state.setdefault("d_cluster", "all")
+    c0, c1, c2 = st.columns(3)
+    chosen = c0.selectbox("Cluster", ["all", *ids], key="d_cluster",
+                          help="one cluster (its link can be shared: the address bar names it) or all of them")
+    if chosen == "all":
+        n_clusters = c1.number_input("Clusters shown (largest first)", min_value=1, max_value=max(1, len(sizes)),
+                                     value=min(10, len(sizes)), key="d_show")
+        shown = sizes.head(int(n_clusters))
+    else:
+        shown = sizes[sizes["cluster"].astype(int) == int(chosen)]
     per = c2.number_input("Frames per cluster (nearest the centre)", min_value=1, max_value=60, value=8, key="d_per")
-    for _, row in sizes.head(int(n_clusters)).iterrows():
+    for _, row in shown.iterrows():
         members = discovering.cluster_members(assign, int(row["cluster"]), int(per))
         labels = members["label"].dropna()
         top = f" · mostly '{labels.mode().iat[0]}'" if len(labels) else ""
         st.markdown(f"**Cluster {int(row['cluster'])}** — {int(row['size'])} frames{top}")
         thumbnail_grid(ws, members, lambda m: f"{Path(m['path']).name} {m['time']:.1f}s")
-
 
 
 def cluster_map(ws: Workspace, emb: str, seed: int) -> None:

@@ -13,8 +13,10 @@ from vidsift.services import contents, media
 from vidsift.services import search as searching
 from vidsift.services.indexes import frame_at_time, search_workspace
 from vidsift.timecode import parse_time, timecode
-from vidsift.views.common import GRID_COLUMNS, cached_index, cached_videos, show_thumb
+from vidsift.views.common import GRID_COLUMNS, cached_index, cached_videos, keep_valid, show_thumb
 from vidsift.workspace import Workspace
+
+QUERY_MODES = ("A frame of a video", "An image file")
 
 
 def go_to_time(vi: Any, video_id: str) -> None:
@@ -51,8 +53,10 @@ def page_search(ws: Workspace) -> None:
             st.info("Nothing to search yet: scan and embed a folder of videos on the Library page.")
         return
     c1, c2 = st.columns([2, 1])
+    keep_valid("s_emb", names)
+    keep_valid("s_mode", QUERY_MODES)
     emb = c1.selectbox("Embedder", names, key="s_emb")
-    c2.radio("Query", ["A frame of a video", "An image file"], key="s_mode", horizontal=True)
+    c2.radio("Query", QUERY_MODES, key="s_mode", horizontal=True)
     version = contents.index_version(ws, emb)
     vi = cached_index(str(ws.root), emb, version)
     videos = cached_videos(str(ws.root), emb, version)
@@ -60,9 +64,14 @@ def page_search(ws: Workspace) -> None:
     frame_query = st.session_state["s_mode"] == "A frame of a video"
 
     o1, o2, o3, o4 = st.columns([1, 1, 1, 2])
-    k = o1.number_input("Results", min_value=1, max_value=200, value=12, key="s_k")
+    # defaults through session state, not value=: a shared link (url_state) may have set them
+    st.session_state.setdefault("s_k", 12)
+    st.session_state.setdefault("s_window", 0)
+    st.session_state["s_k"] = min(max(int(st.session_state["s_k"]), 1), 200)
+    st.session_state["s_only"] = [i for i in st.session_state.get("s_only", []) if i in by_id]
+    k = o1.number_input("Results", min_value=1, max_value=200, key="s_k")
     o2.checkbox("Exclude the query's video", key="s_excl_video", disabled=not frame_query)
-    o3.number_input("Exclude ± frames", min_value=0, max_value=100_000, value=0, key="s_window",
+    o3.number_input("Exclude ± frames", min_value=0, max_value=100_000, key="s_window",
                     disabled=not frame_query, help="Leave out frames of the query's video this close to the query frame.")
     only = o4.multiselect("Only these videos", list(by_id), format_func=lambda i: by_id[i].title(), key="s_only",
                           placeholder="all videos")
