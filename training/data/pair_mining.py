@@ -17,7 +17,10 @@ disjoint. Volumes of different videos never intersect.
 
 Mining (:class:`PairMiner`, :func:`sample_pair_spec`) only draws indices and transform
 parameters and is separate from decoding (:func:`decode_pair`) so the cost the paper reports
-(1.8e-5 s per pair) can be measured on its own (``bench/pair_mining.py``).
+(1.8e-5 s per pair) can be measured on its own (``bench/pair_mining.py``). Each draw takes its
+uniforms in one ``rng.random(n)`` call and turns them into integers in plain Python
+(``floor(u * hi)``, uniform on ``[0, hi)``): one ``rng.integers`` call with an array of bounds
+costs ~4 us, more than the rest of a pair, so a pair costs 3 NumPy calls instead of 6-9.
 
 Choices the paper leaves open:
 
@@ -159,7 +162,7 @@ class PairMiner:
                 f"no video can hold two non-overlapping volumes: need >= {2 * T} frames, or frames "
                 f"at least twice the volume size ({h}x{w} in {H}x{W}); use a shorter clip_len"
             )
-        # per-video upper bounds (exclusive) for (t, y, x), twice: one row per volume of a pair
+        # per-video upper bounds (exclusive) for (t, y, x)
         self._hi = np.stack(
             [
                 self.lengths - T + 1,
@@ -168,16 +171,24 @@ class PairMiner:
             ],
             axis=1,
         )
-        self._hi2 = np.concatenate([self._hi, self._hi], axis=1)
+        # plain-Python copies for the per-pair draws (indexing NumPy arrays costs ~100 ns a time)
+        self._hi_list: list[tuple[int, int, int]] = [tuple(r) for r in self._hi.tolist()]
+        self._usable_list: list[int] = self.usable.tolist()
+        self._positive_list: list[int] = self.positive_videos.tolist()
 
     # -- drawing -----------------------------------------------------------------------------
     def _positive_volumes(self, rng: np.random.Generator) -> tuple[Volume, Volume]:
+        T, h, w = self.vol_shape
+        videos, his, n_pos = self._positive_list, self._hi_list, len(self._positive_list)
         for _ in range(self.max_tries):
-            m = int(self.positive_videos[rng.integers(len(self.positive_videos))])
-            t1, y1, x1, t2, y2, x2 = rng.integers(0, self._hi2[m]).tolist()
-            a, b = Volume(m, t1, y1, x1), Volume(m, t2, y2, x2)
-            if not volumes_overlap(a, b, self.vol_shape):
-                return a, b
+            u0, u1, u2, u3, u4, u5, u6 = rng.random(7).tolist()
+            m = videos[int(u0 * n_pos)]
+            ht, hy, hx = his[m]
+            t1, y1, x1 = int(u1 * ht), int(u2 * hy), int(u3 * hx)
+            t2, y2, x2 = int(u4 * ht), int(u5 * hy), int(u6 * hx)
+            # one video: the volumes overlap iff every axis overlaps (volumes_overlap, inlined)
+            if not (t1 < t2 + T and t2 < t1 + T and y1 < y2 + h and y2 < y1 + h and x1 < x2 + w and x2 < x1 + w):
+                return Volume(m, t1, y1, x1), Volume(m, t2, y2, x2)
         return self._placed_disjoint(rng)
 
     def _placed_disjoint(self, rng: np.random.Generator) -> tuple[Volume, Volume]:
@@ -205,14 +216,17 @@ class PairMiner:
         return pair if rng.random() < 0.5 else (pair[1], pair[0])
 
     def _negative_volumes(self, rng: np.random.Generator) -> tuple[Volume, Volume]:
-        k = len(self.usable)
-        i = int(rng.integers(k))
-        j = int(rng.integers(k - 1))
+        usable, his, k = self._usable_list, self._hi_list, len(self._usable_list)
+        u0, u1, u2, u3, u4, u5, u6, u7 = rng.random(8).tolist()
+        i = int(u0 * k)
+        j = int(u1 * (k - 1))
         j += j >= i  # n ~ U([1, N] - m)
-        m, n = int(self.usable[i]), int(self.usable[j])
-        t1, y1, x1 = rng.integers(0, self._hi[m]).tolist()
-        t2, y2, x2 = rng.integers(0, self._hi[n]).tolist()
-        return Volume(m, t1, y1, x1), Volume(n, t2, y2, x2)
+        m, n = usable[i], usable[j]
+        hm, hn = his[m], his[n]
+        return (
+            Volume(m, int(u2 * hm[0]), int(u3 * hm[1]), int(u4 * hm[2])),
+            Volume(n, int(u5 * hn[0]), int(u6 * hn[1]), int(u7 * hn[2])),
+        )
 
     def sample(self, rng: np.random.Generator, positive: bool | None = None) -> PairSpec:
         """One pair; ``positive=None`` draws the kind with probability ``pos_ratio``."""
