@@ -9,7 +9,12 @@ Layout under ``OUT``::
                           "members": [rows as in the CSV]}]}
     cluster_000/          the ``max_thumbnails`` frames nearest the centre as JPEG
                           (``0000_<video>_f0000123.jpg``), ``contact_sheet.png`` of them and,
-                          with ``clips=True``, short clips (``clip_0000_<video>_f0000123.mp4``)
+                          with ``clips=True``, one clip per member segment
+                          (``clip_0000_<video>_00h00m01s480.mp4``, nearest the centre first)
+
+Clips: a cluster's member frames are merged into segments (``video.segment.merge_frames``, by
+``clip_gap``; :func:`cluster_segments`) and ``clip_fn(segment, tmp_path)`` cuts each, with its
+audio (``video.cut``); ``max_clips`` caps the clips per cluster (None: every segment).
 
 Security: every file name is built by us (a sanitised stem of the video's file name: only
 ``[A-Za-z0-9_-]``, at most 60 characters, never ``..`` or a path), and every target is resolved
@@ -26,7 +31,7 @@ import contextlib
 import os
 import re
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -39,13 +44,16 @@ from vidsift.atomic import atomic_path, atomic_write_json
 from vidsift.discovery.plots import contact_sheet
 from vidsift.errors import BadInputError, VidsiftError
 from vidsift.timecode import timecode
+from vidsift.video.cut import clip_suffix
+from vidsift.video.segment import Segment, merge_frames
 
-__all__ = ["ExportSummary", "export_clusters", "safe_stem"]
+__all__ = ["ExportSummary", "cluster_segments", "export_clusters", "fs_timecode", "inside_folder", "safe_stem"]
 
 META = ("video_id", "path", "frame", "time", "shot", "label")
 CLUSTER_DIR = re.compile(r"^cluster_\d{3,}$")
 OUR_FILES = re.compile(
-    r"^(\d{4,}_[A-Za-z0-9_-]+_f\d+\.jpg|clip_\d{4,}_[A-Za-z0-9_-]+_f\d+\.mp4|contact_sheet\.png)$"
+    r"^(\d{4,}_[A-Za-z0-9_-]+_f\d+\.jpg|contact_sheet\.png"
+    r"|clip_\d{4,}_[A-Za-z0-9_-]+_(f\d+|\d{2,}h\d{2}m\d{2}s\d{3})\.(mp4|m4v|mov|mkv))$"
 )
 
 
@@ -87,7 +95,7 @@ def safe_stem(path: str, max_len: int = 60) -> str:
     return stem or "video"
 
 
-def _inside(root: Path, target: Path) -> Path:
+def inside_folder(root: Path, target: Path) -> Path:
     """``target`` resolved; BadInputError unless it lies inside ``root`` (already resolved)."""
     resolved = target.resolve()
     if resolved == root or not resolved.is_relative_to(root):
@@ -119,7 +127,7 @@ def _prepare_out(out_dir: Path, force: bool) -> Path:
 
 
 def _write_jpeg(target: Path, image: np.ndarray) -> None:
-    """``target`` must already have passed :func:`_inside`."""
+    """``target`` must already have passed :func:`inside_folder`."""
     arr = np.asarray(image)
     if arr.ndim != 3 or arr.shape[2] < 3:
         raise ValueError(f"thumbnail must be HxWx3, got shape {arr.shape}")
@@ -129,15 +137,15 @@ def _write_jpeg(target: Path, image: np.ndarray) -> None:
         )
 
 
-def _write_clip(target: Path, clip_fn: Callable[[pd.Series, Path], Any], row: pd.Series) -> bool:
-    """``clip_fn(row, tmp_path)`` writes an MP4 to ``tmp_path`` (which ends in ``.mp4`` so
-    writers that pick the container from the suffix work); renamed over ``target`` after.
-    ``target`` must already have passed :func:`_inside`."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".part.mp4", dir=target.parent)
+def _write_clip(target: Path, clip_fn: Callable[[Segment, Path], Any], segment: Segment) -> bool:
+    """``clip_fn(segment, tmp_path)`` writes a clip to ``tmp_path`` (which ends in ``target``'s
+    suffix so writers that pick the container from it work); renamed over ``target`` after.
+    ``target`` must already have passed :func:`inside_folder`."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".part" + target.suffix, dir=target.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     try:
-        ok = clip_fn(row, tmp_path)
+        ok = clip_fn(segment, tmp_path)
         if ok is False or not tmp_path.exists() or tmp_path.stat().st_size == 0:
             return False
         os.replace(tmp_path, target)
@@ -145,6 +153,62 @@ def _write_clip(target: Path, clip_fn: Callable[[pd.Series, Path], Any], row: pd
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
+
+
+def fs_timecode(seconds: float) -> str:
+    """A timecode that is safe in a file name and sorts by time: ``00h01m02s500``.
+
+    Example:
+        >>> fs_timecode(62.5)
+        '00h01m02s500'
+    """
+    h, m, rest = timecode(seconds).split(":")
+    return f"{h}h{m}m{rest.replace('.', 's')}"
+
+
+def cluster_segments(
+    rows: pd.DataFrame,
+    clusters: list[int] | None = None,
+    by: str = "segment",
+    gap: float = 1.0,
+    video_end: Mapping[str, float] | None = None,
+) -> list[Segment]:
+    """Members of clusters as segments: the frame rows (``cluster``, ``video_id``, ``path``,
+    ``frame``, ``time``, optional ``distance``, ``shot``, ``label``) of each cluster merged by
+    ``video.segment.merge_frames`` with ``group`` = the cluster id; one row stands for the
+    time to the video's next stored row (so sparse members do not shrink it). Sorted by cluster,
+    then nearest the centre (smallest best distance) first.
+
+    Raises:
+        BadInputError: unknown clusters, or rows lacking the columns.
+    """
+    need = [c for c in ("cluster", "video_id", "path", "frame", "time") if c not in rows.columns]
+    if need:
+        raise BadInputError(f"cluster rows lack column(s) {', '.join(need)}")
+    span = {str(v): _median_gap(g["time"].to_numpy(np.float64)) for v, g in rows.groupby("video_id")}
+    part = rows
+    if clusters is not None:
+        have = set(int(c) for c in rows["cluster"].unique())
+        unknown = sorted(set(int(c) for c in clusters) - have)
+        if unknown:
+            raise BadInputError(
+                f"no cluster {', '.join(map(str, unknown))}; the clusters are {min(have)}..{max(have)}"
+            )
+        part = rows[rows["cluster"].isin([int(c) for c in clusters])]
+    keep = [c for c in ("video_id", "path", "frame", "time", "distance", "shot", "label") if c in part.columns]
+    frame_rows = part.loc[:, keep].copy()
+    frame_rows["video_id"] = frame_rows["video_id"].astype(str)
+    frame_rows["group"] = part["cluster"].astype(int).astype(str)
+    try:
+        segs = merge_frames(frame_rows, by=by, gap=gap, span=span, video_end=video_end)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise BadInputError(str(exc)) from None
+    return sorted(segs, key=lambda s: (int(s.group), np.inf if s.distance is None else s.distance, s.video_id, s.start))
+
+
+def _median_gap(times: np.ndarray) -> float:
+    gaps = np.diff(np.unique(times))
+    return float(np.median(gaps)) if len(gaps) else 0.0
 
 
 def export_clusters(
@@ -155,10 +219,12 @@ def export_clusters(
     thumbnail_fn: Callable[[pd.Series], np.ndarray | None] | None = None,
     force: bool = False,
     clips: bool = False,
-    clip_fn: Callable[[pd.Series, Path], Any] | None = None,
+    clip_fn: Callable[[Segment, Path], Any] | None = None,
     max_thumbnails: int = 48,
-    max_clips: int = 5,
+    max_clips: int | None = None,
     sheet_cols: int = 8,
+    clip_gap: float = 1.0,
+    video_end: Mapping[str, float] | None = None,
 ) -> ExportSummary:
     """Write the clusters of ``meta`` rows to ``out_dir`` (layout in the module docstring).
 
@@ -168,8 +234,10 @@ def export_clusters(
         distances: distance of each row to its cluster centre [N] (sorts members).
         thumbnail_fn: ``row -> uint8 HxWx3`` (or ``None`` to skip); errors are recorded in
             ``skipped`` and the export goes on.
-        clips, clip_fn: with ``clips=True``, ``clip_fn(row, tmp_path)`` writes an MP4 for the
-            ``max_clips`` frames nearest each centre.
+        clips, clip_fn: with ``clips=True``, ``clip_fn(segment, tmp_path)`` writes the clip of
+            each member segment (:func:`cluster_segments` with ``clip_gap``, ``video_end``),
+            nearest the centre first, at most ``max_clips`` per cluster (None: all); a clip that
+            fails is recorded in ``skipped`` and the export goes on.
 
     Raises:
         BadInputError: misaligned inputs, ``out_dir`` not empty without ``force``, or a target
@@ -187,7 +255,9 @@ def export_clusters(
     if len(meta) == 0:
         raise BadInputError("nothing to export: no frames")
     if clips and clip_fn is None:
-        raise BadInputError("clips=True needs a clip_fn that writes a clip for a row")
+        raise BadInputError("clips=True needs a clip_fn that writes a clip for a segment")
+    if max_clips is not None and max_clips < 0:
+        raise BadInputError(f"max_clips must be >= 0, got {max_clips}")
     root = _prepare_out(Path(out_dir), force)
 
     table = meta.loc[:, list(META)].reset_index(drop=True).copy()
@@ -198,7 +268,7 @@ def export_clusters(
         ["cluster", "distance", "video_id", "frame"], kind="stable"
     ).reset_index(drop=True)
 
-    csv_path = _inside(root, root / "clusters.csv")
+    csv_path = inside_folder(root, root / "clusters.csv")
     with atomic_path(csv_path) as tmp:
         table.to_csv(tmp, index=False)
 
@@ -209,6 +279,10 @@ def export_clusters(
         csv_path=csv_path,
         json_path=root / "clusters.json",
     )
+    by_cluster: dict[str, list[Segment]] = {}
+    if clips:
+        for seg in cluster_segments(table, gap=clip_gap, video_end=video_end):
+            by_cluster.setdefault(seg.group, []).append(seg)
     clusters_json = []
     for cluster, members in table.groupby("cluster", sort=True):
         folder_name = f"cluster_{int(cluster):03d}"
@@ -231,14 +305,14 @@ def export_clusters(
         if thumbnail_fn is None and not clips:
             continue
         folder.mkdir(exist_ok=True)
-        _inside(root, folder)
+        inside_folder(root, folder)
         summary.cluster_dirs.append(folder)
         thumbs: list[np.ndarray] = []
         for rank, (_, row) in enumerate(members.head(max_thumbnails).iterrows()):
             stem = f"{safe_stem(row['path'])}_f{int(row['frame']):07d}"
             where = f"{row['path']} frame {int(row['frame'])}"
             if thumbnail_fn is not None:
-                target = _inside(root, folder / f"{rank:04d}_{stem}.jpg")  # refusal propagates
+                target = inside_folder(root, folder / f"{rank:04d}_{stem}.jpg")  # refusal propagates
                 try:
                     img = thumbnail_fn(row)
                     if img is not None:
@@ -247,17 +321,20 @@ def export_clusters(
                         summary.n_thumbnails += 1
                 except (VidsiftError, OSError, ValueError) as exc:  # one bad video: go on
                     summary.skipped.append(f"{where}: {exc}")
-            if clips and clip_fn is not None and rank < max_clips:
-                target = _inside(root, folder / f"clip_{rank:04d}_{stem}.mp4")
+        if clips and clip_fn is not None:
+            segs = by_cluster.get(str(int(cluster)), [])
+            for rank, seg in enumerate(segs if max_clips is None else segs[:max_clips]):
+                name = f"clip_{rank:04d}_{safe_stem(seg.path)}_{fs_timecode(seg.start)}{clip_suffix(seg.path)}"
+                target = inside_folder(root, folder / name)
                 try:
-                    if _write_clip(target, clip_fn, row):
+                    if _write_clip(target, clip_fn, seg):
                         summary.n_clips += 1
                 except (VidsiftError, OSError, ValueError) as exc:
-                    summary.skipped.append(f"{where} clip: {exc}")
+                    summary.skipped.append(f"{seg.path} {timecode(seg.start)}-{timecode(seg.end)} clip: {exc}")
         if thumbs:
-            contact_sheet(thumbs, _inside(root, folder / "contact_sheet.png"), cols=sheet_cols)
+            contact_sheet(thumbs, inside_folder(root, folder / "contact_sheet.png"), cols=sheet_cols)
     atomic_write_json(
-        _inside(root, summary.json_path),
+        inside_folder(root, summary.json_path),
         {"n_clusters": summary.n_clusters, "n_frames": summary.n_frames, "clusters": clusters_json},
     )
     return summary

@@ -69,6 +69,34 @@ class Segment:
             d["best_timecode"] = timecode(self.best_time)
         return d
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Segment:
+        """The inverse of :meth:`to_dict` (derived keys such as timecodes are ignored).
+
+        Raises:
+            ValueError: a required field is missing or a value has the wrong type.
+        """
+        need = ("video_id", "path", "start", "end", "first_frame", "last_frame")
+        missing = [k for k in need if d.get(k) is None]
+        if missing:
+            raise ValueError(f"segment lacks {', '.join(missing)}")
+
+        def opt(key: str, kind: type) -> Any:
+            v = d.get(key)
+            return None if v is None else kind(v)
+
+        try:
+            return cls(
+                video_id=str(d["video_id"]), path=str(d["path"]), start=float(d["start"]),
+                end=float(d["end"]), first_frame=int(d["first_frame"]), last_frame=int(d["last_frame"]),
+                best_frame=opt("best_frame", int), best_time=opt("best_time", float),
+                distance=opt("distance", float), score=opt("score", float),
+                group="" if d.get("group") is None else str(d["group"]), label=opt("label", str),
+                frames=opt("frames", int),
+            )
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"segment of {d.get('video_id')}: {exc}") from exc
+
 
 def _row_span(times: np.ndarray) -> float:
     """The time one row stands for when nothing better is known: the median gap between rows."""

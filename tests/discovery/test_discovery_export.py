@@ -12,6 +12,7 @@ import pytest
 
 from vidsift.discovery.export import export_clusters, safe_stem
 from vidsift.errors import BadInputError, VideoError
+from vidsift.video.segment import Segment
 
 HOSTILE = [
     "../../etc/passwd",
@@ -123,7 +124,7 @@ def test_export_records_broken_thumbnails_and_writes_clips(tmp_path):
             raise VideoError(row["path"], "cannot decode frame")
         return thumb(row)
 
-    def clip(row: pd.Series, target: Path) -> None:
+    def clip(segment: Segment, target: Path) -> None:
         assert target.suffix == ".mp4" and target.parent.name.startswith("cluster_")
         target.write_bytes(b"\x00\x00\x00\x18ftypmp42")
 
@@ -139,9 +140,10 @@ def test_export_records_broken_thumbnails_and_writes_clips(tmp_path):
     )
     assert s.n_thumbnails == 1 and s.n_clips == 2
     assert s.skipped == ["/v/b.mp4 frame 3: /v/b.mp4: cannot decode frame"]
+    # one clip per member segment (each video's frames merged), nearest the centre first
     assert sorted(p.name for p in (out / "cluster_000").glob("clip_*")) == [
-        "clip_0000_a_f0000000.mp4",
-        "clip_0001_b_f0000003.mp4",
+        "clip_0000_a_00h00m00s000.mp4",
+        "clip_0001_b_00h00m00s100.mp4",
     ]
     with pytest.raises(BadInputError, match="clip_fn"):
         export_clusters(

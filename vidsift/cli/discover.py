@@ -38,7 +38,9 @@ def discover(
     k: OldKOpt = None,
     export: Annotated[Path | None, typer.Option(help="Export clusters to this folder.")] = None,
     force: Annotated[bool, typer.Option(help="Allow a non-empty export folder.")] = False,
-    clips: Annotated[bool, typer.Option(help="Also export a short clip per member shot.")] = False,
+    clips: Annotated[bool, typer.Option(help="Also export a clip (with audio) per member segment.")] = False,
+    max_clips: Annotated[int | None, typer.Option("--max-clips", help="At most N clips per cluster (default: all).")] = None,
+    gap: Annotated[float, typer.Option("--gap", help="Member frames at most S seconds apart form one clip.")] = 1.0,
     every: Annotated[int | None, typer.Option(help="Embed every Nth frame.")] = None,
     fps: Annotated[float | None, typer.Option(help="Embed F frames per second.")] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
@@ -47,14 +49,17 @@ def discover(
     ws: WorkspaceOpt = DEFAULT_WS,
     as_json: JsonOpt = False,
 ) -> None:
-    """Scan, embed (if needed), cluster, score (when labels exist) and optionally export FOLDER."""
+    """Scan, embed (if needed), cluster, score (when labels exist) and optionally export FOLDER.
+
+    For editor files (CSV, EDL, OTIO, contact sheet, named clips) of the clusters afterwards:
+    `vidsift export clusters OUT -e EMBEDDER` (docs/export.md)."""
     from vidsift.services.discover import run_discovery
 
     no_k_for_clusters(k)
     res = run_discovery(
         workspace(ws), embedder, folder=folder, algorithm=algorithm, k=_clusters(clusters), seed=seed,
         repeats=repeats, export=export, force=force, clips=clips, every=every, fps=fps,
-        with_map=not no_map, progress=not as_json,
+        with_map=not no_map, progress=not as_json, max_clips=max_clips, clip_gap=gap,
     )
 
     def human(r: dict) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from vidsift.embedder.store import StoreData, finished_videos, load_embeddings
 from vidsift.errors import BadInputError, WorkspaceError
 from vidsift.index.build import check_vectors
 from vidsift.services.media import safe_thumbnail
+from vidsift.video.segment import Segment
 from vidsift.workspace import Workspace, safe_name
 
 Progress = Callable[[str, float], None]
@@ -81,25 +82,30 @@ def _thumbnail_fn(ws: Workspace) -> Callable[[pd.Series], np.ndarray | None]:
 
     return fn
 
-def _clip_fn(ws: Workspace) -> Callable[[pd.Series, Path], None]:
-    """Writes a short clip around a member frame: the frames shown from ``time - 1 s`` to
-    ``time + 1 s`` by their timestamps (seeking by the catalog's timeline)."""
-    from vidsift.catalog import Catalog
-    from vidsift.video import open_video
-    from vidsift.video.timeline import Timeline
-    from vidsift.video.writer import write_video
+def _clip_fn(ws: Workspace) -> Callable[[Segment, Path], Any]:
+    """Cuts a member segment with its audio (``video.cut.cut``: stream copy when it starts on a
+    keyframe, re-encoded otherwise)."""
+    from vidsift.video.cut import cut
 
-    def fn(row: pd.Series, target: Path, seconds: float = 2.0) -> None:
-        with Catalog(ws.catalog_path) as cat:
-            timeline = Timeline.from_catalog(cat, str(row["video_id"]))
-        with open_video(row["path"], timeline=timeline) as r:
-            tl = r.timeline
-            t = float(row["time"])
-            start, stop = tl.frame_at(t - seconds / 2), tl.frame_at(t + seconds / 2) + 1
-            frames = np.concatenate([f for _, f in r.iter_frames(start=start, stop=stop)])
-            write_video(target, frames, fps=tl.rate() or r.info.fps)
+    def fn(segment: Segment, target: Path) -> Any:
+        return cut(segment.path, target, segment.start, segment.end)
 
     return fn
+
+def video_ends(ws: Workspace, video_ids: Iterable[str]) -> dict[str, float]:
+    """When each video stops (its catalog timeline's end), for the ids whose timeline is stored."""
+    from vidsift.catalog import Catalog
+    from vidsift.video.timeline import Timeline
+
+    out: dict[str, float] = {}
+    if not Path(ws.catalog_path).is_file():
+        return out
+    with Catalog(ws.catalog_path) as cat:
+        for vid in video_ids:
+            tl = Timeline.from_catalog(cat, str(vid))
+            if tl is not None and len(tl):
+                out[str(vid)] = tl.end
+    return out
 
 def run_discovery(
     ws: Workspace,
@@ -115,10 +121,17 @@ def run_discovery(
     every: int | None = None,
     fps: float | None = None,
     with_map: bool = True,
+    max_clips: int | None = None,
+    clip_gap: float = 1.0,
     progress: bool = True,
     on_progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """The whole job on a folder: scan, embed if needed, cluster, score when labels exist, plot, export."""
+    """The whole job on a folder: scan, embed if needed, cluster, score when labels exist, plot, export.
+
+    With ``export`` and ``clips``, each cluster folder gets one clip (with audio) per member
+    segment (member frames at most ``clip_gap`` s apart merged), at most ``max_clips`` per
+    cluster (None: all); ``vidsift export clusters`` writes the editor files (CSV, EDL, OTIO).
+    """
     from vidsift.discovery.plots import plot_cluster_sizes, plot_map
 
     out: dict[str, Any] = {"embedder": embedder, "algorithm": algorithm}
@@ -166,7 +179,11 @@ def run_discovery(
         _say(on_progress, "exporting", 0.85)
         from vidsift.discovery.export import export_clusters
 
-        summary = export_clusters(export, data.meta, labels, dist, thumbnail_fn=_thumbnail_fn(ws), force=force, clips=clips, clip_fn=_clip_fn(ws) if clips else None)
+        summary = export_clusters(
+            export, data.meta, labels, dist, thumbnail_fn=_thumbnail_fn(ws), force=force, clips=clips,
+            clip_fn=_clip_fn(ws) if clips else None, max_clips=max_clips, clip_gap=clip_gap,
+            video_end=video_ends(ws, data.meta["video_id"].astype(str).unique()) if clips else None,
+        )
         out["export"] = summary.to_dict()
     _say(on_progress, "done", 1.0)
     return out
