@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+from app_testdata import APP
 from streamlit.testing.v1 import AppTest
 
-from app_testdata import APP
 from vidsift.views import url_state
 
 

@@ -96,3 +96,35 @@ def keep_valid(key: str, options: Any) -> None:
     """Drop a session value that is not among a widget's options (a stale or hand-edited link)."""
     if key in st.session_state and st.session_state[key] not in list(options):
         del st.session_state[key]
+
+
+def export_panel(ws: Workspace, segments: Any, key: str, default_name: str) -> None:
+    """Export ``segments`` (a list of ``Segment``) for an editor: CSV, EDL, OTIO, contact sheet,
+    clips with audio, zipped for download (``vidsift export``; docs/export.md)."""
+    from vidsift.services import exports
+    from vidsift.workspace import safe_name
+
+    if not segments:
+        st.caption("nothing to export")
+        return
+    c1, c2, c3 = st.columns([2, 1, 2])
+    formats = c1.multiselect("Formats", list(exports.FORMATS), default=["csv", "edl", "otio", "sheet"], key=f"{key}_fmt",
+                             help="clips: cut with audio, stream-copied when a segment starts on a keyframe")
+    max_clips = c2.number_input("Clips at most (0: all)", min_value=0, max_value=100_000, value=0, key=f"{key}_max")
+    template = c3.text_input("Clip names", value=exports.DEFAULT_TEMPLATE, key=f"{key}_tpl",
+                             help="fields: {video} {cluster} {start} {end} {index} {frame} {label}")
+    # keyed by the default too: another selection (another cluster) proposes its own name
+    name = st.text_input("Export name", value=safe_name(default_name), key=f"{key}_name_{safe_name(default_name)}")
+    if st.button(f"Export {len(segments)} segments", key=f"{key}_go", disabled=not formats):
+        with st.spinner("Exporting…"):
+            summary, zip_path = exports.export_segments_zip(ws, segments, name, formats=formats,
+                                                            max_clips=int(max_clips) or None, template=template)
+        st.session_state[f"{key}_zip"] = str(zip_path)
+        st.success(f"exported {summary['n_segments']} segments to {summary['out_dir']}: "
+                   + ", ".join(summary["files"][:6]) + (" …" if len(summary["files"]) > 6 else ""))
+        for line in summary["skipped"][:5]:
+            st.warning(line)
+    zip_path = st.session_state.get(f"{key}_zip")
+    if zip_path and Path(zip_path).is_file():
+        st.download_button("Download the zip", data=Path(zip_path).read_bytes(), file_name=Path(zip_path).name,
+                           mime="application/zip", key=f"{key}_download")

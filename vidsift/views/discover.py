@@ -10,7 +10,7 @@ import streamlit as st
 from vidsift.errors import VidsiftError
 from vidsift.services import contents
 from vidsift.services import discover as discovering
-from vidsift.views.common import ProgressBar, keep_valid, shown_errors, thumbnail_grid
+from vidsift.views.common import ProgressBar, export_panel, keep_valid, shown_errors, thumbnail_grid
 from vidsift.workspace import Workspace
 
 
@@ -65,7 +65,8 @@ def page_discover(ws: Workspace) -> None:
     with tab_map, shown_errors():
         cluster_map(ws, emb, int(last.get("seed", 0)))
     with tab_export, shown_errors():
-        export_panel(ws, emb)
+        cluster_report_panel(ws, emb)
+        editor_export(ws, emb)
 
 
 def show_scores(last: dict[str, Any]) -> None:
@@ -137,9 +138,10 @@ def cluster_map(ws: Workspace, emb: str, seed: int) -> None:
         st.dataframe(sel[["video", "frame", "time", "shot", "label", "cluster"]], hide_index=True, width="stretch")
 
 
-def export_panel(ws: Workspace, emb: str) -> None:
+def cluster_report_panel(ws: Workspace, emb: str) -> None:
     from vidsift.workspace import safe_name
 
+    st.subheader("Cluster report")
     st.caption(f"Writes clusters.csv, clusters.json and per-cluster thumbnails + contact sheets to `{ws.exports}/NAME`, then zips it.")
     name = st.text_input("Export name", value=safe_name(f"{emb}-clusters"), key="d_export_name")
     if st.button("Export"):
@@ -153,3 +155,15 @@ def export_panel(ws: Workspace, emb: str) -> None:
     if zip_path and Path(zip_path).is_file():
         st.download_button("Download the zip", data=Path(zip_path).read_bytes(), file_name=Path(zip_path).name,
                            mime="application/zip", key="d_download")
+
+
+def editor_export(ws: Workspace, emb: str) -> None:
+    from vidsift.services.exports import segments_from_clusters
+
+    st.subheader("For a video editor")
+    chosen = st.session_state.get("d_cluster", "all")
+    which = None if chosen in (None, "all") else [int(chosen)]
+    st.caption("Each cluster's frames merged into segments (adjacent frames of one video, gaps up to 1 s), "
+               + ("all clusters." if which is None else f"cluster {chosen} (chosen in the galleries)."))
+    segments = segments_from_clusters(ws, emb, clusters=which)
+    export_panel(ws, segments, "d_edit", f"{emb}-clusters-" + ("all" if which is None else str(chosen)))
