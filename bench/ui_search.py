@@ -26,6 +26,15 @@ Example::
     python -m bench.ui_search --million --workdir /tmp/ws1m    # 1M x 256; keeps the workspace
     python -m bench.ui_search --dim 4096 --queries 100
 
+``--filters`` times filtered search instead (issue #18): vector queries through
+``search_workspace`` with no filter, 1% of the videos, one label (one class of 50), a time range
+and half the videos, each by the default route (exact over the selection when it is small, see
+``SUBSET_MAX_BYTES``) and forced through FAISS's ID selector; it prints the p50 ratio to the
+unfiltered search and recall@k against exact search over the frames that pass::
+
+    python -m bench.ui_search --filters --workdir /tmp/ws100k
+    python -m bench.ui_search --filters --million --workdir /tmp/ws1m
+
 With ``--workdir`` the store (and the index, unless ``--rebuild``) are reused when their shape
 matches, so a second run measures the search alone. Writing the 1M store takes about a minute
 and building its IVF index a few more on 2 cores.
@@ -127,6 +136,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--workdir", default=None, help="keep the workspace here and reuse it")
     ap.add_argument("--rebuild", action="store_true", help="rebuild the index even if one is there")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--filters", action="store_true",
+                    help="time filtered vs unfiltered search (videos, label, time range) instead")
     args = ap.parse_args(argv)
     if args.million:
         args.videos, args.frames = 1000, 1000
@@ -178,6 +189,9 @@ def run(args: argparse.Namespace, ws: Workspace) -> None:
     rng = np.random.default_rng(args.seed + 1)
     videos = vi.videos
     qs = [(videos[rng.integers(len(videos))], int(rng.integers(args.frames))) for _ in range(args.queries)]
+    if args.filters:
+        run_filters(args, ws, vi, qs)
+        return
     cases = {
         "frame": lambda v, f: search_workspace(ws, NAME, k=args.k, video=v, frame=f),
         "frame + window 10": lambda v, f: search_workspace(ws, NAME, k=args.k, video=v, frame=f, exclude_window=10),
@@ -214,6 +228,72 @@ def run(args: argparse.Namespace, ws: Workspace) -> None:
     print(f"recall@{kr} vs exact ({p.kind}, {len(qs)} query frames): "
           f"frame {exact_recall(x, data.meta, qs, plain, kr, False):.4f}, "
           f"other videos {exact_recall(x, data.meta, qs, other, kr, True):.4f}")
+
+
+def run_filters(args: argparse.Namespace, ws: Workspace, vi, qs: list[tuple[str, int]]) -> None:
+    """Filtered vs unfiltered vector search: p50/p95, ratio to unfiltered, recall vs exact."""
+    from vidsift.index import video_index
+    from vidsift.index.filters import Filter
+
+    rng = np.random.default_rng(args.seed + 2)
+    videos = vi.videos
+    few = sorted(rng.choice(videos, max(1, len(videos) // 100), replace=False).tolist())
+    label = vi.columns.label[vi.columns.first_row(vi.columns.code_of[qs[0][0]])]
+    seconds = args.frames / 25.0
+    window = f"{seconds * 0.25:g}-{seconds * 0.5:g}"  # a quarter of every video
+    filters = {
+        "none": {},
+        f"1% of videos ({len(few)})": {"videos": few},
+        f"one label ({label})": {"labels": [label]},
+        f"time range {window} s": {"time_range": window},
+        f"half the videos ({len(videos[::2])})": {"videos": videos[::2]},
+    }
+    default_bytes = video_index.SUBSET_MAX_BYTES
+    queries = [vi.vector_of(v, f) for v, f in qs]
+    cases = []
+    for fname, kw in filters.items():
+        filt = Filter.of(**kw)
+        rows = vi.candidates(filt)
+        if not kw:
+            cases.append((fname, "none", kw, default_bytes, filt, rows))
+        elif rows * vi.dim * 4 <= default_bytes:  # the default route, then FAISS's for comparison
+            cases.append((fname, "exact subset", kw, default_bytes, filt, rows))
+            cases.append((fname, "faiss selector", kw, 0, filt, rows))
+        else:
+            cases.append((fname, "faiss selector", kw, default_bytes, filt, rows))
+    rows_out = []
+    x = None
+    for fname, route, kw, limit, filt, rows in cases:
+        video_index.SUBSET_MAX_BYTES = limit
+        vi._subset = None  # the exact route's first query pays the read-back; counted below
+        search_workspace(ws, NAME, k=args.k, vector=queries[0], **kw)
+        ms, short = [], 0
+        for q in queries:
+            t0 = time.perf_counter()
+            got = search_workspace(ws, NAME, k=args.k, vector=q, **kw)
+            ms.append((time.perf_counter() - t0) * 1000)
+            short += len(got) < min(args.k, rows)
+        hits = vi.search(np.stack(queries), args.recall_k, filter=filt if kw else None)
+        if x is None:
+            data = load_store(ws.embeddings(NAME))
+            x = np.ascontiguousarray(data.vectors, dtype=np.float32)
+            x /= np.linalg.norm(x, axis=1, keepdims=True)
+        keep = filt.mask(vi.columns) if kw else np.ones(vi.ntotal, bool)
+        ids = vi.columns.ids[keep]  # = store rows: the index was built from this store in order
+        scores = np.stack(queries) @ x[ids].T
+        recall = 0.0
+        for i, h in enumerate(hits):
+            kk = min(args.recall_k, len(ids))
+            truth = ids[np.argpartition(-scores[i], kk - 1)[:kk]]
+            recall += len(set(truth.tolist()) & set(h.ids.tolist())) / kk
+        rows_out.append({"filter": fname, "route": route, "frames passing": rows, **percentiles(ms),
+                         "short": short, f"recall@{args.recall_k}": recall / len(hits)})
+    video_index.SUBSET_MAX_BYTES = default_bytes
+    df = pd.DataFrame(rows_out)
+    df.insert(4, "p50 vs none", df["p50_ms"] / df["p50_ms"].iat[0])
+    print(f"{len(queries)} vector queries, k={args.k}, through search_workspace (milliseconds; "
+          f"short: fewer than min(k, passing) rows):")
+    print(df.to_string(index=False, float_format=lambda v: f"{v:8.3f}"))
 
 
 if __name__ == "__main__":

@@ -43,6 +43,7 @@ from vidsift.embedder.store import (
 )
 from vidsift.embedder.writer import ShardWriter
 from vidsift.errors import BadInputError, VideoError, WorkspaceError
+from vidsift.locks import job_lock
 from vidsift.video.reader import check_sampling
 from vidsift.workspace import Workspace
 
@@ -146,12 +147,24 @@ def extract(
 
         require_ray()
 
-    from vidsift.catalog import Catalog
     from vidsift.embedder.registry import get_embedder
+
+    emb = get_embedder(embedder_name, ws, batch_size=int(batch_size), device=device)
+    # one run per store at a time: a second identical run waits, then skips what the first finished
+    with job_lock(ws, f"embed-{emb.name}"):  # the wait is noted on stderr
+        return _extract_locked(ws, folder, emb, every_n, fps_f, keyframes, engine, retry_failed,
+                               batch_size, workers, progress, on_progress, thumbnails, device, t0)
+
+
+def _extract_locked(
+    ws: Workspace, folder: str | Path | None, emb: Embedder, every_n: int | None, fps_f: float | None,
+    keyframes: bool, engine: str, retry_failed: bool, batch_size: int, workers: int, progress: bool,
+    on_progress: ProgressFn | None, thumbnails: bool | None, device: str | None, t0: float,
+) -> ExtractReport:
+    from vidsift.catalog import Catalog
     from vidsift.video.scan import scan_folder
     from vidsift.video.timeline import Timeline
 
-    emb = get_embedder(embedder_name, ws, batch_size=int(batch_size), device=device)
     cat = Catalog(ws.catalog_path)
     scan_report = None
     if folder is not None:

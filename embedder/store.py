@@ -165,6 +165,19 @@ def remove_shard(store_dir: str | Path, video_id: str) -> bool:
     return False
 
 
+def shard_paths(store_dir: str | Path, video_ids: Iterable[str]) -> dict[str, str]:
+    """Video id -> the file path its shard was embedded from (its first row); ids without a
+    shard, or with an empty one, are left out. Reads only the ``path`` column."""
+    out: dict[str, str] = {}
+    for vid in video_ids:
+        path = shard_path(store_dir, vid)
+        if path.exists():
+            col = _read_table(path, ["path"]).column("path")
+            if len(col):
+                out[vid] = str(col[0].as_py())
+    return out
+
+
 def _read_table(path: Path, columns: list[str] | None = None) -> pa.Table:
     try:
         return pq.read_table(path, columns=columns, memory_map=True)

@@ -7,12 +7,14 @@ FAISS call itself. It behaves as a read-only ``Sequence[Hit]``, nearest first.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, overload
 
 import numpy as np
 import pandas as pd
+
+from vidsift.video.segment import GroupBy, Segment, merge_frames
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +132,33 @@ class Columns:
             self._cache["paths"] = {str(self.video_id[i]): str(self.path[i]) for i in first}
         return self._cache["paths"]
 
+    def label_codes(self) -> tuple[np.ndarray, list[str]]:
+        """(per-row label code, sorted label names): code ``i`` is ``names[i]``, -1 no label."""
+        cached = self._cache.get("labels")
+        if cached is None:
+            names = sorted({str(x) for x in self.label if x is not None})
+            lookup = {x: i for i, x in enumerate(names)}
+            codes = np.fromiter(
+                (-1 if x is None else lookup[str(x)] for x in self.label), np.int64, len(self.label)
+            )
+            cached = self._cache["labels"] = (codes, names)
+        return cached
+
+    def row_span(self, code: int) -> float:
+        """Seconds one indexed row of video ``code`` stands for: the median time between its
+        rows (the store's frame stride), 0 for a video of one row. Cached per video."""
+        spans = self._cache.setdefault("spans", {})
+        if code not in spans:
+            _, ids = self.frames_of(code)
+            t = np.unique(self.time[self.positions(ids)])
+            spans[code] = float(np.median(np.diff(t))) if len(t) > 1 else 0.0
+        return spans[code]
+
+    def video_end(self, code: int) -> float:
+        """The end of video ``code`` as far as the index knows: its last row's time + one span."""
+        _, ids = self.frames_of(code)
+        return float(self.time[self.positions(ids)].max()) + self.row_span(code)
+
     def hit(self, pos: int, distance: float) -> Hit:
         return Hit(
             video_id=str(self.video_id[pos]),
@@ -188,6 +217,33 @@ class Hits(Sequence[Hit]):
 
     def to_dicts(self) -> list[dict[str, Any]]:
         return [h.to_dict() for h in self]
+
+    def segments(
+        self,
+        by: GroupBy = "segment",
+        gap: float = 1.0,
+        video_end: Mapping[str, float] | None = None,
+    ) -> list[Segment]:
+        """These hits merged into moments by :func:`video.segment.merge_frames`, best first.
+
+        Each hit covers ``[time, time + span)``, ``span`` being its video's row spacing in the
+        index (``Columns.row_span``: the store's stride, not the gaps between hits), capped at
+        ``video_end[video_id]`` (the real duration, e.g. from the catalog) or else at the video's
+        last indexed row + one span. ``frames`` of a segment counts the hits merged into it.
+
+        Raises:
+            ValueError: unknown ``by`` or a negative ``gap`` (from ``merge_frames``).
+        """
+        c = self._cols
+        codes = np.unique(c.codes[self.positions])
+        span = {c.videos[i]: c.row_span(int(i)) for i in codes}
+        ends = {c.videos[i]: c.video_end(int(i)) for i in codes}
+        for vid, end in (video_end or {}).items():
+            # a duration from elsewhere (the catalog) caps only when it agrees with the index's
+            # time base: not before the last indexed row
+            if vid in ends and end is not None and float(end) >= ends[vid] - span[vid]:
+                ends[vid] = min(ends[vid], float(end))
+        return merge_frames(self.to_frame(), by=by, gap=gap, span=span, video_end=ends)
 
     def to_frame(self) -> pd.DataFrame:
         c, p = self._cols, self.positions

@@ -138,9 +138,38 @@ def _verified(index_dir: Path, entry: dict[str, Any], embedder: str | None) -> P
 
 
 def load_files(
-    index_dir: str | Path, embedder: str | None = None
+    index_dir: str | Path, embedder: str | None = None, attempts: int = 5
 ) -> tuple[faiss.Index, pd.DataFrame, dict[str, Any]]:
     """Read and verify an index folder: ``(faiss index, idmap indexed by id, meta)``.
+
+    A save running meanwhile deletes the generation this read started from: when a file goes
+    missing or fails its check *and* ``meta.json`` names a newer generation by then, the read
+    starts over on that one (up to ``attempts`` times), so a reader sees the old or the new index,
+    never an error (see ``vidsift.locks`` for the writers' side).
+    """
+    index_dir = Path(index_dir)
+    for attempt in range(max(1, int(attempts))):
+        seen = _generation_now(index_dir)
+        try:
+            return _load_generation(index_dir, embedder)
+        except (WorkspaceError, FileNotFoundError):
+            now = _generation_now(index_dir)
+            if attempt + 1 >= attempts or now is None or now == seen:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _generation_now(index_dir: Path) -> int | None:
+    try:
+        return int(json.loads((index_dir / META).read_text()).get("generation", 0))
+    except (OSError, ValueError, AttributeError, TypeError):
+        return None
+
+
+def _load_generation(
+    index_dir: str | Path, embedder: str | None = None
+) -> tuple[faiss.Index, pd.DataFrame, dict[str, Any]]:
+    """One attempt of ``load_files``: read and verify the generation ``meta.json`` names now.
 
     Raises:
         WorkspaceError: missing folder/file, size or checksum mismatch, or a file FAISS/Parquet
@@ -174,3 +203,25 @@ def load_files(
             f"{index_path}: holds {index.ntotal} vectors but {idmap_path.name} lists {len(idmap)}; {rebuild_hint(embedder)}"
         )
     return index, idmap, meta
+
+
+def indexed_videos(index_dir: str | Path, embedder: str | None = None) -> dict[str, str]:
+    """Video id -> path (as indexed) of every video in the index, read from the id map that
+    ``meta.json`` names, without loading (or verifying) the FAISS file: a cheap look for planning
+    an update; ``load_files`` does the checks.
+
+    Raises:
+        WorkspaceError: no index there, or an unreadable ``meta.json`` or id map.
+    """
+    index_dir = Path(index_dir)
+    meta = read_meta(index_dir, embedder)
+    path = index_dir / str((meta.get("files") or {}).get("idmap", {}).get("name", "?"))
+    try:
+        table = pq.read_table(path, columns=["video_id", "path"])
+    except (OSError, pa.ArrowException, KeyError) as exc:
+        raise WorkspaceError(f"{path}: unreadable id map ({exc}); {rebuild_hint(embedder)}") from exc
+    out: dict[str, str] = {}
+    for vid, p in zip(table.column("video_id").to_pylist(), table.column("path").to_pylist(), strict=True):
+        out.setdefault(str(vid), str(p))
+    return out
+

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import time
 from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
@@ -45,6 +46,7 @@ from vidsift.index.build import (
     to_gpu,
     to_user_distance,
 )
+from vidsift.index.filters import Filter, Selection, check_max_distance, selection
 from vidsift.index.hits import Columns, Hits
 from vidsift.index.persist import load_files, save_files
 
@@ -52,8 +54,15 @@ log = logging.getLogger(__name__)
 
 QueryPosition = tuple[str, int] | None
 
-#: the most vector bytes a video filter searches exactly (read back from the index, then cached)
-SUBSET_MAX_BYTES = 256 << 20
+#: a filter that keeps at most this many vector bytes is searched exactly over just those vectors
+#: (read back from the index once, then cached for the next search with the same filter): for a
+#: few videos that is faster than any index walk and exact for every kind; a larger selection runs
+#: inside FAISS with an ID selector (docs/search.md, docs/perf_search.md)
+SUBSET_MAX_BYTES = 16 << 20
+#: a filtered IVF search starts with nprobe divided by the fraction of frames that pass (so about
+#: as many passing candidates are met as an unfiltered search meets); one that still finds fewer
+#: than k widens by this factor a round, up to nlist (exhaustive over the passing frames)
+WIDEN = 4
 #: a flat index answers up to this many queries at once with one single-threaded BLAS product
 #: over its stored vectors: ~7x faster than FAISS's per-query scan at 100k x 256, and steady on
 #: a busy machine (docs/perf_search.md); more queries go to FAISS, which batches them itself
@@ -128,7 +137,8 @@ class VideoIndex:
         self.use_gpu = resolve_gpu(use_gpu)
         self._cols: Columns | None = None
         self._gpu_index: faiss.Index | None = None
-        self._subset: tuple[tuple[int, ...], np.ndarray, np.ndarray] | None = None
+        self._subset: tuple[Filter, np.ndarray] | None = None  # exact-path vectors of a filter
+        self._selection: tuple[Filter, Selection] | None = None  # the last filter's rows
         self._flat: np.ndarray | None = None  # ids of a flat index's rows, for _search_index
         apply_search_params(self.index, params)
 
@@ -310,6 +320,7 @@ class VideoIndex:
         self._cols = None
         self._gpu_index = None
         self._subset = None
+        self._selection = None
         self._flat = None
 
     # ------------------------------------------------------------------ updates
@@ -437,6 +448,8 @@ class VideoIndex:
         exclude_window: int = 0,
         query_positions: Sequence[QueryPosition] | None = None,
         videos: Collection[str] | None = None,
+        filter: Filter | None = None,  # noqa: A002 - the word users and FAISS docs use
+        max_distance: float | None = None,
     ) -> list[Hits]:
         """The ``k`` nearest indexed frames of each query [Q, dim], nearest first.
 
@@ -445,17 +458,25 @@ class VideoIndex:
         frame)`` or ``None`` per query) drops hits of the query's own video whose frame differs
         from the query frame by at most the window (the query frame included). The search
         over-fetches by the number of excluded rows, so ``k`` hits remain whenever the index
-        holds that many eligible vectors (approximate indexes may return fewer).
+        holds that many eligible vectors.
 
-        ``videos`` (ids): only hits in these videos. When their vectors take at most
-        ``SUBSET_MAX_BYTES`` the search is exact over just those vectors (read back from the
-        index, kept for the next search with the same videos), for every kind of index; above
-        that the index is asked for more neighbours (their share of the index, x2, then x4 a
-        round) until ``k`` of them lie in the chosen videos.
+        ``filter`` (videos, labels, time range; see :mod:`index.filters`) and ``videos`` (ids; a
+        shortcut for ``Filter(videos=...)``, intersected with ``filter.videos`` when both are
+        given) restrict the hits to the frames that pass. A selection of at most
+        ``SUBSET_MAX_BYTES`` of vectors is searched exactly over just those vectors; a larger one
+        runs inside FAISS with an ID selector over the passing ids (``SearchParameters(sel=)``),
+        on the CPU index even when a GPU copy exists: flat and HNSW (its flat storage) scan the
+        passing vectors exactly; IVF probes ``nprobe / passing fraction`` lists and, when those
+        hold fewer than ``k`` passing frames, more (up to all: exhaustive). So ``min(k, passing
+        frames)`` hits come back for every kind.
+
+        ``max_distance``: hits farther than this are dropped after the search (so fewer than
+        ``k`` may come back); ``None`` keeps all ``k``.
 
         Raises:
             BadInputError: a query dimension differing from the index (both named), NaN queries,
-                ``k < 1``, exclusion arguments of the wrong length, a video not in the index.
+                ``k < 1``, exclusion arguments of the wrong length, a video not in the index, an
+                unknown label, a negative or NaN ``max_distance``.
         """
         q = prepare_vectors(
             check_vectors(
@@ -467,52 +488,36 @@ class VideoIndex:
         if int(k) < 1:
             raise BadInputError(f"k must be at least 1, got {k}")
         k = int(k)
+        max_distance = check_max_distance(max_distance)
         cols = self.columns
         empty = [Hits(cols, np.zeros(0, np.int64), np.zeros(0, np.float32)) for _ in range(nq)]
-        if self.ntotal == 0 or nq == 0:
+        filt = self._merged_filter(filter, videos)
+        chosen = self.select(filt) if filt is not None else None  # validates videos and labels
+        if self.ntotal == 0 or nq == 0 or (chosen is not None and chosen.rows == 0):
             return empty
 
         excl = self._exclusions(nq, exclude_video, exclude_window, query_positions)
         k_fetch = k + (int(excl[3].max()) if excl is not None else 0)
-        allowed: np.ndarray | None = None  # video code -> allowed, for the over-fetch filter
-        subset: tuple[int, ...] | None = None
-        candidates = self.ntotal
-        if videos is not None:
-            codes = self._codes_of(videos)
-            rows = sum(len(cols.frames_of(c)[0]) for c in codes)
-            if rows == 0:
-                return empty
-            if rows * self.dim * 4 <= SUBSET_MAX_BYTES:
-                subset, candidates = codes, rows
-            else:
-                allowed = np.zeros(len(cols.videos), bool)
-                allowed[list(codes)] = True
-                k_fetch = max(k_fetch, 2 * k_fetch * self.ntotal // rows)
-        while True:
-            k_fetch = min(k_fetch, candidates)
-            if subset is not None:
-                raw, labels = self._search_subset(q, k_fetch, subset)
-            else:
-                raw, labels = self._search_index(q, k_fetch)
-            dist = to_user_distance(raw, self.params.metric)
-            pos = cols.positions(labels)
-            drop = labels < 0
-            if excl is not None or allowed is not None:
-                codes_hit = cols.codes[pos]
-            if excl is not None:
-                ex_code, win_code, win_frame, _ = excl
-                drop |= codes_hit == ex_code[:, None]
-                if exclude_window > 0:
-                    drop |= (codes_hit == win_code[:, None]) & (
-                        np.abs(cols.frame[pos] - win_frame[:, None]) <= exclude_window
-                    )
-            if allowed is None:
-                break
-            drop |= ~allowed[codes_hit]
-            exhausted = labels[:, -1] < 0  # the index had no more neighbours to give
-            if k_fetch >= candidates or np.all(((~drop).sum(axis=1) >= k) | exhausted):
-                break
-            k_fetch *= 4
+        if chosen is None:
+            raw, labels = self._search_index(q, min(k_fetch, self.ntotal))
+        elif chosen.rows * self.dim * 4 <= SUBSET_MAX_BYTES:
+            assert filt is not None
+            raw, labels = self._search_subset(q, min(k_fetch, chosen.rows), filt, chosen)
+        else:
+            raw, labels = self._search_selected(q, min(k_fetch, chosen.rows), chosen)
+        dist = to_user_distance(raw, self.params.metric)
+        pos = cols.positions(labels)
+        drop = labels < 0
+        if excl is not None:
+            codes_hit = cols.codes[pos]
+            ex_code, win_code, win_frame, _ = excl
+            drop |= codes_hit == ex_code[:, None]
+            if exclude_window > 0:
+                drop |= (codes_hit == win_code[:, None]) & (
+                    np.abs(cols.frame[pos] - win_frame[:, None]) <= exclude_window
+                )
+        if max_distance is not None:
+            drop |= dist > max_distance
         if drop.any():
             order = np.argsort(drop, axis=1, kind="stable")[:, :k]  # kept hits first, in order
             counts = np.minimum((~drop).sum(axis=1), k)
@@ -520,6 +525,95 @@ class VideoIndex:
             dist = np.take_along_axis(dist, order, axis=1)
             return [Hits(cols, pos[i, : counts[i]], dist[i, : counts[i]]) for i in range(nq)]
         return [Hits(cols, pos[i, :k], dist[i, :k]) for i in range(nq)]
+
+    def _merged_filter(
+        self, filt: Filter | None, videos: Collection[str] | None
+    ) -> Filter | None:
+        """``filter`` with the ``videos`` shortcut folded in; None when nothing is restricted."""
+        if videos is not None:
+            wanted = {str(v) for v in videos}
+            self._codes_of(wanted)  # the historical message for an unknown video
+            if filt is not None and filt.videos:
+                wanted &= set(filt.videos)
+                if not wanted:  # disjoint restrictions: nothing passes
+                    return Filter(videos=(), labels=filt.labels, time_range=filt.time_range)
+            base = filt or Filter()
+            filt = Filter(videos=tuple(wanted), labels=base.labels, time_range=base.time_range)
+            if not wanted:
+                return filt
+        if filt is None or (not filt.active and filt.videos is None):
+            return None
+        return filt
+
+    def select(self, filt: Filter) -> Selection:
+        """The rows ``filt`` keeps (their ids, and a FAISS selector over them), kept for the next
+        search with the same filter.
+
+        Raises:
+            BadInputError: a video not in the index, an unknown label (known ones listed).
+        """
+        cached = self._selection
+        if cached is not None and cached[0] == filt:
+            return cached[1]
+        cols = self.columns
+        if filt.videos is not None and len(filt.videos) == 0:
+            chosen = selection(np.zeros(0, np.int64), self.next_id)
+        else:
+            mask = filt.mask(cols, f"the index for embedder '{self.name}'")
+            chosen = selection(cols.ids[mask], self.next_id)
+        self._selection = (filt, chosen)
+        return chosen
+
+    def _search_selected(
+        self, q: np.ndarray, k: int, chosen: Selection
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """FAISS-shaped (scores, ids) of a search restricted inside FAISS to ``chosen``'s ids.
+
+        Always on the CPU index: FAISS GPU indexes silently ignore ``params.sel`` (faiss#3924;
+        only the cuVS build filters on GPU), so a GPU copy would return unfiltered neighbours.
+        ``k <= chosen.rows``, so a complete answer has no ``-1`` label; a short IVF answer (the
+        probed lists held fewer than ``k`` passing frames) is searched again with more lists.
+
+        HNSW does not walk its graph under a filter: the walk only steps to neighbours of frames
+        it has seen, and a query among frames the filter excludes (its own video's chain) often
+        never reaches the passing ones (2 of 10 true neighbours at efSearch 64 on video-shaped
+        data, tests/index/test_filters.py); FAISS scans the graph's flat storage instead.
+        """
+        kind, p = self.params.kind, self.params
+        if kind == "hnsw":
+            return self._scan_hnsw_storage(q, k, chosen)
+        if kind not in ("ivf", "ivfpq"):  # flat: FAISS scans every passing vector, exact
+            return self.index.search(q, k, params=faiss.SearchParameters(sel=chosen.selector))
+        fraction = chosen.rows / max(1, self.ntotal)
+        limit = max(p.nprobe, p.nlist)
+        width = min(limit, math.ceil(p.nprobe / fraction))
+        raw, labels = self.index.search(q, k, params=self._ivf_parameters(chosen, width))
+        short = labels[:, -1] < 0
+        while short.any() and width < limit:
+            width = min(limit, width * WIDEN)
+            params = self._ivf_parameters(chosen, width)
+            raw[short], labels[short] = self.index.search(q[short], k, params=params)
+            short = labels[:, -1] < 0
+        return raw, labels
+
+    def _scan_hnsw_storage(
+        self, q: np.ndarray, k: int, chosen: Selection
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Exact filtered search of an HNSW index without its graph: FAISS scans the flat
+        storage under the graph (no copy) with the selector translated to storage positions
+        (``IDSelectorTranslated``: the storage knows positions, the selector external ids)."""
+        inner = faiss.downcast_index(self.index.index)
+        storage = faiss.downcast_index(inner.storage)
+        sel = faiss.IDSelectorTranslated(self.index.id_map, chosen.selector)
+        raw, found = storage.search(q, k, params=faiss.SearchParameters(sel=sel))
+        if self._flat is None:
+            self._flat = faiss.vector_to_array(self.index.id_map).astype(np.int64)
+        return raw, np.where(found >= 0, self._flat[np.maximum(found, 0)], -1)
+
+    @staticmethod
+    def _ivf_parameters(chosen: Selection, nprobe: int) -> faiss.SearchParametersIVF:
+        """Fresh parameters per call: IVF needs its nprobe in them (not the index's own)."""
+        return faiss.SearchParametersIVF(sel=chosen.selector, nprobe=int(nprobe))
 
     def _codes_of(self, videos: Collection[str]) -> tuple[int, ...]:
         """Sorted video codes of ``videos`` (ids).
@@ -567,18 +661,21 @@ class VideoIndex:
         return raw, labels
 
     def _search_subset(
-        self, q: np.ndarray, k: int, codes: tuple[int, ...]
+        self, q: np.ndarray, k: int, filt: Filter, chosen: Selection
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Exact search over the vectors of the videos ``codes``: FAISS-shaped (scores, ids).
+        """Exact search over the vectors of ``chosen`` only: FAISS-shaped (scores, ids).
 
         The vectors are read back from the index (decoded, so approximate, for IVF-PQ) once per
-        set of videos: the page repeats a search with the same filter.
+        filter: the page repeats a search with the same filter.
         """
-        if self._subset is None or self._subset[0] != codes:
-            ids = np.concatenate([self.columns.frames_of(c)[1] for c in codes])
-            vectors = np.ascontiguousarray(self.index.reconstruct_batch(ids), dtype=np.float32)
-            self._subset = (codes, ids, vectors)
-        _, ids, vectors = self._subset
+        cached = self._subset  # one read: another thread may swap in another filter's vectors
+        if cached is None or cached[0] != filt:
+            vectors = np.ascontiguousarray(
+                self.index.reconstruct_batch(chosen.ids), dtype=np.float32
+            )
+            cached = self._subset = (filt, vectors)
+        vectors = cached[1]
+        ids = chosen.ids
         raw, found = faiss.knn(q, vectors, min(k, len(ids)), metric=self.params.faiss_metric)
         labels = np.where(found >= 0, ids[np.maximum(found, 0)], -1)
         return raw, labels
@@ -634,9 +731,11 @@ class VideoIndex:
         exclude_same_video: bool = False,
         exclude_window: int = 0,
         videos: Collection[str] | None = None,
+        filter: Filter | None = None,  # noqa: A002
+        max_distance: float | None = None,
     ) -> Hits:
         """Neighbours of an indexed frame (the frame itself comes first unless excluded or
-        outside ``videos``)."""
+        filtered out); ``videos``, ``filter`` and ``max_distance`` as in :meth:`search`."""
         q = self.vector_of(video_id, frame)
         return self.search(
             q[None, :],
@@ -645,4 +744,12 @@ class VideoIndex:
             exclude_window=exclude_window,
             query_positions=[(str(video_id), int(frame))],
             videos=videos,
+            filter=filter,
+            max_distance=max_distance,
         )[0]
+
+    def candidates(self, filt: Filter | None = None) -> int:
+        """How many frames a search with ``filt`` can return (all of them without a filter)."""
+        if filt is None or (not filt.active and filt.videos is None):
+            return self.ntotal
+        return self.select(filt).rows

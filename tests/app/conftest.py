@@ -35,13 +35,16 @@ def app_ws(built_ws: Path, tmp_path: Path):
 
 @pytest.fixture
 def make_app(monkeypatch):
-    """``make_app(ws, page)``: an AppTest of app.py on workspace ``ws``, run once on ``page``."""
+    """``make_app(ws, page, **state)``: an AppTest of app.py on workspace ``ws``, run once on ``page``
+    with ``state`` in its session state."""
     from streamlit.testing.v1 import AppTest
 
-    def make(ws, page: str = "Library"):
+    def make(ws, page: str = "Library", **state):
         monkeypatch.setenv("VIDSIFT_WORKSPACE", str(ws.root))
         at = AppTest.from_file(str(APP), default_timeout=120)
         at.session_state["page"] = page
+        for key, value in state.items():  # e.g. s_group="frame": the Search page's single frames
+            at.session_state[key] = value
         return at.run()
 
     return make

@@ -71,6 +71,31 @@ def test_library_scan_and_embed_builds_the_index(tmp_path, built_ws, make_app):
     assert contents.indexed_embedders(ws) == ["pixels"]
 
 
+def test_library_update_embeds_a_copied_folder_and_drops_a_deleted_video(tmp_path, built_ws, make_app):
+    import shutil
+
+    from vidsift.workspace import Workspace
+
+    folder = tmp_path / "clips"
+    shutil.copytree(built_ws.parent / "videos", folder)
+    ws = Workspace.at(tmp_path / "fresh")
+    at = make_app(ws, "Library")
+    at.text_input(key="lib_folder").set_value(str(folder))
+    at.selectbox(key="lib_embedder").set_value("pixels")
+    next(b for b in at.button if b.label == "Update").click().run()
+    no_failure(at)
+    msgs = [s.value for s in at.success]
+    assert any(m.startswith("pixels: 2 added, 0 changed, 0 removed") and "index built" in m for m in msgs), msgs
+    assert contents.indexed_embedders(ws) == ["pixels"]
+    next(folder.rglob("*.mp4")).unlink()
+    next(b for b in at.button if b.label == "Update").click().run()
+    no_failure(at)
+    msgs = [s.value for s in at.success]
+    assert any(m.startswith("pixels: 0 added, 0 changed, 1 removed") for m in msgs), msgs
+    next(b for b in at.button if b.label == "Update").click().run()
+    assert any("already up to date" in s.value for s in at.success)
+
+
 def test_library_scan_reports_a_missing_folder(app_ws, make_app, tmp_path):
     at = make_app(app_ws, "Library")
     at.text_input(key="lib_folder").set_value(str(tmp_path / "nope"))
@@ -81,7 +106,7 @@ def test_library_scan_reports_a_missing_folder(app_ws, make_app, tmp_path):
 
 # ---------------------------------------------------------------------------------- Search
 def test_search_returns_the_frame_and_its_neighbours(app_ws, make_app):
-    at = make_app(app_ws, "Search")
+    at = make_app(app_ws, "Search", s_group="frame")
     no_failure(at)
     vids = _videos(at)
     astro = next(v for v, p in vids.items() if "/astronaut/" in p)
@@ -105,7 +130,7 @@ def test_search_returns_the_frame_and_its_neighbours(app_ws, make_app):
 
 
 def test_search_exclusions_and_video_filter(app_ws, make_app):
-    at = make_app(app_ws, "Search")
+    at = make_app(app_ws, "Search", s_group="frame")
     vids = _videos(at)
     astro = next(v for v, p in vids.items() if "/astronaut/" in p)
     coffee = next(v for v, p in vids.items() if "/coffee/" in p)
@@ -125,8 +150,42 @@ def test_search_exclusions_and_video_filter(app_ws, make_app):
     assert len(hits) == 12 and {h["video_id"] for h in hits} == {coffee}
 
 
-def test_clicking_a_result_searches_from_it(app_ws, make_app):
+def test_search_shows_moments_with_filters_and_exports_them(app_ws, make_app):
     at = make_app(app_ws, "Search")
+    no_failure(at)
+    vids = _videos(at)
+    astro = next(v for v, p in vids.items() if "/astronaut/" in p)
+    at.selectbox(key="s_video").set_value(astro).run()
+    at.slider(key="s_frame").set_value(3).run()
+    moments = at.session_state["s_hits"]
+    assert [m["video_id"] for m in moments][0] == astro and moments[0]["best_frame"] == 3
+    caps = [c for c in captions(at) if " hits · best frame " in c]
+    assert len(caps) == len(moments) and caps[0].startswith("**1. astronaut_0.mp4** (astronaut) · 00:00:00.000–")
+    next(b for b in at.button if b.label == "▶ Play from start").click().run()
+    assert at.session_state["s_play"]["time"] == moments[0]["start"]
+    # a label and a time range run inside the index: only coffee frames from 0.5 s on
+    at.multiselect(key="s_labels").set_value(["coffee"])
+    at.text_input(key="s_range").set_value("0.5-").run()
+    no_failure(at)
+    moments = at.session_state["s_hits"]
+    assert moments and all(m["label"] == "coffee" and m["start"] >= 0.5 for m in moments)
+    at.selectbox(key="s_group").set_value("frame").run()
+    assert all(h["label"] == "coffee" and h["time"] >= 0.5 for h in at.session_state["s_hits"])
+    # bad filters are one line each, and nothing is searched
+    at.text_input(key="s_range").set_value("5-2").run()
+    assert not at.exception and len(at.error) == 1 and "time range" in at.error[0].value
+    at.text_input(key="s_range").set_value("")
+    at.text_input(key="s_maxd").set_value("-1").run()
+    assert not at.exception and len(at.error) == 1
+    at.text_input(key="s_maxd").set_value("").run()
+    no_failure(at)
+    next(b for b in at.button if b.label.startswith("Export ") and b.label.endswith(" segments")).click().run()
+    no_failure(at)
+    assert (app_ws.exports / "pixels-search" / "segments.edl").is_file()
+
+
+def test_clicking_a_result_searches_from_it(app_ws, make_app):
+    at = make_app(app_ws, "Search", s_group="frame")
     vids = _videos(at)
     coffee = next(v for v, p in vids.items() if "/coffee/" in p)
     at.checkbox(key="s_excl_video").check().run()  # results come from the other video
@@ -157,7 +216,7 @@ def _png(frame: np.ndarray) -> bytes:
 def test_search_by_uploaded_image(app_ws, make_app):
     from vidsift.video import open_video
 
-    at = make_app(app_ws, "Search")
+    at = make_app(app_ws, "Search", s_group="frame")
     vids = _videos(at)
     coffee, path = next((v, p) for v, p in vids.items() if "/coffee/" in p)
     with open_video(path) as r:
@@ -226,6 +285,24 @@ def test_discover_runs_shows_clusters_scores_and_exports(app_ws, make_app):
     names = zipfile.ZipFile(app_ws.exports / f"{name}.zip").namelist()
     assert f"{name}/clusters.csv" in names and any(n.endswith("contact_sheet.png") for n in names)
     assert at.download_button[0].label == "Download the zip"
+
+
+def test_discover_exports_a_cluster_for_an_editor(app_ws, make_app):
+    from vidsift.services.discover import run_discovery, save_last_run
+
+    save_last_run(app_ws, "pixels", run_discovery(app_ws, "pixels", k=2, with_map=False, progress=False))
+    at = make_app(app_ws, "Discover")
+    at.selectbox(key="d_cluster").set_value("0").run()
+    button = next(b for b in at.button if b.label.startswith("Export ") and b.label.endswith(" segments"))
+    button.click().run()
+    no_failure(at)
+    out = app_ws.exports / "pixels-clusters-0"
+    assert {p.name for p in out.iterdir()} >= {"segments.csv", "segments.edl", "segments.otio", "contact_sheet.png"}
+    import csv
+
+    rows = list(csv.DictReader((out / "segments.csv").open()))
+    assert rows and {r["group"] for r in rows} == {"0"}
+    assert any(b.label == "Download the zip" for b in at.download_button)
 
 
 def test_discover_shows_errors_for_an_empty_store(app_ws, make_app):

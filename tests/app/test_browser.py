@@ -140,9 +140,11 @@ def _open(pg, name: str) -> None:
     _idle(pg)
 
 
-def test_search_pick_a_frame_click_a_result(page, tmp_path):
+def test_search_pick_a_frame_click_a_result(page, server, tmp_path):
     pg = page
-    _open(pg, "Search")
+    pg.goto(f"{server}/?page=Search&group=frame")  # single frames, not moments (a shared link's form)
+    pg.get_by_role("heading", name="Search").wait_for()
+    _idle(pg)
     pg.get_by_text("nearest frames").wait_for()
     # pick a frame from the thumbnail strip of the first video (astronaut, 30 frames)
     pg.get_by_role("button", name="#12", exact=True).click()
@@ -168,6 +170,45 @@ def test_search_pick_a_frame_click_a_result(page, tmp_path):
     pg.locator("video").first.wait_for()
     _idle(pg)
     assert _shot(pg, tmp_path, "search.png").stat().st_size > 10_000
+
+
+def test_search_shows_moment_cards_and_plays_one(page, tmp_path):
+    pg = page
+    _open(pg, "Search")
+    pg.get_by_text("nearest moments (segments)").wait_for()
+    pg.get_by_role("button", name="#12", exact=True).click()
+    _idle(pg)
+    # one card per moment: the query's own shot first, from its start to its end
+    first = _wait_caption(pg, r"^1\. astronaut_0\.mp4 \(astronaut\) · 00:00:\d\d\.\d{3}–00:00:\d\d\.\d{3} \([\d.]+ s\) · \d+ hits · best frame 12 · d=0\.0000")
+    start = re.search(r"· (00:00:\d\d\.\d{3})–", first).group(1)
+    pg.get_by_role("button", name="▶ Play from start").first.click()
+    pg.get_by_text(f"▶ astronaut_0.mp4 from {start}").wait_for()
+    pg.locator("video").first.wait_for()
+    _idle(pg)
+    assert _shot(pg, tmp_path, "search_moments.png").stat().st_size > 10_000
+
+
+def test_a_shared_link_reopens_the_query_and_follows_it(server, browser_ws):
+    from vidsift.services.indexes import load_workspace_index
+
+    cols = load_workspace_index(browser_ws, "pixels").columns
+    astro = next(v for v in cols.videos if "astronaut" in str(cols.path[list(cols.codes).index(cols.code_of[v])]))
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        try:
+            pg = browser.new_page(viewport={"width": 1400, "height": 1700})
+            pg.set_default_timeout(60_000)
+            pg.goto(f"{server}/?page=Search&emb=pixels&video={astro}&frame=12&k=5&group=frame")
+            pg.get_by_text(re.compile(r"Query: astronaut_0\.mp4 · frame 12 ")).wait_for()
+            _idle(pg)
+            assert len([c for c in _captions(pg) if re.match(r"^\d+\. ", c)]) == 5
+            pg.get_by_role("button", name="#4", exact=True).click()
+            pg.get_by_text(re.compile(r"Query: astronaut_0\.mp4 · frame 4 ")).wait_for()
+            _idle(pg)
+            pg.wait_for_function("() => window.location.search.includes('frame=4')")
+            assert "k=5" in pg.url and "group=frame" in pg.url and f"video={astro}" in pg.url
+        finally:
+            browser.close()
 
 
 def test_discover_map_and_lasso(page, tmp_path):
@@ -209,7 +250,7 @@ def test_two_sessions_search_at_once(server):
                 pg.set_default_timeout(60_000)
                 pg.goto(server)
                 pg.get_by_test_id("stSidebar").get_by_text("Library", exact=True).wait_for()
-                _open(pg, "Search")
+                pg.goto(f"{server}/?page=Search&group=frame")
                 pg.get_by_text("nearest frames").wait_for()
                 pages.append(pg)
             # click both without waiting in between, so the two script runs overlap on the server

@@ -37,7 +37,8 @@ def test_a_shared_link_reopens_the_same_search(app_ws, monkeypatch) -> None:
     monkeypatch.setenv("VIDSIFT_WORKSPACE", str(app_ws.root))
     astro = next(v for v, p in _video_ids(app_ws).items() if "/astronaut/" in p)
     at = AppTest.from_file(str(APP), default_timeout=120)
-    at.query_params.update({"page": "Search", "emb": "pixels", "video": astro, "frame": "4", "k": "3"})
+    at.query_params.update({"page": "Search", "emb": "pixels", "video": astro, "frame": "4", "k": "3",
+                            "group": "frame"})
     at.run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     hits = at.session_state["s_hits"]
@@ -58,7 +59,8 @@ def test_a_link_to_an_unknown_view_or_video_falls_back(app_ws, monkeypatch) -> N
     at.query_params.update({"page": "Search", "emb": "nope", "video": "gone", "frame": "999999"})
     at.run()
     assert not at.exception and not at.error, [e.value for e in at.error]
-    assert len(at.session_state["s_hits"]) == 12
+    moments = at.session_state["s_hits"]  # moments by default: each tiny video is one run of hits
+    assert len(moments) == 2 and all(m["start"] == 0.0 and m["frames"] == 16 for m in moments)
 
 
 def test_a_shared_link_opens_one_cluster(app_ws, monkeypatch) -> None:
@@ -73,5 +75,6 @@ def test_a_shared_link_opens_one_cluster(app_ws, monkeypatch) -> None:
     shown = [m.value for m in at.markdown if m.value.startswith("**Cluster ")]
     assert len(shown) == 1 and shown[0].startswith("**Cluster 1**")
     assert at.query_params["cluster"] == "1" and at.query_params["page"] == "Discover"
+    assert any(m.value.endswith("segments** (frames of one video at most 1 s apart merged)") for m in at.markdown)
     at.selectbox(key="d_cluster").set_value("all").run()
     assert len([m for m in at.markdown if m.value.startswith("**Cluster ")]) == 2

@@ -68,7 +68,7 @@ def test_filtered_search_is_exact_within_the_videos(vi: VideoIndex, chosen: list
 def test_over_fetch_path_gives_the_same_hits(
     vi: VideoIndex, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Above SUBSET_MAX_BYTES the index is asked for more neighbours: same hits (flat index)."""
+    """Above SUBSET_MAX_BYTES the search runs inside FAISS with an ID selector: same hits."""
     q = vi.vector_of("vid3", 10)
     small = vi.search(q[None], 9, videos=["vid4", "vid0"])[0]
     monkeypatch.setattr(video_index, "SUBSET_MAX_BYTES", 0)

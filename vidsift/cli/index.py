@@ -138,7 +138,37 @@ def search_cmd(
     ] = None,
     k: Annotated[int, typer.Option("-k", "--k", help="Number of results.")] = 10,
     videos: Annotated[
-        list[str] | None, typer.Option("--videos", help="Search only within these videos (id or path), repeatable.")
+        list[str] | None,
+        typer.Option(
+            "--videos",
+            help="Search only within these videos: id, path or a glob over ids, paths and file names ('clips/*.mp4'); repeatable.",
+        ),
+    ] = None,
+    label: Annotated[
+        list[str] | None,
+        typer.Option("--label", help="Search only videos with this catalog label; repeatable."),
+    ] = None,
+    time_range: Annotated[
+        str | None,
+        typer.Option(
+            "--time-range",
+            help="Only frames within A-B of their video (seconds or timecodes; '30-' or '-1:00' leave a side open).",
+        ),
+    ] = None,
+    max_distance: Annotated[
+        float | None,
+        typer.Option("--max-distance", help="Drop hits farther than D (cosine: 1 - cos)."),
+    ] = None,
+    group: Annotated[
+        str | None,
+        typer.Option(
+            "--group",
+            help="Merge hits into moments: segment (adjacent in time), shot or video; -k then counts moments.",
+        ),
+    ] = None,
+    gap: Annotated[
+        float | None,
+        typer.Option("--gap", help="With --group segment: hits at most this many seconds apart join (default 1.0)."),
     ] = None,
     exclude_same_video: Annotated[
         bool, typer.Option("--exclude-same-video", help="Drop frames of the query video.")
@@ -151,12 +181,24 @@ def search_cmd(
     ] = 0,
     ws: WorkspaceOpt = DEFAULT_WS,
     as_json: JsonOpt = False,
+    server: Annotated[
+        str | None, typer.Option("--server", help="Ask a `vidsift serve` at this URL instead of -w.")
+    ] = None,
+    token: Annotated[
+        str | None, typer.Option("--token", envvar="VIDSIFT_TOKEN", help="Its token (or $VIDSIFT_TOKEN).")
+    ] = None,
 ) -> None:
-    """Find the frames nearest to a frame, an image or a vector (nearest first)."""
+    """Find the frames (or, with --group, the moments) nearest to a frame, an image or a vector,
+    nearest first; --videos/--label/--time-range filter inside the index (docs/search.md)."""
     from vidsift.services.indexes import search_workspace
 
+    if server:  # the same query, answered by the server (same JSON; docs/serve.md)
+        from vidsift.api.client import VidsiftClient
+
+        search_workspace = VidsiftClient(server, token).search_workspace  # noqa: F811
+
     results = search_workspace(
-        workspace(ws),
+        None if server else workspace(ws),
         embedder,
         videos=videos,
         video=video,
@@ -167,9 +209,16 @@ def search_cmd(
         k=k,
         exclude_same_video=exclude_same_video,
         exclude_window=exclude_window,
+        # only the options given, so a server that predates one still answers the others
+        **_given(
+            labels=label, time_range=time_range, max_distance=max_distance, group=group, gap=gap
+        ),
     )
 
     def human(rows: list[dict[str, Any]]) -> None:
+        if group is not None:
+            _print_segments(rows)
+            return
         typer.echo(f"{'#':>3}  {'distance':>9}  {'frame':>6}  {'time':>9}  {'timecode':>12}  video / path")
         for i, r in enumerate(rows, 1):
             typer.echo(
@@ -178,6 +227,20 @@ def search_cmd(
             )
 
     emit(results, as_json, human)
+
+
+def _given(**options: Any) -> dict[str, Any]:
+    return {k: v for k, v in options.items() if v is not None and v != []}
+
+
+def _print_segments(rows: list[dict[str, Any]]) -> None:
+    """One line per moment: rank, start-end timecodes, best distance, hits merged, video."""
+    typer.echo(f"{'#':>3}  {'start':>12} - {'end':<12}  {'distance':>9}  {'frames':>6}  {'best':>12}  video / path")
+    for r in rows:
+        typer.echo(
+            f"{r['rank']:>3}  {r['start_timecode']:>12} - {r['end_timecode']:<12}  {r['distance']:>9.4f}  "
+            f"{r['frames']:>6}  {r.get('best_timecode', ''):>12}  {r['video_id']}  {r['path']}"
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -32,10 +32,20 @@ from vidsift.embedder.store import (
 from vidsift.errors import BadInputError, VidsiftError, WorkspaceError
 from vidsift.index.build import UseGpu, check_vectors, choose_params
 from vidsift.index.check import check_index
-from vidsift.index.hits import Hit
+from vidsift.index.filters import (
+    Filter,
+    check_max_distance,
+    is_glob,
+    parse_time_range,
+    videos_matching,
+)
+from vidsift.index.hits import Hit, Hits
 from vidsift.index.persist import META
 from vidsift.index.video_index import VideoIndex
+from vidsift.locks import job_lock
+from vidsift.services.search import check_group
 from vidsift.timecode import parse_time, timecode
+from vidsift.video.segment import Segment
 from vidsift.workspace import Workspace
 
 WorkspaceLike = Workspace | str | Path
@@ -104,6 +114,14 @@ def build_workspace_index(
         WorkspaceError: no store for ``embedder``.  BadInputError: empty store, bad options.
     """
     ws = _ws(ws)
+    with job_lock(ws, f"index-{embedder}") as lock:  # one writer per index; a twin build joins
+        return _build_locked(ws, embedder, kind, metric, use_gpu, lock.waited, **overrides)
+
+
+def _build_locked(
+    ws: Workspace, embedder: str, kind: str, metric: str, use_gpu: UseGpu, waited: bool,
+    **overrides: Any,
+) -> dict[str, Any]:
     t0 = time.perf_counter()
     store_dir = ws.embeddings(embedder)
     manifest = read_manifest(store_dir)  # a clear error when there is no store
@@ -117,6 +135,13 @@ def build_workspace_index(
     if budget is not None:
         choose["memory_budget_bytes"] = int(budget)
     params = choose_params(n, int(manifest["dim"]), **choose)
+    if waited and (ws.indexes(embedder) / META).exists():  # another process just built it: join
+        try:
+            vi = VideoIndex.load(ws.indexes(embedder), expected_manifest=manifest, use_gpu=False)
+        except WorkspaceError:  # not the same (or a broken) index: build ours
+            vi = None
+        if vi is not None and vi.params == params and set(vi.videos) == finished_videos(store_dir):
+            return _summary(vi, ws.indexes(embedder), seconds=0.0, joined=True)
     if params.kind in ("ivf", "ivfpq"):  # trained on a sample, filled video batch by video batch
         vi = VideoIndex.build_streaming(store_dir, params, use_gpu=use_gpu)
     else:  # flat and HNSW hold every vector anyway
@@ -137,6 +162,11 @@ def add_to_workspace_index(
         WorkspaceError: no store, no index, or an index built for another embedder.
     """
     ws = _ws(ws)
+    with job_lock(ws, f"index-{embedder}"):
+        return _add_locked(ws, embedder, use_gpu)
+
+
+def _add_locked(ws: Workspace, embedder: str, use_gpu: UseGpu) -> dict[str, Any]:
     store_dir, index_dir = ws.embeddings(embedder), ws.indexes(embedder)
     vi = VideoIndex.load(index_dir, expected_manifest=read_manifest(store_dir), use_gpu=use_gpu)
     finished = finished_videos(store_dir)
@@ -165,12 +195,13 @@ def remove_from_workspace_index(
     """
     ws = _ws(ws)
     index_dir = ws.indexes(embedder)
-    vi = VideoIndex.load(
-        index_dir, expected_manifest=_store_manifest(ws, embedder), use_gpu=use_gpu
-    )
-    video_id = resolve_video(vi, video_ref)
-    removed = vi.remove(video_id)
-    vi.save(index_dir)
+    with job_lock(ws, f"index-{embedder}"):
+        vi = VideoIndex.load(
+            index_dir, expected_manifest=_store_manifest(ws, embedder), use_gpu=use_gpu
+        )
+        video_id = resolve_video(vi, video_ref)
+        removed = vi.remove(video_id)
+        vi.save(index_dir)
     return _summary(vi, index_dir, removed_video=video_id, removed_vectors=removed)
 
 
@@ -340,6 +371,12 @@ def _embed_image(image: Any, manifest: dict[str, Any], ws: Workspace | None = No
     return check_vectors(out, dim, "the image embedding", allow_1d=True)
 
 
+#: a grouped search first asks for ``k * GROUP_DEPTH`` frames, then 4x deeper a round until it
+#: has ``k`` groups, the frames that pass the filter are exhausted, or ``GROUP_MAX_FRAMES``
+GROUP_DEPTH = 10
+GROUP_MAX_FRAMES = 200_000
+
+
 def search_workspace(
     ws: WorkspaceLike,
     embedder: str,
@@ -352,23 +389,42 @@ def search_workspace(
     exclude_window: int = 0,
     at: float | str | None = None,
     videos: Collection[str | Path] | None = None,
+    labels: Collection[str] | None = None,
+    time_range: str | tuple[float | str | None, float | str | None] | None = None,
+    max_distance: float | None = None,
+    group: str | None = None,
+    gap: float | None = None,
 ) -> list[dict[str, Any]]:
-    """Nearest frames to one query: an indexed frame (``video`` + ``frame`` or ``at``), an image,
-    or a vector.
+    """Nearest frames (or moments) to one query: an indexed frame (``video`` + ``frame`` or
+    ``at``), an image, or a vector.
 
     ``at`` is a time in the video (seconds or ``HH:MM:SS.mmm``): the indexed frame on screen then
     (the last one at or before it; the first one before the first) is the query.
 
     ``video`` is a video id or its path (as stored); ``image`` a file path or a PIL image;
-    ``vector`` an array [dim] or a ``.npy`` path. ``videos`` (ids or paths): only hits in these
-    videos (exact within them whenever their vectors fit ``SUBSET_MAX_BYTES``, see
-    ``VideoIndex.search``); an empty collection means no restriction. With a frame query, the frame itself comes first
-    (distance 0) unless excluded. Returns dicts with keys ``video_id, path, frame, time, timecode,
-    shot, label, distance``, nearest first (``time`` is the presentation time in seconds).
+    ``vector`` an array [dim] or a ``.npy`` path. With a frame query, the frame itself comes
+    first (distance 0) unless excluded or filtered out.
+
+    Filters (all must hold; they run inside FAISS, so ``k`` results come back whenever ``k``
+    frames pass, see ``VideoIndex.search``): ``videos`` ids, paths or globs (``fnmatch`` over
+    ids, paths and file names; an empty collection means no restriction); ``labels`` catalog
+    labels; ``time_range`` ``"A-B"`` / ``"A-"`` / ``"-B"`` or a pair, the frame's time in its
+    video. ``max_distance`` drops hits farther than that (fewer than ``k`` may remain).
+
+    ``group`` (``segment``, ``shot``, ``video``): hits of one video merge into moments
+    (``video.segment.merge_frames``; ``gap`` seconds for ``segment``, default 1.0) and ``k``
+    counts moments: the search goes deeper (``k * GROUP_DEPTH`` frames, then 4x a round) until
+    it has ``k`` of them or the passing frames run out. Returns ``Segment.to_dict()`` plus
+    ``rank`` (1 = best), best first.
+
+    Without ``group``: dicts with keys ``video_id, path, frame, time, timecode, shot, label,
+    distance``, nearest first (``time`` is the presentation time in seconds).
 
     Raises:
         BadInputError: not exactly one query, ``frame`` without ``video``, exclusions without a
-            frame query, an unknown video/frame, a vector of the wrong dimension.
+            frame query, an unknown video/frame/label, a glob that matches nothing, an empty or
+            reversed time range, a negative or NaN max distance or gap, an unknown group, a
+            vector of the wrong dimension.
         WorkspaceError: no index, or one built for another embedder.
     """
     given = [
@@ -391,8 +447,17 @@ def search_workspace(
         )
     if int(k) < 1:
         raise BadInputError(f"-k must be at least 1, got {k}")
+    group, gap_s = check_group(group, gap)
+    window = parse_time_range(time_range)
+    cut = check_max_distance(max_distance)
     vi = load_workspace_index(ws, embedder)
-    within = sorted({resolve_video(vi, v) for v in videos}) if videos else None
+    filt = Filter.of(
+        videos=resolve_videos(vi, videos),
+        labels=[str(x).strip() for x in labels] if labels else None,
+        time_range=window,
+    )
+    candidates = vi.candidates(filt)  # refuses unknown labels before any query; kept for reruns
+    search: Callable[[int], Hits]
     if video is not None:
         video_id = resolve_video(vi, video)
         if at is not None:
@@ -402,14 +467,106 @@ def search_workspace(
             raise BadInputError(
                 f"--video needs --frame N or --at TIME: video {video_id} has frames {frames[0]}..{frames[-1]} indexed"
             )
-        hits = vi.search_frame(
-            video_id, int(frame), k, exclude_same_video, int(exclude_window), videos=within
-        )
-    elif vector is not None:
-        hits = vi.search(_load_vector(vector, vi.dim), k, videos=within)[0]
+        vi.id_of(video_id, int(frame))  # an unknown frame is refused before any search
+
+        def search(n: int) -> Hits:
+            return vi.search_frame(
+                video_id, int(frame), n, exclude_same_video, int(exclude_window),
+                filter=filt, max_distance=cut,
+            )
     else:
-        hits = vi.search(_embed_image(image, vi.manifest, _ws(ws)), k, videos=within)[0]
-    return [hit_dict(h) for h in hits]
+        q = (
+            _load_vector(vector, vi.dim)
+            if vector is not None
+            else _embed_image(image, vi.manifest, _ws(ws))
+        )
+
+        def search(n: int) -> Hits:
+            return vi.search(q, n, filter=filt, max_distance=cut)[0]
+
+    if group is None:
+        return [hit_dict(h) for h in search(int(k))]
+    segments = search_grouped(
+        search, int(k), group, gap_s, candidates,
+        durations=lambda ids: _catalog_durations(_ws(ws), ids),
+    )
+    return [{"rank": i, **s.to_dict()} for i, s in enumerate(segments, 1)]
+
+
+def search_grouped(
+    search: Callable[[int], Hits],
+    k: int,
+    by: str,
+    gap: float,
+    candidates: int,
+    durations: Callable[[Collection[str]], Mapping[str, float]] | None = None,
+) -> list[Segment]:
+    """The ``k`` best moments: ``search(n)`` (the ``n`` nearest frames) merged by ``by``, asked
+    deeper (``k * GROUP_DEPTH``, then 4x) until ``k`` moments, the search returning fewer than
+    asked (the filter, the index or ``max_distance`` ran out), ``candidates`` frames or
+    ``GROUP_MAX_FRAMES``. ``durations(video_ids)``: the real length of those videos, which caps
+    a moment that runs to a video's last indexed frame.
+
+    A moment's best distance is its nearest hit, so the first ``k`` moments among the ``n``
+    nearest frames are the ``k`` best moments; their extent and ``frames`` count the hits among
+    those ``n`` frames (a deeper search can only add farther hits to them).
+    """
+    limit = max(1, min(candidates, GROUP_MAX_FRAMES))
+    depth = min(limit, k * GROUP_DEPTH)
+    while True:
+        hits = search(depth)
+        segments = hits.segments(by, gap)  # type: ignore[arg-type]
+        if len(segments) >= k or len(hits) < depth or depth >= limit:
+            break
+        depth = min(limit, depth * 4)
+    segments = segments[:k]
+    if durations is not None and segments:  # caps move ends, never merges: same k moments
+        ends = durations({s.video_id for s in segments})
+        if ends:
+            segments = hits.segments(by, gap, ends)[:k]  # type: ignore[arg-type]
+    return segments
+
+
+def _catalog_durations(ws: Workspace, video_ids: Collection[str]) -> dict[str, float]:
+    """Video id -> duration in seconds as the catalog records it (none when there is no catalog)."""
+    if not video_ids or not ws.catalog_path.exists():
+        return {}
+    from vidsift.catalog import Catalog
+
+    out: dict[str, float] = {}
+    try:
+        with Catalog(ws.catalog_path) as cat:
+            for vid in video_ids:
+                try:
+                    rec = cat.get(vid)
+                except BadInputError:
+                    continue
+                if rec.duration and rec.duration > 0:
+                    out[vid] = float(rec.duration)
+    except VidsiftError:  # an unreadable catalog only loses the cap, not the search
+        return {}
+    return out
+
+
+def resolve_videos(vi: VideoIndex, refs: Collection[str | Path] | None) -> list[str] | None:
+    """Video ids meant by ``refs``: each an id, a path, a unique prefix or file name
+    (:func:`resolve_video`) or a glob over ids, paths and file names; None when ``refs`` is empty.
+
+    Raises:
+        BadInputError: a reference that matches nothing, an ambiguous one, a glob that matches
+            no video.
+    """
+    if not refs:
+        return None
+    out: set[str] = set()
+    paths = set(vi.columns.video_paths().values())
+    for ref in refs:
+        text = str(ref)
+        if is_glob(text) and text not in vi.columns.code_of and text not in paths:
+            out.update(videos_matching(vi.columns, text))
+        else:
+            out.add(resolve_video(vi, text))
+    return sorted(out)
 
 
 def frame_at_time(vi: Any, video_id: str, seconds: float) -> int:

@@ -1,6 +1,13 @@
-"""What a search starts from: the indexed videos of an index and the checked image upload.
+"""What a search starts from: the indexed videos and labels of an index, the checked image upload,
+and the checked search options (grouping, time range, distance cut-off).
 
-The search itself, within chosen videos too, is ``services.indexes.search_workspace``."""
+The search itself, grouped and filtered too, is ``services.indexes.search_workspace``; the page
+checks a text box with the same validator the CLI uses (one per kind of input):
+
+    group, gap = check_group("segment", 2.0)        # BadInputError for "scene" or -1
+    time_range = check_time_range("00:01:00-")      # (60.0, None); "" -> None (no filter)
+    labels = indexed_labels(vi)                     # ["cats", "dogs"]
+"""
 
 from __future__ import annotations
 
@@ -12,6 +19,30 @@ from typing import Any
 import numpy as np
 
 from vidsift.errors import BadInputError
+from vidsift.index.filters import (
+    TimeRange,
+    check_max_distance,
+    format_time_range,
+    parse_time_range,
+)
+from vidsift.video.segment import GROUP_BY
+
+__all__ = [
+    "DEFAULT_GAP",
+    "GROUP_BY",
+    "IndexedVideo",
+    "check_group",
+    "check_max_distance",
+    "check_time_range",
+    "format_time_range",
+    "frame_time",
+    "indexed_labels",
+    "indexed_videos",
+    "load_upload",
+]
+
+#: seconds of silence between two hits of one video that still join one segment
+DEFAULT_GAP = 1.0
 
 #: largest image a person may upload to search with (the server limit is set by `vidsift app`)
 MAX_UPLOAD_MB = 10
@@ -51,6 +82,49 @@ def indexed_videos(vi: Any) -> list[IndexedVideo]:
         row = cols.first_row(code)
         out.append(IndexedVideo(vid, str(cols.path[row]), cols.label[row], np.asarray(frames, np.int64)))
     return sorted(out, key=lambda v: (v.path, v.id))
+
+
+def indexed_labels(vi: Any) -> list[str]:
+    """The labels of the indexed videos (from the catalog, as the id map holds them), sorted."""
+    return list(vi.columns.label_codes()[1])
+
+
+def check_group(group: str | None, gap: float | str | None = None) -> tuple[str | None, float]:
+    """``(group, gap)`` checked: ``group`` one of segment, shot, video (or None: frames);
+    ``gap`` seconds >= 0, only with ``segment`` (None: ``DEFAULT_GAP``).
+
+    Raises:
+        BadInputError: an unknown group, a negative / NaN / non-numeric gap, a gap without
+            ``--group segment``.
+    """
+    if group is not None and group not in GROUP_BY:
+        raise BadInputError(
+            f"--group {group!r}: use one of {', '.join(GROUP_BY)} (or leave it out for single frames)"
+        )
+    if gap is None:
+        return group, DEFAULT_GAP
+    try:
+        value = float(gap)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not np.isfinite(value) or value < 0:
+        raise BadInputError(f"--gap {gap!r}: give a number of seconds >= 0 (e.g. 1.0)")
+    if group != "segment":
+        raise BadInputError(
+            f"--gap joins hits into segments; use it with --group segment (got --group {group or 'none'})"
+        )
+    return group, value
+
+
+def check_time_range(text: str | TimeRange | None) -> TimeRange | None:
+    """A time-range box: blank -> None (no filter), else :func:`index.filters.parse_time_range`.
+
+    Raises:
+        BadInputError: not ``A-B`` / ``A-`` / ``-B``, or a range that is empty or reversed.
+    """
+    if text is None or (isinstance(text, str) and not text.strip()):
+        return None
+    return parse_time_range(text)
 
 
 def frame_time(vi: Any, video_id: str, frame: int) -> float:

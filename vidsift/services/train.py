@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from vidsift.errors import BadInputError
+from vidsift.locks import job_lock
 from vidsift.training.config import TrainConfig
 from vidsift.training.data.source import VideoFrameSource
 from vidsift.training.registry import get_method
@@ -70,19 +71,20 @@ def train_workspace(
     records = sorted(records, key=lambda r: r.id)
     data_ids = tuple(r.id for r in records)
     run = ws.training_run(method, preset)
-    saved = _saved_config(run) if resume else None
-    if saved is not None and run.checkpoint.exists():
-        given = {k: v for k, v in overrides.items() if v is not None}
-        cfg = saved.replace(data_ids=data_ids, **given)
-        if steps is not None:
-            cfg = cfg.replace(steps=steps)
-    else:
-        cfg = m.config(preset, steps=steps, seed=seed, data_ids=data_ids, **overrides)
-    source = VideoFrameSource(
-        [(r.id, r.path) for r in records], num_frames={r.id: int(r.num_frames) for r in records},
-        timelines=timelines,
-    )
-    return train(cfg, source, run.path, resume=resume, progress=progress, overwrite=overwrite)
+    with job_lock(ws, f"train-{run.name}"):  # one trainer per run folder; a second one waits
+        saved = _saved_config(run) if resume else None
+        if saved is not None and run.checkpoint.exists():
+            given = {k: v for k, v in overrides.items() if v is not None}
+            cfg = saved.replace(data_ids=data_ids, **given)
+            if steps is not None:
+                cfg = cfg.replace(steps=steps)
+        else:
+            cfg = m.config(preset, steps=steps, seed=seed, data_ids=data_ids, **overrides)
+        source = VideoFrameSource(
+            [(r.id, r.path) for r in records], num_frames={r.id: int(r.num_frames) for r in records},
+            timelines=timelines,
+        )
+        return train(cfg, source, run.path, resume=resume, progress=progress, overwrite=overwrite)
 
 
 def list_checkpoints(ws: Workspace) -> list[dict[str, Any]]:

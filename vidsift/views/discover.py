@@ -102,6 +102,21 @@ def gallery(ws: Workspace, assign: Any, sizes: Any) -> None:
         top = f" · mostly '{labels.mode().iat[0]}'" if len(labels) else ""
         st.markdown(f"**Cluster {int(row['cluster'])}** — {int(row['size'])} frames{top}")
         thumbnail_grid(ws, members, lambda m: f"{Path(m['path']).name} {m['time']:.1f}s")
+    if chosen != "all":
+        cluster_segments_table(ws, int(chosen))
+
+
+def cluster_segments_table(ws: Workspace, cluster: int) -> None:
+    """The chosen cluster's frames as moments: adjacent frames of one video merged."""
+    import pandas as pd
+
+    from vidsift.services.exports import segments_from_clusters
+
+    segs = segments_from_clusters(ws, st.session_state["d_emb"], clusters=[cluster])
+    st.markdown(f"**{len(segs)} segments** (frames of one video at most 1 s apart merged)")
+    st.dataframe(pd.DataFrame([{"video": Path(g.path).name, "start": d["start_timecode"], "end": d["end_timecode"],
+                                "seconds": round(g.duration, 2), "frames": g.frames, "label": g.label}
+                               for g in segs for d in [g.to_dict()]]), hide_index=True, width="stretch")
 
 
 def cluster_map(ws: Workspace, emb: str, seed: int) -> None:

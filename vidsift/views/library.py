@@ -32,10 +32,17 @@ def page_library(ws: Workspace) -> None:
                               "checkpoint. Type another name, e.g. pixels@32 or pixels+random:siamese.")
         c2.number_input("Every Nth frame", min_value=1, max_value=1000, value=1, key="lib_every")
         c3.checkbox("Build the index", value=True, key="lib_build", help="Build (or rebuild) the search index after embedding.")
-        b1, b2, _ = st.columns([1, 1, 4])
+        b1, b2, b3, _ = st.columns([1, 1, 1, 3])
         embed_clicked = b1.button("Scan and embed", type="primary", width="stretch")
         scan_clicked = b2.button("Scan only", width="stretch", help="Add the folder's videos to the catalog without embedding.")
+        update_clicked = b3.button(
+            "Update", width="stretch",
+            help="vidsift update: scan, embed what is new or changed, drop deleted videos from the stores and "
+                 "indexes, and bring every index in step — for every embedder that has a store (or the one above).")
         folder = st.session_state.get("lib_folder", "")
+        if update_clicked:
+            with shown_errors():
+                update_library(ws, folder, st.session_state.get("lib_embedder", "pixels"))
         if scan_clicked:
             with shown_errors():
                 bar = ProgressBar("scanning…")
@@ -82,6 +89,29 @@ def page_library(ws: Workspace) -> None:
 
     with shown_errors():
         index_section(ws)
+
+
+def update_library(ws: Workspace, folder: str, embedder: str) -> None:
+    from vidsift.services.update import update_folder
+
+    if not str(folder).strip():
+        st.error("give a folder of videos to update")
+        return
+    bar = ProgressBar("updating…")
+    # the stores the workspace holds; on a fresh workspace, the embedder chosen above
+    res = update_folder(ws, folder, None if contents.stores(ws) else [embedder], workers=0,
+                        on_progress=lambda stage, done, total: bar.fraction(f"{stage}: {done}/{total}", done / max(total, 1)))
+    bar.done()
+    if res["nothing_to_do"]:
+        st.success(f"{res['folder']}: already up to date")
+    for name, r in res["embedders"].items():
+        if res["nothing_to_do"]:
+            break
+        idx = r.get("index") or {}
+        st.success(f"{name}: {len(r['added'])} added, {len(r['changed'])} changed, {len(r['removed'])} removed, "
+                   f"{r['unchanged']} unchanged; index {idx.get('action', 'none')}")
+        for f in r["failed"]:
+            st.warning(f"{f['path']}: {f['reason']}")
 
 
 def embed_folder(ws: Workspace, folder: str, embedder: str, every: int, build: bool) -> None:

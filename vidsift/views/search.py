@@ -13,7 +13,15 @@ from vidsift.services import contents, media
 from vidsift.services import search as searching
 from vidsift.services.indexes import frame_at_time, search_workspace
 from vidsift.timecode import parse_time, timecode
-from vidsift.views.common import GRID_COLUMNS, cached_index, cached_videos, keep_valid, show_thumb
+from vidsift.views.common import (
+    GRID_COLUMNS,
+    cached_index,
+    cached_videos,
+    export_panel,
+    keep_valid,
+    show_thumb,
+    shown_errors,
+)
 from vidsift.workspace import Workspace
 
 QUERY_MODES = ("A frame of a video", "An image file")
@@ -75,6 +83,9 @@ def page_search(ws: Workspace) -> None:
                     disabled=not frame_query, help="Leave out frames of the query's video this close to the query frame.")
     only = o4.multiselect("Only these videos", list(by_id), format_func=lambda i: by_id[i].title(), key="s_only",
                           placeholder="all videos")
+    filters = filter_row(vi)
+    if filters is None:
+        return
 
     query: dict[str, Any]
     q_col, p_col = st.columns([3, 2])
@@ -129,8 +140,53 @@ def page_search(ws: Workspace) -> None:
                 st.caption(f"{Path(play['path']).name} cannot be played in the browser (only MP4/WebM/MOV).")
 
     with st.spinner("Searching…"):
-        hits = search_workspace(ws, emb, videos=only or None, k=int(k), **query)
-    st.session_state["s_hits"] = hits
+        results = search_workspace(ws, emb, videos=only or None, k=int(k), **filters, **query)
+    st.session_state["s_hits"] = results
+    if filters.get("group"):
+        segment_cards(ws, results, filters["group"])
+    else:
+        frame_cards(ws, results)
+    if results:
+        with st.expander("Export these results (CSV, EDL, OTIO, contact sheet, clips)"), shown_errors():
+            from vidsift.services.exports import segments_from_search
+
+            export_panel(ws, segments_from_search(results), "s_export", f"{emb}-search")
+
+
+GROUPS = {"segment": "moments (segments)", "shot": "shots", "video": "videos", "frame": "single frames"}
+
+
+def filter_row(vi: Any) -> dict[str, Any] | None:
+    """Grouping and filters (one validator each, shared with the CLI); None when one is invalid."""
+    st.session_state.setdefault("s_group", "segment")  # moments, not 12 neighbouring frames of one shot
+    keep_valid("s_group", GROUPS)
+    st.session_state.setdefault("s_gap", searching.DEFAULT_GAP)
+    labels = searching.indexed_labels(vi)
+    st.session_state["s_labels"] = [x for x in st.session_state.get("s_labels", []) if x in labels]
+    f1, f2, f3, f4, f5 = st.columns([1, 1, 2, 1, 1])
+    group = f1.selectbox("Show", list(GROUPS), format_func=GROUPS.get, key="s_group",
+                         help="moments: hits of one video within the gap merged into one result with start and end")
+    f2.number_input("Gap (s)", min_value=0.0, max_value=3600.0, step=0.5, key="s_gap", disabled=group != "segment",
+                    help="hits of one video this close in time join one moment")
+    f3.multiselect("Labels", labels, key="s_labels", placeholder="all labels", disabled=not labels,
+                   help="only videos with these labels (their sub-folder names)")
+    f4.text_input("Time range", key="s_range", placeholder="10-20 or 0:10-0:20",
+                  help="only frames in this range of their video: A-B, A- or -B (seconds or timecodes)")
+    f5.text_input("Max distance", key="s_maxd", placeholder="none", help="leave out hits farther than this")
+    out: dict[str, Any] = {"labels": st.session_state["s_labels"] or None}
+    try:
+        out["time_range"] = searching.check_time_range(st.session_state.get("s_range") or None)
+        maxd = str(st.session_state.get("s_maxd") or "").strip()
+        out["max_distance"] = searching.check_max_distance(maxd) if maxd else None
+        if group != "frame":
+            out["group"], out["gap"] = searching.check_group(group, st.session_state["s_gap"] if group == "segment" else None)
+    except VidsiftError as exc:
+        st.error(str(exc))
+        return None
+    return out
+
+
+def frame_cards(ws: Workspace, hits: list[dict[str, Any]]) -> None:
     st.subheader(f"{len(hits)} nearest frames")
     for start in range(0, len(hits), GRID_COLUMNS):
         cols = st.columns(GRID_COLUMNS)
@@ -147,3 +203,23 @@ def page_search(ws: Workspace) -> None:
                 st.button("▶ Play", key=f"play_{i}", on_click=set_player,
                           args=(h["path"], h["time"], f"{name} at {h['timecode']}"), width="stretch",
                           help="play the video from this frame's time")
+
+
+def segment_cards(ws: Workspace, segments: list[dict[str, Any]], group: str) -> None:
+    """One card per moment: its best frame, start-end, how many hits it merges; play from its start."""
+    st.subheader(f"{len(segments)} nearest {GROUPS[group]}")
+    for start in range(0, len(segments), GRID_COLUMNS):
+        cols = st.columns(GRID_COLUMNS)
+        for i, (col, g) in enumerate(zip(cols, segments[start : start + GRID_COLUMNS], strict=False), start=start):
+            with col, st.container(border=True):
+                name = Path(g["path"]).name
+                show_thumb(ws, g["path"], g["video_id"], g["best_frame"])
+                label = f" ({g['label']})" if g.get("label") else ""
+                dist = max(float(g["distance"]), 0.0)
+                st.caption(f"**{i + 1}. {name}**{label} · {g['start_timecode']}–{g['end_timecode']} "
+                           f"({g['duration']:.2f} s) · {g['frames']} hits · best frame {g['best_frame']} · d={dist:.4f}")
+                st.button("▶ Play from start", key=f"seg_play_{i}", on_click=set_player,
+                          args=(g["path"], g["start"], f"{name} from {g['start_timecode']}"), width="stretch",
+                          help="play the video from the start of this moment")
+                st.button("Search from best frame", key=f"seg_hit_{i}", on_click=set_query,
+                          args=(g["video_id"], g["best_frame"]), width="stretch", help="make its best frame the query")
