@@ -1,6 +1,6 @@
 """vidsift's Streamlit page: ``streamlit run app.py`` or ``vidsift app``.
 
-Five pages (sidebar): Library, Search, Discover, Evaluate, Train, one module each in
+Six pages (sidebar): Library, Search, Discover, Duplicates, Evaluate, Train, one module each in
 ``vidsift/views/`` (this file holds the sidebar and picks one). The page only lays out widgets
 and calls library functions (design decision 9): the catalog, ``embedder.extract``,
 the use cases of ``vidsift.services`` and ``vidsift.ui_support``. Errors from the library
@@ -27,13 +27,14 @@ from vidsift.services import contents
 from vidsift.views import url_state
 from vidsift.views.common import shown_errors
 from vidsift.views.discover import page_discover
+from vidsift.views.duplicates import page_duplicates
 from vidsift.views.evaluate import page_evaluate
 from vidsift.views.library import page_library
 from vidsift.views.search import page_search
 from vidsift.views.train import page_train
 from vidsift.workspace import Workspace
 
-PAGES = ("Library", "Search", "Discover", "Evaluate", "Train")
+PAGES = ("Library", "Search", "Discover", "Duplicates", "Evaluate", "Train")
 
 
 # ------------------------------------------------------------------------------- sidebar
@@ -66,7 +67,7 @@ def main() -> None:
     if ws is None:
         st.info("Choose a workspace folder in the sidebar.")
         return
-    render = {"Library": page_library, "Search": page_search, "Discover": page_discover,
+    render = {"Library": page_library, "Search": page_search, "Discover": page_discover, "Duplicates": page_duplicates,
               "Evaluate": page_evaluate, "Train": page_train}[page]
     with shown_errors():
         render(ws)

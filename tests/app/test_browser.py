@@ -56,9 +56,30 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(browser_ws, tmp_path_factory):
+    yield from _serve(browser_ws, tmp_path_factory.mktemp("server"))
+
+
+@pytest.fixture(scope="module")
+def dup_server(tmp_path_factory):
+    """A clip, its re-encode and its trim, and an unrelated clip (the Duplicates view)."""
+    from vidsift.embedder.extract import extract
+    from vidsift.services.duplicates import find_duplicates
+    from vidsift.video.synthetic.variants import make_duplicate_variants
+    from vidsift.workspace import Workspace
+
+    root = tmp_path_factory.mktemp("dups")
+    make_duplicate_variants(root / "set", sources=("astronaut",), unrelated=("rocket",), repeat=None,
+                            variants=("original", "reencode", "trim"), lookalikes=False, seconds=4.0, size=(96, 128))
+    ws = Workspace.at(root / "ws")
+    extract(ws, root / "set", "pixels", progress=False, workers=0)
+    find_duplicates(ws, "pixels")
+    yield from _serve(ws, root / "server")
+
+
+def _serve(ws, logdir: Path):
     port = _free_port()
-    logdir = tmp_path_factory.mktemp("server")
-    env = {**os.environ, "VIDSIFT_WORKSPACE": str(browser_ws.root)}
+    logdir.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "VIDSIFT_WORKSPACE": str(ws.root)}
     cmd = [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port),
            "--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none",
            "--browser.gatherUsageStats", "false", "--server.maxUploadSize", "10",
@@ -207,6 +228,25 @@ def test_a_shared_link_reopens_the_query_and_follows_it(server, browser_ws):
             _idle(pg)
             pg.wait_for_function("() => window.location.search.includes('frame=4')")
             assert "k=5" in pg.url and "group=frame" in pg.url and f"video={astro}" in pg.url
+        finally:
+            browser.close()
+
+
+def test_duplicates_side_by_side(dup_server, tmp_path):
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        try:
+            pg = browser.new_page(viewport={"width": 1400, "height": 1500})
+            pg.set_default_timeout(60_000)
+            pg.goto(f"{dup_server}/?page=Duplicates&pair=2")
+            pg.get_by_role("heading", name="Duplicates").wait_for()
+            pg.get_by_text(re.compile(r"^3 pairs \(threshold 0\.35")).wait_for()
+            _idle(pg)
+            a = _wait_caption(pg, r"^A: astronaut-\w+\.mp4 · 00:00:")
+            b = _wait_caption(pg, r"^B: astronaut-\w+\.mp4 · 00:00:")
+            assert a != b
+            assert pg.locator("video").count() == 2  # the two ranges, side by side
+            assert _shot(pg, tmp_path, "duplicates.png").stat().st_size > 10_000
         finally:
             browser.close()
 
