@@ -146,6 +146,16 @@ def test_clusters_and_members(client: TestClient) -> None:
     assert dist == sorted(dist)
 
 
+def test_duplicates_of_the_last_run(client: TestClient, api_ws) -> None:
+    from vidsift.services.duplicates import find_duplicates
+
+    missing = client.get("/duplicates", params={"embedder": "pixels"})
+    assert missing.status_code == 404 and "vidsift duplicates -e pixels" in missing.json()["error"]
+    saved = find_duplicates(api_ws, "pixels", min_seconds=0.5)
+    got = client.get("/duplicates", params={"embedder": "pixels"})
+    assert got.status_code == 200 and got.json() == json.loads(json.dumps(saved))
+
+
 def test_thumbnail_clip_and_media_with_range(client: TestClient) -> None:
     v = first_video(client)
     t = client.get(f"/thumbnails/{v['video_id']}/3")

@@ -435,6 +435,16 @@ def create_app(
         return {"embedder": embedder, "cluster": cluster, "size": size,
                 "members": _plain(rows.to_dict("records"))}
 
+    @app.get("/duplicates", tags=["clusters"])
+    def duplicates(_who: Read, embedder: Annotated[str, Query(min_length=1, max_length=200)]) -> dict[str, Any]:
+        """The last near-duplicates run of ``embedder`` (``vidsift duplicates --json``'s shape)."""
+        from vidsift.services.duplicates import load_duplicates
+
+        result = load_duplicates(ws, embedder)
+        if result is None:
+            raise ApiError(404, f"no duplicates run for '{embedder}'; run vidsift duplicates -e {embedder}")
+        return _plain(result)
+
     @app.get("/evaluations", tags=["evaluations"])
     def evaluations(_who: Read) -> dict[str, list[str]]:
         """The names of the evaluations (``vidsift evaluate NAME``)."""
