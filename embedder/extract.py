@@ -70,6 +70,7 @@ class ExtractReport:
     model_seconds: float = 0.0  # time in Embedder.embed
     wait_seconds: float = 0.0  # time the model process had nothing to embed (local engine)
     migrated: dict[str, int] | None = None  # an old store's times rewritten as timestamps
+    collapse: dict[str, Any] | None = None  # embedder.whitening.collapse_report of the store
 
     @property
     def frames_per_second(self) -> float:
@@ -88,6 +89,8 @@ class ExtractReport:
                 f"{len(self.previously_failed)} video(s) failed in an earlier run and were skipped; "
                 "rerun with --retry-failed to try them again"
             )
+        if self.collapse and self.collapse.get("collapsed"):
+            out.append("warning: " + self.collapse["message"])
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -254,7 +257,23 @@ def _extract_locked(
     report.partial = writer.partial
     report.frames = writer.frames_written
     report.seconds = time.perf_counter() - t0
+    if report.done:
+        report.collapse = _collapse_of(store_dir)
     return report
+
+
+def _collapse_of(store_dir: Path, max_videos: int = 64) -> dict[str, Any] | None:
+    """The spread of a store (``embedder.whitening.collapse_report``) on up to ``max_videos`` of
+    its videos, so ``vidsift embed`` can warn when an encoder's vectors all point one way."""
+    from vidsift.embedder.store import finished_videos, load_store
+    from vidsift.embedder.whitening import collapse_report
+
+    ids = sorted(finished_videos(store_dir))[:max_videos]
+    try:
+        data = load_store(store_dir, ids)
+    except (OSError, ValueError, WorkspaceError):
+        return None
+    return collapse_report(data.vectors)
 
 
 def _check_store(existing: dict[str, Any], emb: Embedder, sampling: dict[str, Any], store_dir: Path) -> None:

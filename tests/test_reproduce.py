@@ -11,7 +11,7 @@ def test_reproduce_quick(tmp_path, cli):
     assert r.code == 0, r
     md = (tmp_path / "results.md").read_text()
     assert md.startswith("# Reproduction") and "vidsift reproduce --quick" in md
-    for n in range(1, 7):
+    for n in range(1, 8):
         assert re.search(rf"^## {n}\. ", md, re.M), f"section {n} missing"
     for png in ("temporal_pr_scenes.png", "umap_quadruplet_fc6.png"):
         assert (out / png).stat().st_size > 1000
@@ -24,7 +24,9 @@ def test_reproduce_quick(tmp_path, cli):
     ces = [float(x) for x in re.findall(r"\| (?:fc6|fc7|–) \| ([0-9.]+) ±", "\n".join(rows))]
     assert ces and max(ces) < rand
     assert "1.8e-05" in md
-    assert md.count("**Verdict.**") == 6
+    assert md.count("**Verdict.**") == 7
+    held = md.split("## 7.")[1]
+    assert "| pixels |" in held and "InfoNCE pool, trained" in held and "Held out: " in held
 
 
 # -- rows -> verdicts and markdown, without training --------------------------------------------
@@ -93,3 +95,33 @@ def test_redondo_verdict_counts_rows_from_the_table():
     # spectral <= K-means in all 6 trained rows but SFA fc7; fc6 < fc7 in 4 of the 6 (row, algorithm) pairs
     assert "spectral ≤ K-means in 5 of 6 rows; fc6 better than fc7 in 4 of 6" in v
     assert "every embedding is below RANDOM (1.200)" in v
+
+
+def test_heldout_verdict_reads_held_out_columns_only():
+    from vidsift.reproduce import render, verdicts
+    from vidsift.reproduce.heldout import Heldout, HeldoutRow
+
+    def ms(v):
+        return {"mean": v, "std": 0.01}
+
+    def held(h, pr):
+        return {"h_kmeans": ms(h), "h_spectral": None, "tpr_scenes": ms(0.9), "tpr_real": ms(pr)}
+
+    rows = (
+        HeldoutRow("pixels", None, "baseline", ms(1.0), 0.9, held(1.5, 0.65), held(1.4, 0.6)),
+        HeldoutRow("A, random init", "a", "init", None, None, held(1.2, 0.60), held(1.2, 0.6)),
+        # in-sample it is excellent, held out it is worse than pixels: the verdict must say so
+        HeldoutRow("A, trained", "a", "trained", ms(0.1), 0.99, held(1.6, 0.70), held(1.6, 0.7)),
+        HeldoutRow("B, random init", "b", "init", None, None, held(1.4, 0.60), held(1.4, 0.6)),
+        HeldoutRow("B, trained", "b", "trained", ms(1.0), 0.9, held(1.0, 0.70), held(1.0, 0.7)),
+    )
+    r = Heldout(3, 6, rows)
+    v = verdicts.heldout(r)
+    assert "A: H(photo | cluster) 1.600 vs pixels 1.500, init 1.200: beats neither" in v
+    assert "real-footage PR AUC 0.700 vs pixels 0.650, init 0.600: beats pixels and its random init" in v
+    assert "B: H(photo | cluster) 1.000 vs pixels 1.500, init 1.400: beats pixels and its random init" in v
+    md = render.heldout(r, "results")
+    lines = md.splitlines()
+    cells = lambda line: len(re.split(r"(?<!\\)\|", line.strip().strip("|")))  # noqa: E731
+    i = next(i for i, ln in enumerate(lines) if ln.startswith("|---"))
+    assert cells(lines[i - 1]) == cells(lines[i]) == cells(lines[i + 1]) == 8

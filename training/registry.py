@@ -22,6 +22,7 @@ _ENTRIES: tuple[tuple[str, str], ...] = (
     ("vidsift.training.methods.triplet", "TripletMethod"),
     ("vidsift.training.methods.c3d_siamese", "C3DSiameseMethod"),
     ("vidsift.training.methods.ul", "ULMethod"),
+    ("vidsift.training.methods.infonce", "InfoNCEMethod"),
 )
 
 

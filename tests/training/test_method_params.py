@@ -19,6 +19,14 @@ from vidsift.training.registry import METHODS, get_method
 # method/preset -> (TrainConfig fields except params, params), as the untyped code built them
 # fmt: off
 TODAY = {
+    "infonce/cpu": (
+        {"batch_size": 32, "checkpoint_every": 100, "clip_len": 1, "data_ids": (), "input_size": (64, 64), "log_every": 25, "lr": 0.001, "method": "infonce", "momentum": 0.9, "num_workers": 1, "optimizer": "adamw", "preset": "cpu", "seed": 0, "steps": 300, "weight_decay": 1e-06},
+        {"blocks": (1, 1, 1, 1), "crop_min": 0.3, "gray_p": 0.2, "hidden": 512, "jitter": 0.4, "max_gap": 8, "proj_dim": 128, "temperature": 0.1, "widths": (64, 128, 256, 512)},
+    ),
+    "infonce/paper": (
+        {"batch_size": 256, "checkpoint_every": 2000, "clip_len": 1, "data_ids": (), "input_size": (112, 112), "log_every": 100, "lr": 0.001, "method": "infonce", "momentum": 0.9, "num_workers": 8, "optimizer": "adamw", "preset": "paper", "seed": 0, "steps": 50000, "weight_decay": 1e-06},
+        {"blocks": (2, 2, 2, 2), "crop_min": 0.08, "gray_p": 0.2, "hidden": 512, "jitter": 0.8, "max_gap": 8, "proj_dim": 128, "temperature": 0.1, "widths": (64, 128, 256, 512)},
+    ),
     "c3d-siamese/cpu": (
         {"batch_size": 10, "checkpoint_every": 200, "clip_len": 8, "data_ids": (), "input_size": (64, 64), "log_every": 50, "lr": 0.001, "method": "c3d-siamese", "momentum": 0.9, "num_workers": 1, "optimizer": "adam", "preset": "cpu", "seed": 0, "steps": 500, "weight_decay": 0.0005},
         {"dropout": 0.0, "frame_size": (72, 96), "hidden": 64, "margin": 1.0, "out_dim": 512, "pos_ratio": 0.3, "width": 0.25},

@@ -439,3 +439,55 @@ class TripletStream(BatchStream):
 
 def describe_stream(ds: Any) -> str:
     return f"{type(ds).__name__}({ds.WHAT}, batch {ds.cfg.batch_size})"
+
+
+class TwoViewStream(BatchStream):
+    """Two views of one video per sample, for contrastive (InfoNCE) training: frames t and t'
+    of video i with |t - t'| <= ``max_gap`` (0: the same frame twice), each augmented on its own
+    (``augment``, e.g. ``training.data.augment.ViewAugment``).
+
+    The videos of a batch are all different while there are at least as many videos as samples
+    (so no two rows of a batch are two clips of one video, which the loss would treat as a
+    negative pair); with fewer videos they repeat, uniformly over frames. Videos of one subject
+    may still meet in a batch: nothing here knows subjects.
+    ``x`` is ``[view1; view2]`` (2N frames); ``video`` and ``frame`` are [N, 2].
+    """
+
+    WHAT = "view pairs"
+
+    def __init__(
+        self,
+        cfg: TrainConfig,
+        source: FrameSource,
+        method: Method | None = None,
+        *,
+        max_gap: int = 8,
+        augment: Any = None,
+    ) -> None:
+        super().__init__(cfg, source, method)
+        if max_gap < 0:
+            raise BadInputError(f"max_gap must be >= 0, got {max_gap}")
+        self.max_gap = int(max_gap)
+        self.augment = augment
+        self.ids, self.lengths = self._usable(0, 2, "two-view pairs")
+
+    def sample(self, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+        p = self.lengths.astype(np.float64) / self.lengths.sum()
+        replace = n > len(self.ids)
+        vi = rng.choice(len(self.ids), size=n, replace=replace, p=p)
+        t = (rng.random(n) * self.lengths[vi]).astype(np.int64)
+        gap = rng.integers(-self.max_gap, self.max_gap + 1, size=n)
+        t2 = np.clip(t + gap, 0, self.lengths[vi] - 1)
+        return {"video": np.stack([vi, vi], 1), "frame": np.stack([t, t2], 1)}
+
+    def make_batch(self, rng: np.random.Generator, n: int) -> dict[str, torch.Tensor]:
+        s = self.sample(rng, n)
+        vids = [self.ids[int(i)] for i in np.concatenate([s["video"][:, 0], s["video"][:, 1]])]
+        frames = fetch(self.source, vids, np.concatenate([s["frame"][:, 0], s["frame"][:, 1]]), self.cfg.input_size)
+        if self.augment is not None:
+            frames = self.augment(frames, rng)
+        return {
+            "x": self.prep(frames),
+            "video": torch.from_numpy(s["video"]),
+            "frame": torch.from_numpy(s["frame"]),
+        }

@@ -185,6 +185,35 @@ def evaluate_similarity(
     emit(res, as_json, human)
 
 
+@evaluate_app.command("heldout")
+def evaluate_heldout(
+    embedder: Annotated[list[str], typer.Option("--embedder", "-e", help="Embedder to score; repeat for several.")],
+    seeds: Annotated[int, typer.Option("--seeds", help="Held-out seeds (new camera paths each) for mean ± std.")] = 3,
+    repeats: Annotated[int, typer.Option(help="K-means repeats per seed.")] = 3,
+    whitened: Annotated[bool, typer.Option("--whitened", help="Also show the scores after PCA-whitening.")] = False,
+    ws: WorkspaceOpt = DEFAULT_WS,
+    as_json: JsonOpt = False,
+) -> None:
+    """Scores on videos AND photos no encoder saw (12 held-out photos, real footage), beside
+    pixels and each checkpoint's own random init (docs/generalisation.md)."""
+    from vidsift.services.heldout import heldout_table, table_rows
+
+    results = heldout_table(workspace(ws), embedder, seeds=range(seeds), repeats=repeats)
+
+    def human(r: dict) -> None:
+        import pandas as pd
+
+        for variant in ("raw", "white") if whitened else ("raw",):
+            if variant == "white":
+                typer.echo("\nafter centring + PCA-whitening (64 dims, fitted per set):")
+            typer.echo(pd.DataFrame(table_rows(r, variant)).to_string(index=False))
+        for name, res in r.items():
+            if res.get("collapsed"):
+                typer.echo(f"warning: {name}: vectors collapsed (mean pairwise cosine {res['mean_cosine']:.4f})")
+
+    emit(results, as_json, human)
+
+
 @evaluate_app.command("all")
 def evaluate_all(
     embedder: Annotated[list[str], typer.Option("--embedder", "-e", help="Embedder to score; repeat for several.")],

@@ -11,7 +11,8 @@ unsupervised on the same videos the scores are computed on (labels are never use
 nothing is tuned on them: every hyper-parameter is the preset's.
 
 Layout: one module per section of the page, each with an ``evaluate(experiment)`` that returns
-rows (``slow_ae``, ``redondo``, ``triplet``, ``c3d``, ``ul``, ``transfer``); ``verdicts`` judges
+rows (``slow_ae``, ``redondo``, ``triplet``, ``c3d``, ``ul``, ``transfer``, ``heldout``: in-sample
+vs held-out); ``verdicts`` judges
 the rows; ``render`` is the only place that writes markdown; ``experiment`` holds the data,
 training runs and embeddings the sections share; ``settings`` the sizes; ``recipes`` the fixed
 small experiments (also used by the evidence tests and the benchmarks).
@@ -27,7 +28,17 @@ from pathlib import Path
 from typing import Any
 
 from vidsift.atomic import atomic_write_text
-from vidsift.reproduce import c3d, redondo, render, slow_ae, transfer, triplet, ul, verdicts
+from vidsift.reproduce import (
+    c3d,
+    heldout,
+    redondo,
+    render,
+    slow_ae,
+    transfer,
+    triplet,
+    ul,
+    verdicts,
+)
 from vidsift.reproduce.experiment import Experiment
 from vidsift.reproduce.recipes import DRIFT_RUN
 from vidsift.reproduce.settings import FULL, QUICK, RUNS
@@ -43,6 +54,7 @@ SECTIONS: tuple[
     ("paul", c3d.evaluate, verdicts.c3d, render.c3d),
     ("ul", ul.evaluate, verdicts.ul, render.ul),
     ("transfer", transfer.evaluate, verdicts.transfer, render.transfer),
+    ("heldout", heldout.evaluate, verdicts.heldout, render.heldout),
 )
 
 

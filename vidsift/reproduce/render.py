@@ -5,6 +5,7 @@ Plots are written by the sections; here they are only linked (``plot_dir/<file>`
 from __future__ import annotations
 
 from vidsift.reproduce.c3d import PAPER_S_PER_PAIR, C3DResults, VideoRetrieval
+from vidsift.reproduce.heldout import Heldout
 from vidsift.reproduce.redondo import Discovery
 from vidsift.reproduce.settings import Settings
 from vidsift.reproduce.slow_ae import TemporalCoherence
@@ -43,6 +44,11 @@ HEADINGS: dict[str, tuple[str, str, str]] = {
         "6. Transfer: linear probe and similarity (Redondo-Cabrera tables 4-6, Paul table 3)",
         "Claim: unsupervised features beat random init when few labels are available.",
         "Notes: one labelled video per scene, few test videos: the standard deviations are large; the fine-tuning rows are one split (seed 0). More seeds in docs/transfer.md.",
+    ),
+    "heldout": (
+        "7. In-sample vs held-out: unseen videos of unseen photos, and real footage (issue #19)",
+        "Claim (design decision 10): a trained encoder earns its place only if it beats raw pixels and its own random init on videos AND subjects it never saw.",
+        "Notes: in-sample = the scene videos every method trained on (K = number of scenes); held-out = twelve other photos (`video.synthetic.heldout`), new camera paths per seed, K = 12, plus bikes.mp4 and cityCC0.mpg (known shots). Whitened: centring + PCA-whitening to 64 dims fitted per set (Jégou & Chum 2012; defaults chosen in-sample). More seeds and methods: `python -m bench.heldout`, docs/generalisation.md.",
     ),
 }
 
@@ -191,6 +197,22 @@ def transfer(r: Transfer, plot_dir: str) -> str:
         "| random init | " + " | ".join(f"{row.random_init:.3f}" for row in r.finetune) + " |"
     )
     return "\n".join(lines)
+
+
+def heldout(r: Heldout, plot_dir: str) -> str:
+    head = (
+        f"| embedding | in-sample H, K-means (K={r.k_in}) | in-sample temporal PR | held-out H, K-means (K=12) "
+        "| held-out H, spectral | held-out temporal PR | real-footage temporal PR | held-out H, K-means, whitened |"
+    )
+    lines = [f"Held-out scores: mean ± std over {r.seeds} seed(s).", "", head, "|---" * 8 + "|"]
+    for row in r.rows:
+        pr = "–" if row.in_pr is None else f"{row.in_pr:.3f}"
+        lines.append(
+            f"| {row.label} | {_fmt(row.in_h)} | {pr} | {_fmt(row.held.get('h_kmeans'))} | "
+            f"{_fmt(row.held.get('h_spectral'))} | {_fmt(row.held.get('tpr_scenes'))} | "
+            f"{_fmt(row.held.get('tpr_real'))} | {_fmt(row.held_white.get('h_kmeans'))} |"
+        )
+    return "\n".join(lines) + "\n"
 
 
 # -- the page ---------------------------------------------------------------------------------

@@ -66,6 +66,7 @@ QUICK = Settings(
             "input_size": (24, 24),
         },
         "slow-ae": {"batch_size": 8},
+        "infonce": {"widths": (8, 16, 32, 64), "hidden": 64, "proj_dim": 32},
     },
 )
 FULL = Settings(
@@ -96,6 +97,7 @@ RUNS: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
     ("quadruplet-mu", "quadruplet-mu", "scenes", {}),
     ("triplet-random", "triplet", "scenes", {"hard_start": 1.0}),
     ("triplet", "triplet", "scenes", {}),
+    ("infonce", "infonce", "scenes", {}),
     ("c3d-siamese", "c3d-siamese", "shapes", {}),
     ("c3d-siamese-drift", "c3d-siamese", "drift", DRIFT_RUN),
 )

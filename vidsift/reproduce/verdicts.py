@@ -4,6 +4,7 @@ computed from the section's rows (nothing here reads a file or trains)."""
 from __future__ import annotations
 
 from vidsift.reproduce.c3d import RANDOM_INIT, TRAINED, C3DResults, VideoRetrieval
+from vidsift.reproduce.heldout import Heldout
 from vidsift.reproduce.redondo import Discovery
 from vidsift.reproduce.slow_ae import TemporalCoherence
 from vidsift.reproduce.transfer import Transfer
@@ -118,3 +119,39 @@ def transfer(r: Transfer) -> str:
         f"init {', '.join(f'{g:+.3f}' for g in gains)} (Ls, Lq): "
         f"{'supported' if min(gains) > 0 else 'not supported' if max(gains) <= 0 else 'mixed'}."
     )
+
+
+def heldout(r: Heldout) -> str:
+    """Per trained encoder, on the HELD-OUT columns only: does it beat raw pixels and its own
+    random init in clustering the unseen photos (H, lower is better) and in temporal PR on the
+    real footage (higher is better)?"""
+    px = r.row(None, "baseline")
+    if px is None:
+        return ""
+
+    def val(row, key):
+        v = row.held.get(key) if row is not None else None
+        return None if v is None else v["mean"]
+
+    says = []
+    for row in r.rows:
+        if row.role != "trained":
+            continue
+        init = r.row(row.run, "init")
+        parts = []
+        for key, what, lower in (("h_kmeans", "H(photo | cluster)", True), ("tpr_real", "real-footage PR AUC", False)):
+            mine, p, i = val(row, key), val(px, key), val(init, key)
+            if mine is None or p is None or i is None:
+                continue
+            def beats(a: float, b: float, lower: bool = lower) -> bool:
+                return (b - a if lower else a - b) >= MARGIN
+
+            verdict = (
+                "beats pixels and its random init" if beats(mine, p) and beats(mine, i)
+                else "beats its random init, not pixels" if beats(mine, i)
+                else "beats pixels, not its random init" if beats(mine, p)
+                else "beats neither pixels nor its random init"
+            )
+            parts.append(f"{what} {mine:.3f} vs pixels {p:.3f}, init {i:.3f}: {verdict}")
+        says.append(f"{row.label.removesuffix(', trained')}: " + "; ".join(parts))
+    return "Held out: " + ". ".join(says) + "." if says else ""

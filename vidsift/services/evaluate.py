@@ -1,4 +1,5 @@
-"""The evaluation use case: every score by name (``EVALUATIONS``), one embedder at a time
+"""The evaluation use case: every score by name (``EVALUATIONS``; ``heldout``, the scores on
+unseen videos of unseen subjects, lives in ``vidsift.services.heldout``), one embedder at a time
 (``evaluate_workspace``) or several side by side (``evaluate_embedders``: one failing
 evaluation is reported, the rest go on), and the tables faces show of them."""
 
@@ -28,6 +29,7 @@ from vidsift.discovery.transfer import (
 from vidsift.discovery.validate import usable_labels
 from vidsift.errors import BadInputError, VidsiftError
 from vidsift.services.discover import load_folder_embeddings, plots_dir
+from vidsift.services.heldout import heldout_scores
 from vidsift.workspace import Workspace
 
 
@@ -115,8 +117,11 @@ EVALUATIONS: dict[str, Callable[..., dict[str, Any]]] = {
     "retrieval": retrieval,
     "probe": probe_workspace,
     "similarity": similarity_workspace,
+    # trained elsewhere, scored on unseen videos of unseen photos + real footage (issue #19)
+    "heldout": heldout_scores,
 }
-#: what ``evaluate_embedders`` runs for each embedder (retrieval repeats discovery's question)
+#: what ``evaluate_embedders`` runs for each embedder (retrieval repeats discovery's question;
+#: heldout embeds its own data set, so it runs only when asked: ``vidsift evaluate heldout``)
 FANOUT = ("temporal-pr", "discovery", "probe", "similarity")
 
 

@@ -1,0 +1,57 @@
+"""``vidsift evaluate heldout`` (``vidsift.services.heldout``): a checkpoint is scored on the
+held-out photos and real footage beside pixels and its own random init."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from vidsift.embedder.registry import get_embedder
+from vidsift.services.evaluate import evaluate_workspace
+from vidsift.services.heldout import own_init, table_rows
+from vidsift.training.data.source import ArrayFrameSource
+from vidsift.training.registry import get_method
+from vidsift.training.trainer import train
+from vidsift.video.synthetic import grating_videos
+from vidsift.workspace import Workspace
+
+TINY = {"widths": (8, 8, 16, 16), "hidden": 16, "proj_dim": 8, "batch_size": 4, "steps": 2,
+        "num_workers": 0, "seed": 3}
+
+
+def _tiny_checkpoint(ws: Workspace) -> None:
+    arrays, _ = grating_videos(n_scenes=2, videos_per_scene=2, frames=12, size=64, seed=0)
+    m = get_method("infonce")
+    train(m.config("cpu", **TINY), ArrayFrameSource(arrays), ws.checkpoints / "tiny", progress=False)
+
+
+def test_own_init_is_where_training_started(tmp_path) -> None:
+    ws = Workspace.at(tmp_path / "ws")
+    _tiny_checkpoint(ws)
+    emb = get_embedder("ckpt:tiny", ws)
+    init = own_init(emb)
+    assert init.name == "init:tiny" and init.kind == "random" and init.layer == emb.layer
+    torch.manual_seed(3)  # what the trainer does before building the model
+    fresh = get_method("infonce").build_model(emb.cfg)
+    for (k, a), b in zip(init.model.state_dict().items(), fresh.state_dict().values(), strict=True):
+        torch.testing.assert_close(a, b, msg=k)
+    assert own_init(get_embedder("pixels")).name == "pixels"
+
+
+def test_heldout_table_and_evaluation(tmp_path) -> None:
+    from vidsift.services.heldout import heldout_table
+
+    ws = Workspace.at(tmp_path / "ws")
+    _tiny_checkpoint(ws)
+    res = heldout_table(ws, ["ckpt:tiny"], seeds=[0], repeats=1, spectral=False, videos_per_scene=1, frames=4)
+    assert list(res) == ["pixels", "init:tiny", "ckpt:tiny"]
+    assert [r["role"] for r in res.values()] == ["baseline", "init", "encoder"]
+    px = res["pixels"]["raw"]
+    assert 0 <= px["h_kmeans"]["mean"] < np.log2(12) and px["h_spectral"] is None
+    assert 0 < px["tpr_scenes"]["mean"] <= 1
+    assert res["pixels"]["white"]["h_kmeans"] is not None
+    rows = table_rows(res)
+    assert rows[0]["embedder"] == "pixels" and "±" in rows[0]["H(photo∣cluster) K-means"]
+    one = evaluate_workspace(ws, "pixels", "heldout", n_seeds=1, repeats=1, spectral=False, videos_per_scene=1, frames=4)
+    assert one["evaluation"] == "heldout" and one["seeds"] == 1
+    assert one["raw"]["h_kmeans"]["mean"] == px["h_kmeans"]["mean"]
