@@ -32,6 +32,7 @@ binary.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -51,6 +52,8 @@ Mode = Literal["auto", "copy", "reencode"]
 # rounding of times written as HH:MM:SS.mmm.
 EPS = 5e-4
 _FORMATS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"}
+# sources whose packets a Matroska clip can carry as they are (global codec headers)
+_COPY_INTO_MKV = {".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi"}
 
 
 def clip_suffix(source: str | Path) -> str:
@@ -235,10 +238,26 @@ def cut(
         raise BadInputError(f"{source}: cannot stream-copy [{start:.3f}, {end:.3f}): {plan.reason}")
     chosen: Literal["copy", "reencode"] = "reencode" if mode == "reencode" else plan.mode
     reason = "re-encoding was asked for" if mode == "reencode" and plan.mode == "copy" else plan.reason
+    suffix = Path(source).suffix.lower()
+    if mode == "auto" and chosen == "copy" and not (
+        suffix in _FORMATS and _FORMATS[suffix] == fmt or fmt == "matroska" and suffix in _COPY_INTO_MKV
+    ):
+        # AVI packets lack what MP4/MOV need (ordered B-frame stamps: the muxer refuses them), and
+        # MPEG-TS/PS H.264 carries its headers in-band (Annex B): copied into MP4 or MKV without
+        # them the clip does not decode
+        chosen, reason = "reencode", f"packets of a {suffix or 'raw'} file are re-encoded into {target.suffix}"
     try:
         with atomic_path(target) as tmp:
             if chosen == "copy":
-                frames = _copy(source, tmp, fmt, packets, pos, plan)
+                try:
+                    frames = _copy(source, tmp, fmt, packets, pos, plan)
+                    if frames == 0:  # the seek found nothing (MPEG-TS): re-encoding decodes from the start
+                        raise av.FFmpegError(0, "no packet after seeking")
+                except av.FFmpegError as exc:
+                    if mode == "copy":
+                        raise
+                    chosen, reason = "reencode", f"stream copy failed ({exc}); re-encoded"
+                    frames = _reencode(source, tmp, fmt, packets, plan, codec, crf)
             else:
                 frames = _reencode(source, tmp, fmt, packets, plan, codec, crf)
     except av.FFmpegError as exc:
@@ -318,6 +337,34 @@ def _encoder(out: Any, vstream: Any, codec: str, crf: int, rate: Fraction) -> An
     return s
 
 
+def _video_in_range(source: str | Path, packets: _Packets, zero: float, stop: float, fps: float) -> Iterator[tuple[float, Any]]:
+    """``(stream seconds, frame)`` of the decoded frames in ``[zero, stop)``, in presentation order.
+
+    Stamps go through the reader's reorder window (AVI with B-frames hands decode-order stamps to
+    frames that arrive in display order). When the seek overshoots the range or finds nothing
+    (MPEG-TS seeks by byte position), the file is decoded again from its start."""
+    from vidsift.video.backends.pyav_backend import _in_order
+
+    for seek in (True, False):
+        with _open(source) as c:
+            vstream, _ = _streams(c, source)
+            if seek:
+                _seek(c, vstream, packets, zero - packets.origin_pts * float(packets.time_base))
+            frames = (f for pkt in c.demux(vstream) for f in pkt.decode())
+            first = True
+            for t, _key, frame in _in_order(frames, 0.0, fps):
+                if first and seek and t > zero + EPS:
+                    break  # the seek landed after the range's start: decode from the start
+                first = False
+                if t >= stop - EPS:
+                    return
+                if t >= zero - EPS:
+                    yield t, frame
+            else:
+                if not (first and seek):  # nothing at all after the seek: decode from the start
+                    return
+
+
 def _reencode(source: str | Path, tmp: Path, fmt: str, packets: _Packets, plan: CutPlan, codec: str, crf: int) -> int:
     tb = packets.time_base
     zero = packets.origin_pts * float(tb) + plan.start  # the cut's start in the stream's seconds
@@ -333,34 +380,29 @@ def _reencode(source: str | Path, tmp: Path, fmt: str, packets: _Packets, plan: 
             oa = out.add_stream("aac", rate=sr)
             oa.layout = layout
             resampler = av.AudioResampler(format="fltp", layout=layout, rate=sr)
-        _seek(c, vstream, packets, plan.start)
-        written, samples, done_v, done_a = 0, 0, False, astream is None
-        for pkt in c.demux(*([vstream] + ([astream] if astream is not None else []))):
-            for frame in pkt.decode():
-                if frame.pts is None:
-                    continue
-                t = float(frame.pts * frame.time_base)
-                if pkt.stream is vstream:
-                    if t >= stop - EPS:
-                        done_v = True
+        written, last_pts = 0, -1
+        for t, frame in _video_in_range(source, packets, zero, stop, float(rate)):
+            vf = frame.reformat(width=ov.width, height=ov.height, format="yuv420p")
+            vf.pts = last_pts = max(round((t - zero) / float(tb)), last_pts + 1)
+            vf.time_base = tb
+            out.mux(ov.encode(vf))
+            written += 1
+        out.mux(ov.encode(None))
+        if astream is not None:
+            assert oa is not None and resampler is not None
+            _seek(c, vstream, packets, plan.start)
+            samples = 0
+            for pkt in c.demux(astream):
+                frames = pkt.decode()
+                for frame in frames:
+                    if frame.pts is None:
                         continue
-                    if t < zero - EPS:
-                        continue
-                    vf = frame.reformat(width=ov.width, height=ov.height, format="yuv420p")
-                    vf.pts = round((t - zero) / float(tb))
-                    vf.time_base = tb
-                    out.mux(ov.encode(vf))
-                    written += 1
-                else:
-                    assert oa is not None and resampler is not None
-                    done_a = done_a or t >= stop
+                    t = float(frame.pts * frame.time_base)
                     for rf in resampler.resample(frame):
                         samples = _mux_trimmed(out, oa, rf, t, zero, stop, samples)
                         t += rf.samples / rf.sample_rate
-            if done_v and done_a:
-                break
-        out.mux(ov.encode(None))
-        if oa is not None:
+                if any(f.pts is not None and float(f.pts * f.time_base) >= stop for f in frames):
+                    break
             out.mux(oa.encode(None))
     return written
 

@@ -149,8 +149,12 @@ def test_vidsift_app_runs_streamlit_locally(cli, monkeypatch, tmp_path):
     seen = {}
 
     class FakePopen:
-        def __init__(self, cmd, env):
+        def __init__(self, cmd, env, **kwargs):
             seen["cmd"], seen["env"] = cmd, env
+            self.pid = 0
+
+        def poll(self):
+            return 0
 
         def wait(self, timeout=None):
             return 0

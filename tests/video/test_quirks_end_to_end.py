@@ -121,17 +121,33 @@ def test_search_by_frame_and_by_time(corpus, name):
 
 @pytest.mark.parametrize("name", ["vfr.mp4", "start_offset.ts", "header_overcount.avi", "bframes.avi", "with_audio.mp4"])
 def test_clip_export_cuts_by_timestamp(corpus, name, tmp_path):
+    """A cluster member's segment is cut by presentation time: exactly its frames come out."""
+    from vidsift.video.segment import Segment
+
     rec = corpus["records"][name]
     times = np.sort(corpus["truth"][name].pts)
-    f = rec.num_frames // 2
-    row = pd.Series({"video_id": rec.id, "path": rec.path, "frame": f, "time": times[f]})
+    n = len(times)
+    first, last = max(0, n // 2 - 3), min(n - 1, n // 2 + 3)
+    end = times[last + 1] if last + 1 < n else times[last] + 0.04
+    seg = Segment(rec.id, rec.path, float(times[first]), float(end), first, last)
     target = tmp_path / "clip.mp4"
-    _clip_fn(corpus["ws"])(row, target)
-    # the frames on screen from time - 1 s to time + 1 s
-    first = max(0, int(np.searchsorted(times, times[f] - 1.0 + 1e-6, side="right")) - 1)
-    last = int(np.searchsorted(times, times[f] + 1.0 + 1e-6, side="right")) - 1
+    _clip_fn(corpus["ws"])(seg, target)
     with av.open(str(target)) as c:
         assert sum(1 for _ in c.decode(video=0)) == last - first + 1
+
+
+@pytest.mark.parametrize("name", ["vfr.mp4", "start_offset.ts", "header_overcount.avi", "bframes.avi", "with_audio.mp4"])
+def test_clip_from_a_keyframe_decodes_every_frame_it_claims(corpus, name, tmp_path):
+    """From the second keyframe, into the container an export picks: copied or re-encoded, the clip
+    decodes to the frames its result counts (a TS copied without its in-band headers would not)."""
+    from vidsift.video.cut import clip_suffix, cut
+
+    rec, tl = corpus["records"][name], corpus["timelines"][name]
+    k = tl.keyframes[1] if len(tl.keyframes) > 1 else tl.keyframes[0]
+    start = float(tl.pts[k])
+    res = cut(rec.path, tmp_path / f"clip{clip_suffix(rec.path)}", start, start + 0.2)
+    with av.open(str(res.path)) as c:
+        assert sum(1 for _ in c.decode(video=0)) == res.frames > 0, res
 
 
 def test_partly_broken_file_keeps_what_decoded(corpus):
