@@ -7,7 +7,9 @@ The catalog ids of the videos trained on are stored in the config (``data_ids``)
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,15 @@ from vidsift.training.data.source import VideoFrameSource
 from vidsift.training.registry import get_method
 from vidsift.training.trainer import TrainResult, train
 from vidsift.workspace import RunDir, Workspace, read_log
+
+
+def _run_lock(ws: Workspace, name: str) -> contextlib.AbstractContextManager[Any]:
+    """One trainer per run folder: a second one waits. The ranks of one ``torchrun`` launch are one
+    trainer: rank 0 holds the lock for all (the others locking too would wait on rank 0 while rank
+    0 waits for them at the first all-reduce)."""
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and int(os.environ.get("RANK", "0")) != 0:
+        return contextlib.nullcontext()
+    return job_lock(ws, f"train-{name}")
 
 
 def _saved_config(run: RunDir) -> TrainConfig | None:
@@ -71,7 +82,7 @@ def train_workspace(
     records = sorted(records, key=lambda r: r.id)
     data_ids = tuple(r.id for r in records)
     run = ws.training_run(method, preset)
-    with job_lock(ws, f"train-{run.name}"):  # one trainer per run folder; a second one waits
+    with _run_lock(ws, run.name):
         saved = _saved_config(run) if resume else None
         if saved is not None and run.checkpoint.exists():
             given = {k: v for k, v in overrides.items() if v is not None}
