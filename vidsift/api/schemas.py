@@ -10,9 +10,13 @@ the only models that parse.
 
 from __future__ import annotations
 
+import dataclasses
+import typing
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from vidsift.video.segment import Segment as SegmentRecord
 
 #: JSON values a pass-through search option may take (new keywords of ``search_workspace``)
 Scalar = str | int | float | bool | None
@@ -127,29 +131,26 @@ class ImageQuery(BaseModel):
 FILTERS = ("labels", "time_range", "max_distance", "group", "gap")
 
 
-class Segment(BaseModel):
-    """A grouped search result (``group`` given): ``video.segment.Segment.to_dict()`` + ``rank``."""
+def _fields_of(cls: type) -> dict[str, Any]:
+    """``create_model`` field specs of a dataclass: its fields, types and defaults, so a model
+    that describes a dataclass's ``to_dict`` cannot drift from it."""
+    hints = typing.get_type_hints(cls)
+    return {f.name: (hints[f.name], ... if f.default is dataclasses.MISSING else f.default)
+            for f in dataclasses.fields(cls)}
 
-    model_config = ConfigDict(extra="allow")
 
-    rank: int
-    video_id: str
-    path: str
-    start: float
-    end: float
-    first_frame: int
-    last_frame: int
-    best_frame: int | None = None
-    best_time: float | None = None
-    distance: float | None = None
-    score: float | None = None
-    group: str = ""
-    label: str | None = None
-    frames: int | None = None
-    start_timecode: str
-    end_timecode: str
-    duration: float
-    best_timecode: str | None = None
+#: A grouped search result (``group`` given): ``video.segment.Segment.to_dict()`` + ``rank``.
+Segment = create_model(
+    "Segment",
+    __config__=ConfigDict(extra="allow"),
+    __doc__="A grouped search result (``group`` given): ``video.segment.Segment.to_dict()`` + ``rank``.",
+    rank=(int, ...),
+    **_fields_of(SegmentRecord),
+    start_timecode=(str, ...),
+    end_timecode=(str, ...),
+    duration=(float, ...),
+    best_timecode=(str | None, None),
+)
 
 
 class ClusterSize(BaseModel):

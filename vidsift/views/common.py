@@ -128,3 +128,13 @@ def export_panel(ws: Workspace, segments: Any, key: str, default_name: str) -> N
     if zip_path and Path(zip_path).is_file():
         st.download_button("Download the zip", data=Path(zip_path).read_bytes(), file_name=Path(zip_path).name,
                            mime="application/zip", key=f"{key}_download")
+
+
+def store_names(ws: Workspace) -> list[str]:
+    """The embedders with a store; none: a hint to embed first (the views that need a store)."""
+    from vidsift.services import contents
+
+    names = contents.stores(ws)
+    if not names:
+        st.info("No embeddings yet: scan and embed a folder of videos on the Library page.")
+    return names

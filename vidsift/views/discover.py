@@ -8,17 +8,22 @@ from typing import Any
 import streamlit as st
 
 from vidsift.errors import VidsiftError
-from vidsift.services import contents
 from vidsift.services import discover as discovering
-from vidsift.views.common import ProgressBar, export_panel, keep_valid, shown_errors, thumbnail_grid
+from vidsift.views.common import (
+    ProgressBar,
+    export_panel,
+    keep_valid,
+    shown_errors,
+    store_names,
+    thumbnail_grid,
+)
 from vidsift.workspace import Workspace
 
 
 def page_discover(ws: Workspace) -> None:
     st.header("Discover")
-    names = contents.stores(ws)
+    names = store_names(ws)
     if not names:
-        st.info("No embeddings yet: scan and embed a folder of videos on the Library page.")
         return
     with st.container(border=True):
         c1, c2, c3, c4, c5 = st.columns([2, 1, 1, 1, 1])

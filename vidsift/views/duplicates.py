@@ -7,9 +7,9 @@ from typing import Any
 
 import streamlit as st
 
-from vidsift.services import contents, media
 from vidsift.services import duplicates as dups
-from vidsift.views.common import export_panel, keep_valid, show_thumb, shown_errors
+from vidsift.services import media
+from vidsift.views.common import export_panel, keep_valid, show_thumb, shown_errors, store_names
 from vidsift.workspace import Workspace
 
 
@@ -17,9 +17,8 @@ def page_duplicates(ws: Workspace) -> None:
     st.header("Duplicates")
     st.caption("Pairs of videos (or two ranges of one video) whose frames match in time order for at least the "
                "minimum length: re-encodes, crops, speed changes, trims, repeats. docs/duplicates.md")
-    names = contents.stores(ws)
+    names = store_names(ws)
     if not names:
-        st.info("No embeddings yet: scan and embed a folder of videos on the Library page.")
         return
     keep_valid("u_emb", names)
     with st.container(border=True):

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from vidsift.services import contents
 from vidsift.services import evaluate as evaluating
-from vidsift.views.common import ProgressBar
+from vidsift.views.common import ProgressBar, store_names
 from vidsift.workspace import Workspace
 
 
@@ -14,9 +13,8 @@ def page_evaluate(ws: Workspace) -> None:
     st.header("Evaluate")
     st.caption("Temporal precision-recall (middle frame of each shot vs its nearest 40 frames; same shot = relevant) "
                "and, when videos carry labels, the conditional entropy H(label | cluster) — each beside the RANDOM baseline.")
-    names = contents.stores(ws)
+    names = store_names(ws)
     if not names:
-        st.info("No embeddings yet: scan and embed a folder of videos on the Library page.")
         return
     chosen = st.multiselect("Embedders", names, default=names, key="e_embs")
     repeats = st.number_input("Repeats (mean ± std)", min_value=1, max_value=50, value=5, key="e_repeats")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -186,40 +187,50 @@ def filter_row(vi: Any) -> dict[str, Any] | None:
     return out
 
 
+def card_grid(items: list[dict[str, Any]], card: Callable[[int, dict[str, Any]], None]) -> None:
+    """``card(rank, item)`` for every item, in bordered cells of a ``GRID_COLUMNS``-wide grid."""
+    for start in range(0, len(items), GRID_COLUMNS):
+        cols = st.columns(GRID_COLUMNS)
+        for i, (col, item) in enumerate(zip(cols, items[start : start + GRID_COLUMNS], strict=False), start=start):
+            with col, st.container(border=True):
+                card(i, item)
+
+
+def _who(h: dict[str, Any]) -> tuple[str, str, float]:
+    """(file name, " (label)" or "", distance) of a result; 1 - cos can round to -0.0000."""
+    return Path(h["path"]).name, f" ({h['label']})" if h.get("label") else "", max(float(h["distance"]), 0.0)
+
+
 def frame_cards(ws: Workspace, hits: list[dict[str, Any]]) -> None:
     st.subheader(f"{len(hits)} nearest frames")
-    for start in range(0, len(hits), GRID_COLUMNS):
-        cols = st.columns(GRID_COLUMNS)
-        for i, (col, h) in enumerate(zip(cols, hits[start : start + GRID_COLUMNS], strict=False), start=start):
-            with col, st.container(border=True):
-                name = Path(h["path"]).name
-                show_thumb(ws, h["path"], h["video_id"], h["frame"])
-                label = f" ({h['label']})" if h.get("label") else ""
-                dist = max(float(h["distance"]), 0.0)  # 1 - cos can round to -0.0000
-                st.caption(f"**{i + 1}. {name}**{label} · {h['timecode']} ({h['time']:.3f} s) · frame {h['frame']} · "
-                           f"shot {h['shot']} · d={dist:.4f}")
-                st.button("Search from here", key=f"hit_{i}", on_click=set_query, args=(h["video_id"], h["frame"]),
-                          width="stretch", help="make this frame the query")
-                st.button("▶ Play", key=f"play_{i}", on_click=set_player,
-                          args=(h["path"], h["time"], f"{name} at {h['timecode']}"), width="stretch",
-                          help="play the video from this frame's time")
+
+    def card(i: int, h: dict[str, Any]) -> None:
+        name, label, dist = _who(h)
+        show_thumb(ws, h["path"], h["video_id"], h["frame"])
+        st.caption(f"**{i + 1}. {name}**{label} · {h['timecode']} ({h['time']:.3f} s) · frame {h['frame']} · "
+                   f"shot {h['shot']} · d={dist:.4f}")
+        st.button("Search from here", key=f"hit_{i}", on_click=set_query, args=(h["video_id"], h["frame"]),
+                  width="stretch", help="make this frame the query")
+        st.button("▶ Play", key=f"play_{i}", on_click=set_player,
+                  args=(h["path"], h["time"], f"{name} at {h['timecode']}"), width="stretch",
+                  help="play the video from this frame's time")
+
+    card_grid(hits, card)
 
 
 def segment_cards(ws: Workspace, segments: list[dict[str, Any]], group: str) -> None:
     """One card per moment: its best frame, start-end, how many hits it merges; play from its start."""
     st.subheader(f"{len(segments)} nearest {GROUPS[group]}")
-    for start in range(0, len(segments), GRID_COLUMNS):
-        cols = st.columns(GRID_COLUMNS)
-        for i, (col, g) in enumerate(zip(cols, segments[start : start + GRID_COLUMNS], strict=False), start=start):
-            with col, st.container(border=True):
-                name = Path(g["path"]).name
-                show_thumb(ws, g["path"], g["video_id"], g["best_frame"])
-                label = f" ({g['label']})" if g.get("label") else ""
-                dist = max(float(g["distance"]), 0.0)
-                st.caption(f"**{i + 1}. {name}**{label} · {g['start_timecode']}–{g['end_timecode']} "
-                           f"({g['duration']:.2f} s) · {g['frames']} hits · best frame {g['best_frame']} · d={dist:.4f}")
-                st.button("▶ Play from start", key=f"seg_play_{i}", on_click=set_player,
-                          args=(g["path"], g["start"], f"{name} from {g['start_timecode']}"), width="stretch",
-                          help="play the video from the start of this moment")
-                st.button("Search from best frame", key=f"seg_hit_{i}", on_click=set_query,
-                          args=(g["video_id"], g["best_frame"]), width="stretch", help="make its best frame the query")
+
+    def card(i: int, g: dict[str, Any]) -> None:
+        name, label, dist = _who(g)
+        show_thumb(ws, g["path"], g["video_id"], g["best_frame"])
+        st.caption(f"**{i + 1}. {name}**{label} · {g['start_timecode']}–{g['end_timecode']} "
+                   f"({g['duration']:.2f} s) · {g['frames']} hits · best frame {g['best_frame']} · d={dist:.4f}")
+        st.button("▶ Play from start", key=f"seg_play_{i}", on_click=set_player,
+                  args=(g["path"], g["start"], f"{name} from {g['start_timecode']}"), width="stretch",
+                  help="play the video from the start of this moment")
+        st.button("Search from best frame", key=f"seg_hit_{i}", on_click=set_query,
+                  args=(g["video_id"], g["best_frame"]), width="stretch", help="make its best frame the query")
+
+    card_grid(segments, card)
