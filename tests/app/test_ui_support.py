@@ -170,6 +170,12 @@ def test_vidsift_app_runs_streamlit_locally(cli, monkeypatch, tmp_path):
     assert seen["env"][contents.WORKSPACE_ENV] == str((tmp_path / "ws").resolve())
     assert "http://127.0.0.1:8765" in res.out
     assert cli("app", "--port", "0").code == 2
+    # beyond this machine: refused (no login) unless asked for, with a warning
+    seen.clear()
+    res = cli("app", "--host", "0.0.0.0", "-w", tmp_path / "ws")
+    assert res.code == 2 and "the page has no login" in res.err and not seen
+    res = cli("app", "--host", "0.0.0.0", "--no-login", "-w", tmp_path / "ws")
+    assert res.code == 0 and "without a login" in res.err and seen["cmd"][seen["cmd"].index("--server.address") + 1] == "0.0.0.0"
 
 
 def test_a_real_training_run_from_the_page_helpers(app_ws, built_ws):

@@ -51,14 +51,27 @@ def streamlit_command(port: int, host: str, max_upload_mb: int = MAX_UPLOAD_MB) 
 def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8501,
     host: Annotated[str, typer.Option(help="Address to listen on (127.0.0.1: this machine only).")] = "127.0.0.1",
+    no_login: Annotated[
+        bool,
+        typer.Option("--no-login", help="Listen beyond this machine although the page has no login of its own "
+                                         "(put it behind the token proxy of docs/serve.md instead)."),
+    ] = False,
     ws: WorkspaceOpt = DEFAULT_WS,
 ) -> None:
-    """Open the page (Library, Search, Discover, Evaluate, Train) at http://HOST:PORT."""
+    """Open the page (Library, Search, Discover, Duplicates, Evaluate, Train) at http://HOST:PORT."""
     if not 0 < port < 65536:
         raise BadInputError(f"--port must be 1..65535, got {port}")
     root = workspace(ws).root
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        typer.echo(f"warning: listening on {host}: anyone who can reach it can read and write {root}", err=True)
+    if not is_loopback(host):
+        # the page reads and writes the workspace and has no login: beyond this machine it goes
+        # behind the reverse proxy that asks `vidsift serve` for a token (docs/serve.md)
+        if not no_login:
+            raise BadInputError(
+                f"--host {host}: the page has no login; keep it on 127.0.0.1 behind the token proxy of "
+                "docs/serve.md, or pass --no-login to let anyone who can reach it read and write the workspace"
+            )
+        typer.echo(f"warning: listening on {host} without a login: anyone who can reach it can read and write {root}",
+                   err=True)
     typer.echo(f"vidsift page on http://{host}:{port}  (workspace {root}; Ctrl-C to stop)")
     env = {**os.environ, WORKSPACE_ENV: str(root)}
     raise typer.Exit(run_child(streamlit_command(port, host), env))
