@@ -20,6 +20,7 @@ after every run, so an interrupted bench keeps what it measured) and a markdown 
     python -m bench.heldout --methods infonce --seeds 0      # one run
     python -m bench.heldout --table vidsift-workspace/bench/heldout.json   # print the table of a finished run
     python -m bench.heldout --whitening-sweep                # the in-sample choice of whitening
+    python -m bench.heldout --select --methods quadruplet --seeds 0 --out sel.json   # levers, in-sample validation split
 
 Nothing here is tuned on held-out numbers: presets and whitening defaults were chosen on
 in-sample scores only (``--whitening-sweep`` prints the in-sample sweep that chose them).
@@ -137,6 +138,69 @@ def merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+#: the in-sample validation split (model selection, ``--select``): train on the first four
+#: in-sample photos (3 paths each), validate on all six photos over two camera paths never
+#: trained on (index 3, 4); the last two photos (horse, camera) are subjects the encoder never saw
+SELECT_TRAIN_SCENES = IN_SAMPLE_SCENES[:4]
+SELECT_VAL_INDEX = (3, 4)
+#: the levers tried per AlexNet method (``--select``), as parameter overrides of the cpu preset
+LEVERS: dict[str, dict[str, Any]] = {
+    "preset": {},
+    "augment": {"augment": True},
+    "normalize": {"normalize": True},
+    "augment+normalize": {"augment": True, "normalize": True},
+    "augment+normalize, lr 3e-4": {"augment": True, "normalize": True, "lr": 3e-4},
+}
+
+
+def select_split(seed: int) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
+    """In-sample only: (training videos, validation frames, their photo labels, their shot ids)."""
+    videos = {}
+    for scene in SELECT_TRAIN_SCENES:
+        for k in range(3):
+            videos[f"{scene}_{k}"] = scene_frames(scene, seed=seed, index=k, shots=3, frames_per_shot=20)[0]
+    frames, labels, shots = [], [], []
+    for scene in IN_SAMPLE_SCENES:
+        for k in SELECT_VAL_INDEX:
+            f, _ = scene_frames(scene, seed=seed, index=k, shots=3, frames_per_shot=20)
+            frames.append(f)
+            labels += [scene] * len(f)
+            shots += [f"{scene}_{k}:{i // 20}" for i in range(len(f))]
+    return videos, np.concatenate(frames), np.asarray(labels), np.asarray(shots)
+
+
+def select(methods: list[str], seed: int, work: Path, checkpoints: tuple[int, ...] = (100, 200, 300)) -> dict[str, Any]:
+    """Model selection on the in-sample validation split only: every lever of ``LEVERS`` for each
+    method, scored after each of ``checkpoints`` steps (one run, resumed), beside pixels and init.
+    Nothing held out is looked at."""
+    videos, vframes, vlabels, vshots = select_split(seed)
+
+    def val(e: Any) -> dict[str, float]:
+        s = score_vectors(e.embed(vframes), vlabels, vshots, None, None, repeats=3, seed=seed, spectral=False)
+        return {"h_val": s["h_kmeans"], "tpr_val": s["tpr_scenes"]}
+
+    out: dict[str, Any] = {"pixels": val(get_embedder("pixels")), "methods": {}}
+    print(f"pixels: {out['pixels']}", flush=True)
+    for method in methods:
+        m = get_method(method)
+        res: dict[str, Any] = {}
+        for lever, over in LEVERS.items():
+            row: dict[str, Any] = {}
+            run = work / f"{method}-{lever.replace(' ', '').replace(',', '_')}"
+            for i, steps in enumerate(checkpoints):
+                cfg = m.config("cpu", seed=seed, num_workers=0, steps=steps, **over)
+                t0 = time.perf_counter()
+                r = train(cfg, ArrayFrameSource(videos), run, progress=False, overwrite=i == 0, resume=i > 0)
+                emb = checkpoint_embedder(f"ckpt:{method}", r.checkpoint)
+                if i == 0:
+                    row["init"] = val(own_init(emb))
+                row[str(steps)] = {**val(emb), "train_s": time.perf_counter() - t0}
+                print(f"{method} [{lever}] {steps} steps: {row[str(steps)]} (init {row['init']})", flush=True)
+            res[lever] = row
+        out["methods"][method] = res
+    return out
+
+
 def whitening_sweep() -> None:
     """In-sample only: clustering and temporal PR of pixels / random AlexNet under whitening
     settings (the sweep that chose ``embedder.whitening``'s defaults)."""
@@ -161,12 +225,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--table", type=Path, nargs="+", default=None,
                     help="print the tables of saved runs (several files: merged, e.g. one per seed) and stop")
     ap.add_argument("--whitening-sweep", action="store_true")
+    ap.add_argument("--select", action="store_true",
+                    help="model selection on the in-sample validation split only (LEVERS x 100/200/300 steps)")
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     warnings.filterwarnings("ignore", message=".*connected components.*")
     if args.whitening_sweep:
         whitening_sweep()
+        return 0
+    if args.select:
+        with tempfile.TemporaryDirectory(prefix="vidsift-select-") as tmp:
+            res = select(args.methods, args.seeds[0], Path(tmp))
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(res, indent=1))
         return 0
     if args.table is not None:
         results = merge([json.loads(p.read_text()) for p in args.table])

@@ -71,6 +71,7 @@ class ExtractReport:
     wait_seconds: float = 0.0  # time the model process had nothing to embed (local engine)
     migrated: dict[str, int] | None = None  # an old store's times rewritten as timestamps
     collapse: dict[str, Any] | None = None  # embedder.whitening.collapse_report of the store
+    derived: dict[str, Any] | None = None  # white:NAME: what embedder.whitened_store.derive did
 
     @property
     def frames_per_second(self) -> float:
@@ -91,6 +92,12 @@ class ExtractReport:
             )
         if self.collapse and self.collapse.get("collapsed"):
             out.append("warning: " + self.collapse["message"])
+        if self.derived and self.derived.get("refit"):
+            out.append(
+                f"whitening fitted on {self.derived['fitted_rows']} vectors of the store of {self.derived['from']!r} "
+                f"({self.derived['reason']})"
+                + ("" if self.derived["reason"] == "not derived yet" else f"; rebuild any index of {self.embedder!r}")
+            )
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -138,6 +145,21 @@ def extract(
     """
     t0 = time.perf_counter()
     ws = ws if isinstance(ws, Workspace) else Workspace.at(ws)
+    from vidsift.embedder import whitened_store
+
+    if whitened_store.is_whitened(embedder_name):  # a derived store: embed with NAME, then whiten its store
+        base = whitened_store.base_name(embedder_name)
+        report = extract(
+            ws, folder, base, every=every, fps=fps, keyframes=keyframes, engine=engine,
+            retry_failed=retry_failed, batch_size=batch_size, workers=workers, progress=progress,
+            on_progress=on_progress, thumbnails=thumbnails, device=device,
+        )
+        from vidsift.embedder.registry import embedder_from_manifest
+
+        with job_lock(ws, f"embed-{embedder_name}"):
+            return whitened_store.derive_into(
+                report, ws, embedder_name, lambda m: embedder_from_manifest(m, ws, device=device)
+            )
     if engine not in ENGINES:
         raise BadInputError(f"unknown engine {engine!r}; use {' or '.join(ENGINES)}")
     if int(batch_size) < 1:

@@ -8,6 +8,8 @@ Names (``vidsift embedders`` lists what this workspace offers)::
     ckpt:NAME[@LAYER]          the workspace checkpoint checkpoints/NAME/last.pt
     PATH/TO/FILE.pt[@LAYER]    any checkpoint file
     A+B[+C...]                 ensemble: L2-normalised features of A, B, ... concatenated
+    white:NAME                 NAME's store centred + PCA-whitened (a derived store; fitted by
+                               ``vidsift embed FOLDER -e white:NAME``, see embedder.whitened_store)
 
 Example::
 
@@ -32,7 +34,8 @@ from vidsift.workspace import Workspace
 
 FORMS = (
     "pixels, pixels@S (e.g. pixels@32), zca, zca@S, random:METHOD[@LAYER], ckpt:NAME[@LAYER] "
-    "(a checkpoint in the workspace), PATH/TO/checkpoint.pt[@LAYER], A+B (ensemble)"
+    "(a checkpoint in the workspace), PATH/TO/checkpoint.pt[@LAYER], A+B (ensemble), "
+    "white:NAME (NAME's store centred + PCA-whitened; vidsift embed FOLDER -e white:NAME)"
 )
 
 
@@ -91,6 +94,12 @@ def get_embedder(
     if not spec:
         raise BadInputError(f"empty embedder name; valid forms: {FORMS}")
     kw: dict[str, Any] = {"batch_size": batch_size} if batch_size else {}
+
+    if spec.startswith("white:"):  # before "+": white:A+B whitens the ensemble A+B
+        from vidsift.embedder.whitened_store import base_name, load_whitened
+
+        base = get_embedder(base_name(spec), ws, batch_size=batch_size, device=device)
+        return load_whitened(spec, ws, base)
 
     if "+" in spec and not Path(spec).expanduser().exists():
         from vidsift.embedder.ensemble import EnsembleEmbedder
@@ -179,6 +188,11 @@ def embedder_from_manifest(
         emb: Embedder = EnsembleEmbedder(
             name, [embedder_from_manifest(m, ws, device=device, batch_size=batch_size) for m in manifest["members"]]
         )
+    elif kind == "whitened" and manifest.get("base"):
+        from vidsift.embedder.whitened_store import load_whitened
+
+        base = embedder_from_manifest(manifest["base"], ws, device=device, batch_size=batch_size)
+        emb = load_whitened(name, ws, base, manifest)
     elif kind == "pixels":
         from vidsift.embedder.baselines import PixelsEmbedder
 

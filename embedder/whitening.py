@@ -17,11 +17,14 @@ meaningless; ``vidsift embed`` warns when ``collapsed`` is true.
 
 from __future__ import annotations
 
+import hashlib
+import io
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from vidsift.errors import BadInputError
+from vidsift.errors import BadInputError, WorkspaceError
 
 #: defaults chosen on the IN-SAMPLE scenes only (pixels, random AlexNet; bench/heldout.py
 #: --whitening-sweep): 64 components, eps = 0.1 of the largest eigenvalue. Full-rank whitening
@@ -93,6 +96,41 @@ class PCAWhitening:
 
     def fit_transform(self, X: np.ndarray, normalize: bool = True) -> np.ndarray:
         return self.fit(X).transform(X, normalize=normalize)
+
+    # -- saved beside a derived store (``embedder.whitened``) --------------------------------
+    _ARRAYS = ("mean_", "components_", "scale_", "explained_variance_")
+
+    def digest(self) -> str:
+        """SHA-256 of the fitted whitening (not of a file, whose zip headers carry a date)."""
+        h = hashlib.sha256()
+        for name in self._ARRAYS:
+            h.update(np.ascontiguousarray(getattr(self, name), dtype=np.float64).tobytes())
+        h.update(np.float64(self.eps).tobytes())
+        return h.hexdigest()
+
+    def to_bytes(self) -> bytes:
+        """The fitted state as ``.npz`` bytes (write them with ``vidsift.atomic``)."""
+        buf = io.BytesIO()
+        np.savez(buf, **{n: getattr(self, n) for n in self._ARRAYS}, eps=np.float64(self.eps),
+                 dim=np.int64(-1 if self.dim is None else self.dim))
+        return buf.getvalue()
+
+    @classmethod
+    def load(cls, path: str | Path) -> PCAWhitening:
+        """A whitening saved with ``to_bytes``.
+
+        Raises:
+            WorkspaceError: the file is missing or unreadable.
+        """
+        try:
+            with np.load(path) as z:
+                dim = int(z["dim"])
+                w = cls(dim=None if dim < 0 else dim, eps=float(z["eps"]))
+                for name in cls._ARRAYS:
+                    setattr(w, name, z[name].astype(np.float64))
+        except (OSError, KeyError, ValueError) as exc:
+            raise WorkspaceError(f"{path}: unreadable whitening ({exc}); delete it and re-embed to refit") from exc
+        return w
 
 
 def collapse_report(vectors: np.ndarray, sample: int = 2000, seed: int = 0) -> dict[str, Any]:

@@ -147,8 +147,9 @@ class TrainConfig:
 
 P = TypeVar("P")
 
-#: field metadata of a hyper-parameter that the presets leave unset, so a config stores it only
-#: when a user gives it (``backbone``: a switch for tests, not a setting of any paper)
+#: field metadata of a hyper-parameter that no paper sets, so a config stores it only when a
+#: preset or a user gives it (``backbone``: a switch for tests; ``augment`` / ``normalize`` of the
+#: AlexNet methods: issue #19's generalisation levers), and configs of older runs stay the same
 NOT_IN_PRESETS: Mapping[str, Any] = {"in_presets": False}
 
 _TYPE_WORDS = {bool: "true or false", int: "a whole number", float: "a number", str: "a string"}

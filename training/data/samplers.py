@@ -148,6 +148,13 @@ class BatchStream(IterableDataset, metaclass=ABCMeta):
         ...
 
     # helpers
+    #: a callable (uint8 frames, rng) -> uint8 frames applied to every fetched frame, or None
+    augment: Any = None
+
+    def _augmented(self, frames: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """``frames`` through ``augment`` (drawing from the batch's ``rng``, after sampling)."""
+        return frames if self.augment is None else self.augment(frames, rng)
+
     def prep(self, frames: np.ndarray) -> torch.Tensor:
         if self.method is None:
             return torch.from_numpy(np.ascontiguousarray(frames))
@@ -212,8 +219,10 @@ class PairStream(BatchStream):
         w: int = 1,
         pos_fraction: float = 0.5,
         negatives: str = "other-video",
+        augment: Any = None,
     ) -> None:
         super().__init__(cfg, source, method)
+        self.augment = augment  # e.g. training.data.augment.ViewAugment: each frame its own view
         if w < 1:
             raise BadInputError(f"adjacency window w must be >= 1, got {w}")
         if not 0.0 <= pos_fraction <= 1.0:
@@ -286,7 +295,7 @@ class PairStream(BatchStream):
         s = self.sample(rng, n)
         vids = self.video_id(np.concatenate([s["video"][:, 0], s["video"][:, 1]]))
         frames = np.concatenate([s["frame"][:, 0], s["frame"][:, 1]])
-        x = self.prep(fetch(self.source, vids, frames, self.cfg.input_size))
+        x = self.prep(self._augmented(fetch(self.source, vids, frames, self.cfg.input_size), rng))
         return {
             "x": x,
             "y": torch.from_numpy(s["y"]),
@@ -310,8 +319,10 @@ class QuadrupletStream(BatchStream):
         n: int = 20,
         w: int = 1,
         mu: bool = False,
+        augment: Any = None,
     ) -> None:
         super().__init__(cfg, source, method)
+        self.augment = augment  # e.g. training.data.augment.ViewAugment: each frame its own view
         if not 1 <= w < n:
             raise BadInputError(f"quadruplets need 1 <= w < n, got w={w}, n={n}")
         self.n, self.w, self.mu = int(n), int(w), bool(mu)
@@ -350,7 +361,7 @@ class QuadrupletStream(BatchStream):
         ids = self.long.video_ids if self.mu else self.ids
         order = s["video"].T.ravel()  # blocks: all queries, all adjacent, all far, all negatives
         vids = [ids[int(i)] for i in order]
-        x = self.prep(fetch(self.source, vids, s["frame"].T.ravel(), self.cfg.input_size))
+        x = self.prep(self._augmented(fetch(self.source, vids, s["frame"].T.ravel(), self.cfg.input_size), rng))
         return {
             "x": x,
             "video": torch.from_numpy(np.ascontiguousarray(s["video"])),

@@ -43,18 +43,20 @@ class DrLIMMethod(AlexNetMethod):
     )
     SAMPLE = "pair"
     Params = DrLIMParams
+    LEVERS = True
     PRESETS = {
         "paper": {**PAPER_RUN, "batch_size": 120},
         "cpu": {**CPU_RUN, "batch_size": 32},
     }
 
     def build_loss(self, cfg: TrainConfig) -> nn.Module:
-        return DrLIMLoss(margin=self.params(cfg).margin)
+        return self.loss_on(cfg, DrLIMLoss(margin=self.params(cfg).margin))
 
     def build_dataset(self, cfg: TrainConfig, source: FrameSource) -> PairStream:
         p = self.params(cfg)
         return PairStream(
-            cfg, source, self, w=p.w, pos_fraction=p.pos_fraction, negatives="same-video"
+            cfg, source, self, w=p.w, pos_fraction=p.pos_fraction, negatives="same-video",
+            augment=self.view_augment(cfg),
         )
 
     def step(self, model, loss_fn, batch):

@@ -41,17 +41,18 @@ class QuadrupletMethod(AlexNetMethod):
     SAMPLE = "quadruplet"
     MU = False
     Params = QuadrupletParams
+    LEVERS = True
     PRESETS = {
         "paper": {**PAPER_RUN, "batch_size": 40},  # batches of 40 tuples
         "cpu": {**CPU_RUN, "batch_size": 16, "n": 10},  # n = 10 so short clips qualify
     }
 
     def build_loss(self, cfg: TrainConfig) -> nn.Module:
-        return QuadrupletLoss(alpha=self.params(cfg).alpha)
+        return self.loss_on(cfg, QuadrupletLoss(alpha=self.params(cfg).alpha))
 
     def build_dataset(self, cfg: TrainConfig, source: FrameSource) -> QuadrupletStream:
         p = self.params(cfg)
-        return QuadrupletStream(cfg, source, self, n=p.n, w=p.w, mu=self.MU)
+        return QuadrupletStream(cfg, source, self, n=p.n, w=p.w, mu=self.MU, augment=self.view_augment(cfg))
 
     def step(self, model, loss_fn, batch):
         q, adj, far, neg = embed(model, batch["x"]).chunk(4)

@@ -25,9 +25,10 @@ from torch import nn
 
 from vidsift.errors import BadInputError
 from vidsift.training.config import NOT_IN_PRESETS, TrainConfig
+from vidsift.training.data.augment import ViewAugment
 from vidsift.training.data.samplers import PairStream
 from vidsift.training.data.source import FrameSource
-from vidsift.training.losses import ContrastiveLoss
+from vidsift.training.losses import ContrastiveLoss, L2Normalized
 from vidsift.training.methods.base import Method
 from vidsift.training.models import AlexNetEmbedding
 
@@ -68,6 +69,13 @@ class AlexNetParams:
     fc6: int = 4096  # units of fc6, the default feature layer (paper: 4096)
     fc7: int = 4096  # units of fc7, the output the loss sees (siamese, drlim: 4096; others 1024)
     dropout: float = 0.5  # dropout between fc6 and fc7 (AlexNet's 0.5)
+    #: not in the papers (issue #19; siamese, quadruplet, drlim): every frame of a pair / tuple
+    #: gets its own SimCLR view (``training.data.augment.ViewAugment``: crop from 30% of the
+    #: area, flip, jitter 0.4, greyscale 0.2 -- infonce's cpu strengths)
+    augment: bool = field(default=False, metadata=NOT_IN_PRESETS)
+    #: not in the papers (issue #19; siamese, quadruplet, drlim): the loss sees L2-normalised
+    #: fc7 outputs (``training.losses.L2Normalized``), so margins are on the unit sphere
+    normalize: bool = field(default=False, metadata=NOT_IN_PRESETS)
     #: "alexnet" (every preset) or "small" (``SmallConvEmbedding``: tests, quick CPU runs)
     backbone: str = field(default="alexnet", metadata=NOT_IN_PRESETS)
 
@@ -114,9 +122,16 @@ class AlexNetMethod(Method):
     LAYERS = ("fc6", "fc7")
     DEFAULT_LAYER = "fc6"
     Params = AlexNetParams
+    #: whether ``augment`` / ``normalize`` are wired into this method's stream and loss
+    LEVERS = False
 
     def validate_config(self, cfg: TrainConfig) -> None:
-        backbone = self.params(cfg).backbone
+        p = self.params(cfg)
+        if (p.augment or p.normalize) and not self.LEVERS:
+            raise BadInputError(
+                f"{self.NAME}: augment and normalize are offered for siamese, quadruplet and drlim only"
+            )
+        backbone = p.backbone
         if backbone not in BACKBONES:
             raise BadInputError(
                 f"{self.NAME}: unknown backbone {backbone!r}; use one of {', '.join(BACKBONES)}"
@@ -137,6 +152,14 @@ class AlexNetMethod(Method):
 
     def features(self, model: nn.Module, x: torch.Tensor, layer: str) -> torch.Tensor:
         return model.features(x, self.check_layer(layer))
+
+    def view_augment(self, cfg: TrainConfig) -> ViewAugment | None:
+        """The per-frame augmentation of ``augment`` (None when off)."""
+        return ViewAugment(crop_min=0.3, jitter=0.4) if self.params(cfg).augment else None
+
+    def loss_on(self, cfg: TrainConfig, loss: nn.Module) -> nn.Module:
+        """``loss``, on L2-normalised outputs when ``normalize``."""
+        return L2Normalized(loss) if self.params(cfg).normalize else loss
 
 
 def embed(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -165,18 +188,20 @@ class SiameseMethod(AlexNetMethod):
     SAMPLE = "pair"
     NEGATIVES = "other-video"
     Params = SiameseParams
+    LEVERS = True
     PRESETS = {
         "paper": {**PAPER_RUN, "batch_size": 120},  # batches of 120 pairs
         "cpu": {**CPU_RUN, "batch_size": 32},
     }
 
     def build_loss(self, cfg: TrainConfig) -> nn.Module:
-        return ContrastiveLoss(margin=self.params(cfg).margin)
+        return self.loss_on(cfg, ContrastiveLoss(margin=self.params(cfg).margin))
 
     def build_dataset(self, cfg: TrainConfig, source: FrameSource) -> PairStream:
         p = self.params(cfg)
         return PairStream(
-            cfg, source, self, w=p.w, pos_fraction=p.pos_fraction, negatives=self.NEGATIVES
+            cfg, source, self, w=p.w, pos_fraction=p.pos_fraction, negatives=self.NEGATIVES,
+            augment=self.view_augment(cfg),
         )
 
     def step(self, model, loss_fn, batch):
