@@ -10,6 +10,10 @@ On the same videos (generated scene videos + bikes.mp4), in one run, for each em
                no thumbnails), after the catalog scan
 * efficiency   end-to-end / min(decode-only, model-only); 1.0 = the slower stage never waits
 * + thumbnails end-to-end frames/s with a JPEG thumbnail per frame (a second decode pass)
+* CPU bound    the highest efficiency the cores allow: decode-only and model-only CPU seconds
+               per frame (process time, all threads) c_d + c_m; no pipeline on C cores beats
+               C / (c_d + c_m) frames/s. Below 1 when both stages are CPU-bound and together need
+               more than C cores at the slower stage's rate
 * model idle   share of the end-to-end run the model process waited for frames
 * no workers   end-to-end frames/s with ``workers=0`` (decode and model in turn, one process):
                what the pipeline gains by overlapping them
@@ -74,22 +78,38 @@ def decode_only(tasks: list[Any]) -> tuple[float, list[np.ndarray]]:
     from vidsift.embedder.reader import read_video
 
     chunks: list[np.ndarray] = []
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     for task in tasks:
         for msg in read_video(task):
             if msg[0] == "chunk":
                 chunks.append(msg[4])  # ("chunk", video_id, frames, times, pixels)
-    dt = time.perf_counter() - t
+    dt, cpu = time.perf_counter() - t, time.process_time() - cpu
+    LAST_CPU["decode"] = cpu / max(1, sum(len(c) for c in chunks))
     return sum(len(c) for c in chunks) / dt, chunks
+
+
+#: CPU seconds per frame of the last decode-only / model-only measure (all threads of this process)
+LAST_CPU: dict[str, float] = {}
+
+
+def cpu_bound(decode_fps: float, model_fps: float, cores: int) -> float:
+    """The highest efficiency the cores allow: decoding and the model together need
+    c_d + c_m CPU seconds per frame (measured alone), so no pipeline on ``cores`` cores beats
+    cores / (c_d + c_m) frames/s; returned as a share of min(decode-only, model-only)."""
+    need = LAST_CPU.get("decode", 0.0) + LAST_CPU.get("model", 0.0)
+    if need <= 0:
+        return 1.0
+    return min(1.0, cores / need / min(decode_fps, model_fps))
 
 
 def model_only(emb: Any, chunks: list[np.ndarray], batch_size: int) -> float:
     frames = np.concatenate(chunks)
     batches = [frames[i : i + batch_size] for i in range(0, len(frames), batch_size)]
     emb.embed(batches[0])  # warm-up (allocations, lazy init)
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     for b in batches:
         emb.embed(b)
+    LAST_CPU["model"] = (time.process_time() - cpu) / len(frames)
     return len(frames) / (time.perf_counter() - t)
 
 
@@ -148,7 +168,7 @@ def bench_folder(ws_dir: Path, label: str, folder: Path, names: list[str], repea
     for name in names:
         emb = get_embedder(name, ws, batch_size=batch_size)
         tasks = tasks_for(ws, emb)
-        dec, mod, e2e, thumbs, serial, idle = [], [], [], [], [], []
+        dec, mod, e2e, thumbs, serial, idle, bound = [], [], [], [], [], [], []
         threads = torch.get_num_threads()
         for _ in range(repeats):
             d, chunks = decode_only(tasks)
@@ -157,6 +177,7 @@ def bench_folder(ws_dir: Path, label: str, folder: Path, names: list[str], repea
                 m = model_only(emb, chunks, batch_size)
             finally:
                 torch.set_num_threads(threads)
+            bound.append(cpu_bound(d, m, os.cpu_count() or 1))
             rep = end_to_end(ws, name, batch_size, workers)
             dec.append(d)
             mod.append(m)
@@ -177,19 +198,20 @@ def bench_folder(ws_dir: Path, label: str, folder: Path, names: list[str], repea
             "efficiency": statistics.median(runs), "efficiency_runs": [round(r, 3) for r in runs],
             "efficiency_of_medians": statistics.median(e2e) / min(statistics.median(dec), statistics.median(mod)),
             "with_thumbnails_fps": statistics.median(thumbs), "no_workers_fps": statistics.median(serial),
-            "model_idle": statistics.median(idle),
+            "model_idle": statistics.median(idle), "cpu_bound": statistics.median(bound),
         })
     return rows
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    out = ["| videos | embedder | input | frames | decode-only f/s | model-only f/s | end-to-end f/s | efficiency: median of runs (runs) | of medians | model idle | + thumbnails f/s | no workers f/s |",
-           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    out = ["| videos | embedder | input | frames | decode-only f/s | model-only f/s | end-to-end f/s | efficiency: median of runs (runs) | of medians | CPU bound | model idle | + thumbnails f/s | no workers f/s |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         runs = ", ".join(f"{x:.2f}" for x in r["efficiency_runs"])
         out.append(
             f"| {r['set']} | {r['embedder']} | {r['input']} | {r['frames']} | {r['decode_only_fps']:.0f} | "
             f"{r['model_only_fps']:.0f} | {r['end_to_end_fps']:.0f} | {r['efficiency']:.2f} ({runs}) | {r['efficiency_of_medians']:.2f} | "
+            f"{r['cpu_bound']:.2f} | "
             f"{100 * r['model_idle']:.0f}% | "
             f"{r['with_thumbnails_fps']:.0f} | {r['no_workers_fps']:.0f} |"
         )

@@ -79,6 +79,44 @@ def test_kmeans_plusplus_seeds_one_point_per_far_blob():
     np.testing.assert_array_equal(kmeans_plusplus(X, 10, seed=0), c)
 
 
+def _plain_lloyd(X, centers, max_iter):
+    """Textbook Lloyd in float64: assign to the nearest centre, move centres to the means."""
+    X = X.astype(np.float64)
+    c = centers.astype(np.float64)
+    labels = None
+    for _ in range(max_iter):
+        new_labels = ((X[:, None, :] - c[None]) ** 2).sum(axis=2).argmin(axis=1)
+        if labels is not None and np.array_equal(new_labels, labels):
+            break
+        labels = new_labels
+        c = np.stack([X[labels == j].mean(axis=0) for j in range(len(c))])
+    return c, labels
+
+
+def test_lloyd_with_hamerly_bounds_gives_the_plain_lloyd_result():
+    from vidsift.discovery.kmeans import lloyd
+
+    X, _ = make_blobs(3000, 16, centers=12, cluster_std=3.0, random_state=2)
+    X = X.astype(np.float32)
+    init = X[np.random.default_rng(0).choice(len(X), 12, replace=False)]
+    centers, n_iter, labels, d2 = lloyd(X, init, max_iter=300, tol=0.0)
+    ref_c, ref_labels = _plain_lloyd(X, init, 300)
+    assert n_iter > 3  # the bounds were exercised over several rounds
+    np.testing.assert_array_equal(labels, ref_labels)
+    np.testing.assert_allclose(centers, ref_c, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(d2, ((X - centers[labels]) ** 2).sum(axis=1), rtol=1e-4, atol=1e-3)
+
+
+def test_kmeans_tolerance_is_scikit_learns():
+    from sklearn.cluster._kmeans import _tolerance
+
+    from vidsift.discovery.kmeans import sklearn_tol
+
+    X, _ = make_blobs(2000, 8, centers=4, random_state=0)
+    X = X.astype(np.float32)
+    assert sklearn_tol(X, 1e-4) == pytest.approx(_tolerance(X, 1e-4), rel=1e-4)
+
+
 def test_kmeans_small_problem_leaves_faiss_threads_as_they_were(blobs):
     import faiss
 

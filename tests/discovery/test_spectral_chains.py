@@ -85,3 +85,51 @@ def test_auto_probes_the_fill_before_choosing_shift_invert():
             warnings.simplefilter("ignore", UserWarning)
             W = sc._affinity(X, 0)
         assert _cheap_to_factor(_laplacian(W)) is cheap
+
+
+def test_temporal_graph_finds_the_exact_neighbours_of_frames_in_time_order():
+    from vidsift.discovery.spectral import knn_graph
+
+    X, _ = video_chains(n_videos=150, frames=40, k=6)  # 6000 frames, rows in (video, time) order
+    d2, idx, method = knn_graph(X, 10, "temporal")
+    e2, eidx, _ = knn_graph(X, 10, "exact")
+    assert method == "temporal" and idx.shape == (len(X), 10)
+    rows = np.arange(len(X))[:, None]
+    assert (idx >= 0).all() and not (idx == rows).any()
+    assert all(len(set(r)) == 10 for r in idx.tolist())  # no neighbour twice
+    assert (np.diff(d2, axis=1) >= 0).all()
+    true = ((X[idx] - X[:, None, :]) ** 2).sum(axis=2)
+    np.testing.assert_allclose(d2, true, rtol=1e-3, atol=1e-5)
+    pairs = zip(idx.tolist(), eidx.tolist(), strict=True)
+    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in pairs])
+    assert recall > 0.95, recall
+    # the k-th distance is never shorter than the exact one (candidates are real rows)
+    assert (d2[:, -1] >= e2[:, -1] * (1 - 1e-4)).all()
+
+
+def test_auto_uses_the_temporal_graph_only_when_rows_are_in_time_order():
+    from vidsift.discovery.spectral import knn_graph, rows_in_time_order
+
+    X, _ = video_chains(n_videos=150, frames=40, k=6)
+    shuffled = X[np.random.default_rng(0).permutation(len(X))]
+    blobs, labels = make_blobs(6000, 16, centers=6, random_state=0)
+    by_label = blobs[np.argsort(labels, kind="stable")].astype(np.float32)
+    assert rows_in_time_order(X)
+    assert not rows_in_time_order(shuffled)
+    assert not rows_in_time_order(by_label)  # rows of one blob together are not a time order
+    assert knn_graph(X, 10, "auto", exact_max=1000)[2] == "temporal"
+    assert knn_graph(shuffled, 10, "auto", exact_max=1000)[2] == "ivf"
+
+
+def test_temporal_graph_clusters_chains_without_fallback():
+    X, y = video_chains(n_videos=150, frames=40, k=6)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        sc = SpectralClustering(6, knn="temporal", random_state=0).fit(X)
+    assert not [w for w in caught if "did not converge" in str(w.message)]
+    assert sc.knn_ == "temporal" and sc.eigen_solver_ == "shift-invert"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        exact = SpectralClustering(6, knn="exact", random_state=0).fit(X)
+    # many components (more than K): the labels move with small graph changes; same quality
+    assert adjusted_rand_score(y, sc.labels_) >= adjusted_rand_score(y, exact.labels_) - 0.1
