@@ -4,8 +4,9 @@ The dicts themselves are built where the CLI builds them, and nowhere else: a se
 ``services.indexes.hit_dict`` (``vidsift search --json`` prints a list of them), a video by
 ``VideoRecord.to_dict`` (``vidsift videos --json``), an index summary by the index use case. The
 models here only *describe* and check those shapes (``tests/api`` checks that every key of
-``hit_dict`` and ``VideoRecord.to_dict`` is a field here and the other way round); requests are
-the only models that parse.
+``hit_dict`` and ``VideoRecord.to_dict`` is a field here and the other way round; ``Video`` and
+``Segment`` are built from their dataclasses' fields, so they cannot drift); requests are the
+only models that parse.
 """
 
 from __future__ import annotations
@@ -16,10 +17,36 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from vidsift.catalog import VideoRecord
 from vidsift.video.segment import Segment as SegmentRecord
 
 #: JSON values a pass-through search option may take (new keywords of ``search_workspace``)
 Scalar = str | int | float | bool | None
+
+
+def _fields_of(cls: type, rename: dict[str, str] | None = None) -> dict[str, Any]:
+    """``create_model`` field specs of a dataclass: its fields, types and defaults (``rename``:
+    the JSON name of a field), so a model that describes a dataclass's ``to_dict`` cannot drift
+    from it."""
+    hints = typing.get_type_hints(cls)
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        if f.default is not dataclasses.MISSING:
+            default: Any = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            default = Field(default_factory=f.default_factory)
+        else:
+            default = ...
+        out[(rename or {}).get(f.name, f.name)] = (hints[f.name], default)
+    return out
+
+
+#: A catalogued video (``catalog.VideoRecord.to_dict``: its id is ``video_id``; broken files carry ``error``).
+Video = create_model(
+    "Video",
+    __doc__="A catalogued video (``catalog.VideoRecord.to_dict``; broken files carry ``error``).",
+    **_fields_of(VideoRecord, rename={"id": "video_id"}),
+)
 
 
 class ErrorBody(BaseModel):
@@ -45,27 +72,6 @@ class Hit(BaseModel):
     shot: int | None = None
     label: str | None = None
     distance: float
-
-
-class Video(BaseModel):
-    """A catalogued video (``catalog.VideoRecord.to_dict``; broken files carry ``error``)."""
-
-    video_id: str
-    path: str
-    label: str | None = None
-    fps: float
-    num_frames: int
-    width: int
-    height: int
-    duration: float
-    codec: str
-    rotation: int
-    shots: list[int] = []
-    status: str = "ok"
-    error: str | None = None
-    size: int = 0
-    header_frames: int = 0
-    note: str | None = None
 
 
 class VideoPage(BaseModel):
@@ -129,14 +135,6 @@ class ImageQuery(BaseModel):
 
 #: the filter and grouping fields both queries share, passed to ``search_workspace`` by name
 FILTERS = ("labels", "time_range", "max_distance", "group", "gap")
-
-
-def _fields_of(cls: type) -> dict[str, Any]:
-    """``create_model`` field specs of a dataclass: its fields, types and defaults, so a model
-    that describes a dataclass's ``to_dict`` cannot drift from it."""
-    hints = typing.get_type_hints(cls)
-    return {f.name: (hints[f.name], ... if f.default is dataclasses.MISSING else f.default)
-            for f in dataclasses.fields(cls)}
 
 
 #: A grouped search result (``group`` given): ``video.segment.Segment.to_dict()`` + ``rank``.
