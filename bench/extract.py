@@ -3,20 +3,32 @@
 On the same videos (generated scene videos + bikes.mp4), in one run, for each embedder:
 
 * decode-only  frames/s of the reader stage alone (``embedder.reader.read_video``, one process,
-               frames at the embedder's input size, no thumbnails)
+               frames at the embedder's input size, no thumbnails): the faster of FFmpeg's own
+               thread choice and the decoder threads the pipeline gives it
+               (``embedder.extract.decoder_threads_for``); both are printed with ``--json``
 * model-only   frames/s of ``Embedder.embed`` on those frames held in memory, batch ``--batch-size``,
-               with the torch threads the pipeline gives the model (cores - workers)
-* end-to-end   frames/s of ``embedder.extract.extract`` (workers=1, local engine, shards written,
-               no thumbnails), after the catalog scan
+               with the torch threads the pipeline gives the model (cores - workers; all cores
+               when the engine decodes in-process)
+* end-to-end   frames/s of ``embedder.extract.extract`` (local engine, ``--workers``: default
+               the engine's own choice, ``auto_workers``; shards written, no thumbnails), after
+               the catalog scan; ``engine`` says which workers it ran with
 * efficiency   end-to-end / min(decode-only, model-only); 1.0 = the slower stage never waits
+* pipeline     efficiency of the pipeline alone: frames / ``ExtractReport.pipeline_seconds``
+               (from the first video handed to the engine to the last shard written) over the same
+               min; the rest of end-to-end is fixed cost (embedder, catalog, manifest, the
+               collapse report read back from the store), ~0.1 s a run here
 * + thumbnails end-to-end frames/s with a JPEG thumbnail per frame (a second decode pass)
 * CPU bound    the highest efficiency the cores allow: decode-only and model-only CPU seconds
                per frame (process time, all threads) c_d + c_m; no pipeline on C cores beats
                C / (c_d + c_m) frames/s. Below 1 when both stages are CPU-bound and together need
                more than C cores at the slower stage's rate
+* machine      share of the cores this process gets when it asks for all of them: ``cores``
+               processes spinning together against one alone (1.0 on a quiet machine; other
+               load lowers it). A pipeline of single-threaded stages on all cores cannot beat it,
+               while each stage measured alone is slowed less: read efficiency against it
 * model idle   share of the end-to-end run the model process waited for frames
-* no workers   end-to-end frames/s with ``workers=0`` (decode and model in turn, one process):
-               what the pipeline gains by overlapping them
+* workers 0 / 1  end-to-end frames/s with ``workers=0`` (decode and model in turn, one process)
+               and ``workers=1`` (one decoding process), whatever the engine would choose
 
 Rates are medians of ``--repeats`` runs; the three measures are taken back to back in each run
 and the efficiency is the median of the per-run ratios, so that load from other processes hits
@@ -69,9 +81,18 @@ def tasks_for(ws: Any, emb: Any) -> list[Any]:
     # file twice (once to measure the timeline), which halved decode-only on long files
     return [
         VideoTask(video_id=r.id, path=r.path, size=tuple(emb.input_size), unit=emb.unit, clip_len=emb.clip_len,
-                  chunk=64, timeline=Timeline.from_catalog(cat, r.id))
+                  chunk=64, timeline=Timeline.from_catalog(cat, r.id), source_size=(r.height, r.width))
         for r in cat.videos()
     ]
+
+
+def with_decoder_threads(tasks: list[Any], workers: int | None) -> list[Any]:
+    """The tasks with the decoder threads the pipeline gives them (``None``: FFmpeg's choice)."""
+    from dataclasses import replace
+
+    from vidsift.embedder.extract import decoder_threads_for
+
+    return [replace(t, decoder_threads=0 if workers is None else decoder_threads_for(t, workers)) for t in tasks]
 
 
 def decode_only(tasks: list[Any]) -> tuple[float, list[np.ndarray]]:
@@ -86,6 +107,35 @@ def decode_only(tasks: list[Any]) -> tuple[float, list[np.ndarray]]:
     dt, cpu = time.perf_counter() - t, time.process_time() - cpu
     LAST_CPU["decode"] = cpu / max(1, sum(len(c) for c in chunks))
     return sum(len(c) for c in chunks) / dt, chunks
+
+
+def _spin(seconds: float, out: Any) -> None:
+    n, end = 0, time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        for _ in range(1000):
+            pass
+        n += 1
+    out.put(n / seconds)
+
+
+def machine_share(cores: int, seconds: float = 0.3) -> float:
+    """Rate of ``cores`` busy processes together over one alone (see ``machine`` above)."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    q = ctx.Queue()
+
+    def run(k: int) -> list[float]:
+        procs = [ctx.Process(target=_spin, args=(seconds, q)) for _ in range(k)]
+        for p in procs:
+            p.start()
+        rates = [q.get() for _ in procs]
+        for p in procs:
+            p.join()
+        return rates
+
+    alone = run(1)[0]
+    return min(1.0, statistics.mean(run(cores)) / alone)
 
 
 #: CPU seconds per frame of the last decode-only / model-only measure (all threads of this process)
@@ -138,7 +188,7 @@ def make_hd_folder(root: Path, seconds: int) -> Path:
     return folder
 
 
-def bench(names: list[str], quick: bool, repeats: int, batch_size: int, workers: int, hd: int = 0,
+def bench(names: list[str], quick: bool, repeats: int, batch_size: int, workers: int | None, hd: int = 0,
           small: bool = True) -> list[dict[str, Any]]:
     rows = []
     with tempfile.TemporaryDirectory(prefix="vidsift-bench-") as tmp:
@@ -154,10 +204,11 @@ def bench(names: list[str], quick: bool, repeats: int, batch_size: int, workers:
 
 
 def bench_folder(ws_dir: Path, label: str, folder: Path, names: list[str], repeats: int, batch_size: int,
-                 workers: int) -> list[dict[str, Any]]:
+                 workers: int | None) -> list[dict[str, Any]]:
     import torch
 
     from vidsift.catalog import Catalog
+    from vidsift.embedder.extract import auto_workers
     from vidsift.embedder.registry import get_embedder
     from vidsift.video.scan import scan_folder
     from vidsift.workspace import Workspace
@@ -168,11 +219,19 @@ def bench_folder(ws_dir: Path, label: str, folder: Path, names: list[str], repea
     for name in names:
         emb = get_embedder(name, ws, batch_size=batch_size)
         tasks = tasks_for(ws, emb)
-        dec, mod, e2e, thumbs, serial, idle, bound = [], [], [], [], [], [], []
+        used = auto_workers(emb, tasks) if workers is None else workers  # what extract() will run with
+        dec, dec_own, dec_rule, mod, e2e, thumbs, serial, one, idle, bound, engines, share, pipe = ([] for _ in range(13))
         threads = torch.get_num_threads()
+        model_threads = threads if used == 0 else max(1, min(threads, (os.cpu_count() or 1) - used))
         for _ in range(repeats):
-            d, chunks = decode_only(tasks)
-            torch.set_num_threads(max(1, min(threads, (os.cpu_count() or 1) - workers)))
+            share.append(machine_share(os.cpu_count() or 1))
+            d_own, chunks = decode_only(with_decoder_threads(tasks, None))
+            cpu_own = LAST_CPU["decode"]
+            d_rule, _ = decode_only(with_decoder_threads(tasks, used))
+            if d_own >= d_rule:  # the faster decoder alone is the baseline (and its CPU per frame)
+                LAST_CPU["decode"] = cpu_own
+            d = max(d_own, d_rule)
+            torch.set_num_threads(model_threads)
             try:
                 m = model_only(emb, chunks, batch_size)
             finally:
@@ -180,40 +239,50 @@ def bench_folder(ws_dir: Path, label: str, folder: Path, names: list[str], repea
             bound.append(cpu_bound(d, m, os.cpu_count() or 1))
             rep = end_to_end(ws, name, batch_size, workers)
             dec.append(d)
+            dec_own.append(d_own)
+            dec_rule.append(d_rule)
             mod.append(m)
             e2e.append(rep.frames_per_second)
+            pipe.append(rep.frames / rep.pipeline_seconds / min(d, m) if rep.pipeline_seconds else 0.0)
+            engines.append(rep.workers)
             idle.append(rep.wait_seconds / rep.seconds)
             thumbs.append(end_to_end(ws, name, batch_size, workers, thumbnails=True).frames_per_second)
-            torch.set_num_threads(max(1, min(threads, (os.cpu_count() or 1) - workers)))
-            try:  # same model threads as above: the column shows what overlap alone gains
-                serial.append(end_to_end(ws, name, batch_size, 0).frames_per_second)
-            finally:
-                torch.set_num_threads(threads)
+            serial.append(end_to_end(ws, name, batch_size, 0).frames_per_second)
+            one.append(end_to_end(ws, name, batch_size, 1).frames_per_second)
         frames = sum(len(c) for c in chunks)
         runs = [x / min(a, b) for a, b, x in zip(dec, mod, e2e, strict=True)]
         rows.append({
             "set": label, "embedder": name, "input": f"{emb.input_size[0]}x{emb.input_size[1]}", "dim": emb.dim,
-            "videos": len(tasks), "frames": frames, "decode_only_fps": statistics.median(dec),
-            "model_only_fps": statistics.median(mod), "end_to_end_fps": statistics.median(e2e),
+            "videos": len(tasks), "frames": frames, "workers": sorted(set(engines)),
+            "decode_only_fps": statistics.median(dec), "decode_only_ffmpeg_threads_fps": statistics.median(dec_own),
+            "decode_only_pipeline_threads_fps": statistics.median(dec_rule),
+            "model_only_fps": statistics.median(mod), "model_threads": model_threads,
+            "end_to_end_fps": statistics.median(e2e),
             "efficiency": statistics.median(runs), "efficiency_runs": [round(r, 3) for r in runs],
             "efficiency_of_medians": statistics.median(e2e) / min(statistics.median(dec), statistics.median(mod)),
             "with_thumbnails_fps": statistics.median(thumbs), "no_workers_fps": statistics.median(serial),
+            "one_worker_fps": statistics.median(one),
             "model_idle": statistics.median(idle), "cpu_bound": statistics.median(bound),
+            "pipeline_efficiency": statistics.median(pipe), "pipeline_efficiency_runs": [round(x, 3) for x in pipe],
+            "machine_share": statistics.median(share), "machine_share_runs": [round(x, 2) for x in share],
         })
     return rows
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    out = ["| videos | embedder | input | frames | decode-only f/s | model-only f/s | end-to-end f/s | efficiency: median of runs (runs) | of medians | CPU bound | model idle | + thumbnails f/s | no workers f/s |",
-           "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    out = ["| videos | embedder | input | frames | decode-only f/s (FFmpeg threads / pipeline's) | model-only f/s | end-to-end f/s | workers | efficiency: median of runs (runs) | of medians | pipeline (runs) | CPU bound | machine | model idle | + thumbnails f/s | workers 0 f/s | workers 1 f/s |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         runs = ", ".join(f"{x:.2f}" for x in r["efficiency_runs"])
         out.append(
-            f"| {r['set']} | {r['embedder']} | {r['input']} | {r['frames']} | {r['decode_only_fps']:.0f} | "
-            f"{r['model_only_fps']:.0f} | {r['end_to_end_fps']:.0f} | {r['efficiency']:.2f} ({runs}) | {r['efficiency_of_medians']:.2f} | "
-            f"{r['cpu_bound']:.2f} | "
+            f"| {r['set']} | {r['embedder']} | {r['input']} | {r['frames']} | {r['decode_only_fps']:.0f} "
+            f"({r['decode_only_ffmpeg_threads_fps']:.0f} / {r['decode_only_pipeline_threads_fps']:.0f}) | "
+            f"{r['model_only_fps']:.0f} | {r['end_to_end_fps']:.0f} | {'/'.join(map(str, r['workers']))} | "
+            f"{r['efficiency']:.2f} ({runs}) | {r['efficiency_of_medians']:.2f} | "
+            f"{r['pipeline_efficiency']:.2f} ({', '.join(f'{x:.2f}' for x in r['pipeline_efficiency_runs'])}) | "
+            f"{r['cpu_bound']:.2f} | {r['machine_share']:.2f} | "
             f"{100 * r['model_idle']:.0f}% | "
-            f"{r['with_thumbnails_fps']:.0f} | {r['no_workers_fps']:.0f} |"
+            f"{r['with_thumbnails_fps']:.0f} | {r['no_workers_fps']:.0f} | {r['one_worker_fps']:.0f} |"
         )
     return "\n".join(out)
 
@@ -224,7 +293,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--embedders", nargs="+", default=["pixels", "random:siamese"])
     ap.add_argument("--repeats", type=int, default=None, help="runs per measure (default 3, 1 with --quick)")
     ap.add_argument("--batch-size", type=int, default=64)
-    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--workers", type=int, default=None,
+                    help="decoding processes for end-to-end (default: extract()'s own choice)")
     ap.add_argument("--hd", type=int, default=0, metavar="SECONDS",
                     help="also measure a generated 1280x720 H.264 file (GOP 250) of this many seconds")
     ap.add_argument("--hd-only", action="store_true", help="with --hd: skip the small videos")
@@ -236,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(rows, indent=2))
     else:
-        print(f"cores: {os.cpu_count()}, workers: {args.workers}, batch: {args.batch_size}, repeats: {repeats}")
+        print(f"cores: {os.cpu_count()}, workers: {'auto' if args.workers is None else args.workers}, batch: {args.batch_size}, repeats: {repeats}")
         print(table(rows))
     return 0
 

@@ -24,7 +24,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +69,8 @@ class ExtractReport:
     scan: dict[str, Any] | None = None
     model_seconds: float = 0.0  # time in Embedder.embed
     wait_seconds: float = 0.0  # time the model process had nothing to embed (local engine)
+    workers: int | None = None  # decoding processes the local engine used (chosen when not given)
+    pipeline_seconds: float = 0.0  # of ``seconds``: from the first video handed to the engine to the last shard
     migrated: dict[str, int] | None = None  # an old store's times rewritten as timestamps
     collapse: dict[str, Any] | None = None  # embedder.whitening.collapse_report of the store
     derived: dict[str, Any] | None = None  # white:NAME: what embedder.whitened_store.derive did
@@ -121,7 +123,7 @@ def extract(
     engine: str = "local",
     retry_failed: bool = False,
     batch_size: int = 64,
-    workers: int = 1,
+    workers: int | None = None,
     progress: bool = True,
     on_progress: ProgressFn | None = None,
     thumbnails: bool | None = None,
@@ -136,6 +138,9 @@ def extract(
             the catalog's timeline: sequential with dropping, or seeks (``video.reader``).
         engine: ``"local"`` (worker processes + this process) or ``"ray"`` (Ray Data).
         workers: decoding processes (local; 0 decodes in this process) or model actors (Ray).
+            None (default): the local engine chooses (``auto_workers``): in this process when
+            the model costs far less than decoding (``pixels``), else one decoding process;
+            Ray: 1.
         thumbnails: write a JPEG per embedded frame (default: on for frame embedders).
 
     Raises:
@@ -164,7 +169,7 @@ def extract(
         raise BadInputError(f"unknown engine {engine!r}; use {' or '.join(ENGINES)}")
     if int(batch_size) < 1:
         raise BadInputError(f"--batch-size must be at least 1, got {batch_size}")
-    if int(workers) < 0:
+    if workers is not None and int(workers) < 0:
         raise BadInputError(f"--workers must be 0 or more, got {workers}")
     every_n, fps_f = check_sampling(every, fps, keyframes)
     if engine == "ray":
@@ -183,7 +188,7 @@ def extract(
 
 def _extract_locked(
     ws: Workspace, folder: str | Path | None, emb: Embedder, every_n: int | None, fps_f: float | None,
-    keyframes: bool, engine: str, retry_failed: bool, batch_size: int, workers: int, progress: bool,
+    keyframes: bool, engine: str, retry_failed: bool, batch_size: int, workers: int | None, progress: bool,
     on_progress: ProgressFn | None, thumbnails: bool | None, device: str | None, t0: float,
 ) -> ExtractReport:
     from vidsift.catalog import Catalog
@@ -249,23 +254,26 @@ def _extract_locked(
             video_id=r.id, path=r.path, size=tuple(emb.input_size), unit=emb.unit, clip_len=emb.clip_len,
             every=every_n, fps=fps_f, keyframes=bool(keyframes), chunk=chunk,
             thumbnails_dir=str(ws.thumbnails) if thumbnails else None, timeline=timelines[r.id],
+            source_size=(int(r.height or 0), int(r.width or 0)),
         )
         for r in todo
     ]
     writer = ShardWriter(store_dir, emb.name, {r.id: r for r in todo}, cat, emb.dim)
     estimates = {r.id: expected_rows(timelines[r.id], r.num_frames, every_n, fps_f, bool(keyframes)) for r in todo}
     tracker = _Progress(estimates, emb.name, progress and bool(todo), on_progress, writer)
+    t_pipe = time.perf_counter()
     try:
         if todo and engine == "local":
-            run_local(emb, tasks, writer, int(batch_size), int(workers), tracker)
+            run_local(emb, tasks, writer, int(batch_size), None if workers is None else int(workers), tracker)
         elif todo:
             from vidsift.embedder.ray_engine import run_ray
 
-            run_ray(ws, manifest, tasks, writer, int(batch_size), max(1, int(workers)), tracker, device=device)
+            run_ray(ws, manifest, tasks, writer, int(batch_size), max(1, int(workers or 1)), tracker, device=device)
         for vid in writer.open_videos():
             p = writer.pending[vid]
             writer.fail(vid, f"only {p.rows} of {p.expected} sampled frames arrived from the reader")
         writer.close()  # waits for the last shards; raises a write error
+        report.pipeline_seconds = time.perf_counter() - t_pipe
     except BaseException:
         writer.abort()
         raise
@@ -275,6 +283,7 @@ def _extract_locked(
     report.done = writer.done
     if tracker.batcher is not None:
         report.model_seconds, report.wait_seconds = tracker.batcher.seconds, tracker.batcher.waited
+    report.workers = tracker.workers
     report.failed += writer.failed
     report.partial = writer.partial
     report.frames = writer.frames_written
@@ -330,6 +339,7 @@ class _Progress:
         self.total, self.videos = sum(estimates.values()), len(estimates)
         self.fn, self.writer, self.frames = fn, writer, 0
         self.batcher: Batcher | None = None  # set by the local engine (timings for the report)
+        self.workers: int | None = None  # decoding processes the local engine used
         self.bar = None
         if show:
             from vidsift.progress import progress_bar
@@ -489,8 +499,14 @@ def _handle(msg: tuple[Any, ...], batcher: Batcher, writer: ShardWriter, tracker
         writer.fail(vid, str(msg[2]))
 
 
-def run_local(emb: Embedder, tasks: list[VideoTask], writer: ShardWriter, batch_size: int, workers: int, tracker: _Progress) -> None:
-    """Reader processes -> queue -> model batches here -> shards. ``workers=0``: no processes."""
+def run_local(emb: Embedder, tasks: list[VideoTask], writer: ShardWriter, batch_size: int, workers: int | None,
+              tracker: _Progress) -> None:
+    """Reader processes -> queue -> model batches here -> shards. ``workers=0``: no processes;
+    ``None``: chosen by ``auto_workers``. Decoder threads are sized by ``decoder_threads_for``."""
+    if workers is None:
+        workers = auto_workers(emb, tasks)
+    tracker.workers = workers
+    tasks = [t if t.decoder_threads else replace(t, decoder_threads=decoder_threads_for(t, workers)) for t in tasks]
     batcher = tracker.batcher = Batcher(emb, writer, batch_size, tracker)
     threads = _model_threads(emb, workers)
     try:
@@ -531,6 +547,72 @@ def _model_threads(emb: Embedder, workers: int) -> int | None:
     old = torch.get_num_threads()
     torch.set_num_threads(max(1, min(old, (os.cpu_count() or 1) - workers)))
     return old
+
+
+#: the model counts as cheap, and decoding runs in this process (``workers=0``), when one frame
+#: through it costs less than this share of decoding one: a worker process and its pipe then cost
+#: more than the overlap saves (docs/perf_decoding.md: pixels 3654-3772 frames/s in-process
+#: against 3054-3465 with a worker; random:siamese, model/decode ~0.3-3, gains 8-20 % from one)
+CHEAP_MODEL = 0.1
+#: decoding cost per frame, seconds: fixed + per source megapixel (bench/extract.py, 2 cores:
+#: 96x128 frames ~0.25 ms, 1280x720 ~2.5 ms). Only the order of magnitude matters here.
+DECODE_FIXED_S, DECODE_PER_MPIXEL_S = 0.2e-3, 2.5e-3
+#: source frames of at most this many pixels get one decoder thread beside a model
+SMALL_FRAME_PIXELS = 640 * 360
+
+
+def decode_cost(task: VideoTask) -> float:
+    """Estimated seconds of decoding per sampled frame of ``task`` (from its source size and
+    how many frames are decoded per sampled one)."""
+    h, w = task.source_size or (0, 0)
+    per_frame = DECODE_FIXED_S + DECODE_PER_MPIXEL_S * (h * w) / 1e6
+    tl = task.timeline
+    if tl is None or task.keyframes:
+        return per_frame
+    rows = expected_rows(tl, tl.num_frames, task.every, task.fps)
+    return per_frame * max(1.0, tl.num_frames / max(1, rows))
+
+
+def model_cost(emb: Embedder, rows: int = 1) -> float:
+    """Seconds per frame (or clip) of ``emb.embed`` on a batch of zeros (best of two). One row:
+    the shape the embedder was built with, so the probe sets up no new kernels (a first call at
+    a new batch shape before the run changed torch vectors by ~5e-8; with one row they are the
+    same bits as without the probe)."""
+    h, w = emb.input_size
+    shape = (rows, h, w, 3) if emb.unit == "frame" else (rows, emb.clip_len, h, w, 3)
+    batch = np.zeros(shape, np.uint8)
+    best = float("inf")
+    for _ in range(2):
+        t = time.perf_counter()
+        emb.embed(batch)
+        best = min(best, time.perf_counter() - t)
+    return best / rows
+
+
+def auto_workers(emb: Embedder, tasks: list[VideoTask]) -> int:
+    """Decoding processes for ``workers=None``: 0 (decode and embed in turn, in this process)
+    when the model's measured cost per frame is below ``CHEAP_MODEL`` of the estimated decoding
+    cost, else 1. A model on a GPU keeps the worker (its CPU cost is not what the probe sees)."""
+    if not tasks:
+        return 1
+    if "torch" in sys.modules:
+        import torch
+
+        if torch.cuda.is_available():
+            return 1
+    decode = sum(decode_cost(t) for t in tasks) / len(tasks)
+    return 0 if model_cost(emb) < CHEAP_MODEL * decode else 1
+
+
+def decoder_threads_for(task: VideoTask, workers: int) -> int:
+    """FFmpeg threads for ``task``'s decoder: with the model beside it (``workers`` > 0), one
+    thread for small frames (the model keeps its core; on them frame threads cost more than they
+    give: decode-only is as fast with one); larger frames, or decoding alone in this process
+    (``workers=0``): 0, FFmpeg's choice (HD decoding needs its threads; 2 was not faster)."""
+    if workers == 0 or not task.source_size:
+        return 0
+    h, w = task.source_size
+    return 1 if 0 < h * w <= SMALL_FRAME_PIXELS else 0
 
 
 #: videos handed to a worker ahead of the one it reads, so it never waits for the parent

@@ -46,6 +46,7 @@ class VideoTask:
     thumbnails_dir: str | None = None  # <workspace>/thumbnails when thumbnails are wanted
     thumbnail_height: int = 96
     decoder_threads: int = 0  # FFmpeg threads (0: its choice); see docs/perf_decoding.md
+    source_size: tuple[int, int] | None = None  # (H, W) of the file, from the catalog: sizes the engine
 
 
 def expected_rows(timeline: Timeline | None, num_frames: int, every: int = 1, fps: float | None = None,

@@ -27,7 +27,11 @@ def embed(
     engine: Annotated[Engine, typer.Option("--engine", help="local processes, or Ray Data.")] = Engine.local,
     retry_failed: Annotated[bool, typer.Option("--retry-failed", help="Retry videos that failed in an earlier run.")] = False,
     batch_size: Annotated[int, typer.Option("--batch-size", help="Frames per model batch.")] = 64,
-    workers: Annotated[int, typer.Option("--workers", help="Decoding processes (local) or model actors (ray).")] = 1,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", help="Decoding processes (local) or model actors (ray); default: chosen from the "
+                                       "model's cost (in-process decoding for cheap models such as pixels)."),
+    ] = None,
     no_thumbnails: Annotated[bool, typer.Option("--no-thumbnails", help="Do not write a JPEG per embedded frame.")] = False,
     device: Annotated[str | None, typer.Option("--device", help="cpu, cuda, cuda:1 (default: CUDA when available).")] = None,
     ws: WorkspaceOpt = DEFAULT_WS,

@@ -60,7 +60,9 @@ def update(
     build_index: Annotated[
         bool, typer.Option("--build-index/--no-build-index", help="Build the index of a store that has none.")
     ] = True,
-    workers: Annotated[int, typer.Option("--workers", help="Decoding processes while embedding.")] = 1,
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="Decoding processes while embedding (default: chosen as by embed).")
+    ] = None,
     device: Annotated[str | None, typer.Option("--device", help="cpu, cuda, cuda:1 (default: CUDA when available).")] = None,
     ws: WorkspaceOpt = DEFAULT_WS,
     as_json: JsonOpt = False,

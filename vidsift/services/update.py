@@ -68,7 +68,7 @@ def update_folder(
     *,
     build_index: bool = True,
     progress: bool = False,
-    workers: int = 1,
+    workers: int | None = None,
     batch_size: int = 64,
     device: str | None = None,
 ) -> dict[str, Any]:
@@ -110,7 +110,7 @@ def update_folder(
 
 def _update_locked(
     ws: Workspace, root: Path, names: list[str], on_progress: UpdateProgress | None, build_index: bool,
-    progress: bool, workers: int, batch_size: int, device: str | None,
+    progress: bool, workers: int | None, batch_size: int, device: str | None,
 ) -> dict[str, Any]:
     from vidsift.video.scan import scan_folder
 
@@ -237,7 +237,7 @@ def _remove_from_index(ws: Workspace, name: str, stale: dict[str, str]) -> int:
 
 def _embed(
     ws: Workspace, root: Path, name: str, has_videos: bool, on_progress: UpdateProgress | None,
-    progress: bool, workers: int, batch_size: int, device: str | None,
+    progress: bool, workers: int | None, batch_size: int, device: str | None,
 ) -> dict[str, Any]:
     """Embed the folder's videos the store lacks, sampled as the store already is."""
     from vidsift.embedder.extract import extract
