@@ -22,3 +22,15 @@ def build_workspace(root: Path, index: bool = True) -> Workspace:
     if index:
         build_workspace_index(ws, "pixels")
     return ws
+
+
+def build_duplicates_workspace(root: Path, size: tuple[int, int] = (32, 32)) -> Workspace:
+    """A clip, its re-encode and its trim, and an unrelated clip (3 duplicate pairs), embedded
+    with ``pixels`` into ``root/ws`` (the Duplicates view's tests)."""
+    from vidsift.video.synthetic.variants import make_duplicate_variants
+
+    make_duplicate_variants(root / "set", sources=("astronaut",), unrelated=("rocket",), repeat=None,
+                            variants=("original", "reencode", "trim"), lookalikes=False, seconds=4.0, size=size)
+    ws = Workspace.at(root / "ws")
+    extract(ws, root / "set", "pixels", progress=False, workers=0)
+    return ws

@@ -7,6 +7,7 @@ go to the test's tmp folder and, when ``VIDSIFT_SCREENSHOTS=DIR`` is set, are co
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -62,16 +63,12 @@ def server(browser_ws, tmp_path_factory):
 @pytest.fixture(scope="module")
 def dup_server(tmp_path_factory):
     """A clip, its re-encode and its trim, and an unrelated clip (the Duplicates view)."""
-    from vidsift.embedder.extract import extract
+    from app_testdata import build_duplicates_workspace
+
     from vidsift.services.duplicates import find_duplicates
-    from vidsift.video.synthetic.variants import make_duplicate_variants
-    from vidsift.workspace import Workspace
 
     root = tmp_path_factory.mktemp("dups")
-    make_duplicate_variants(root / "set", sources=("astronaut",), unrelated=("rocket",), repeat=None,
-                            variants=("original", "reencode", "trim"), lookalikes=False, seconds=4.0, size=(96, 128))
-    ws = Workspace.at(root / "ws")
-    extract(ws, root / "set", "pixels", progress=False, workers=0)
+    ws = build_duplicates_workspace(root, size=(96, 128))
     find_duplicates(ws, "pixels")
     yield from _serve(ws, root / "server")
 
@@ -117,6 +114,19 @@ def page(server):
             pg.set_default_timeout(60_000)
             pg.goto(server)
             pg.get_by_test_id("stSidebar").get_by_text("Library", exact=True).wait_for()
+            yield pg
+        finally:
+            browser.close()
+
+
+@contextlib.contextmanager
+def _fresh_page(height: int = 1700):
+    """A page in its own browser (its own Streamlit session), closed afterwards."""
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        try:
+            pg = browser.new_page(viewport={"width": 1400, "height": height})
+            pg.set_default_timeout(60_000)
             yield pg
         finally:
             browser.close()
@@ -214,41 +224,29 @@ def test_a_shared_link_reopens_the_query_and_follows_it(server, browser_ws):
 
     cols = load_workspace_index(browser_ws, "pixels").columns
     astro = next(v for v in cols.videos if "astronaut" in str(cols.path[list(cols.codes).index(cols.code_of[v])]))
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        try:
-            pg = browser.new_page(viewport={"width": 1400, "height": 1700})
-            pg.set_default_timeout(60_000)
-            pg.goto(f"{server}/?page=Search&emb=pixels&video={astro}&frame=12&k=5&group=frame")
-            pg.get_by_text(re.compile(r"Query: astronaut_0\.mp4 · frame 12 ")).wait_for()
-            _idle(pg)
-            assert len([c for c in _captions(pg) if re.match(r"^\d+\. ", c)]) == 5
-            pg.get_by_role("button", name="#4", exact=True).click()
-            pg.get_by_text(re.compile(r"Query: astronaut_0\.mp4 · frame 4 ")).wait_for()
-            _idle(pg)
-            pg.wait_for_function("() => window.location.search.includes('frame=4')")
-            assert "k=5" in pg.url and "group=frame" in pg.url and f"video={astro}" in pg.url
-        finally:
-            browser.close()
+    with _fresh_page() as pg:
+        pg.goto(f"{server}/?page=Search&emb=pixels&video={astro}&frame=12&k=5&group=frame")
+        pg.get_by_text(re.compile(r"Query: astronaut_0\.mp4 · frame 12 ")).wait_for()
+        _idle(pg)
+        assert len([c for c in _captions(pg) if re.match(r"^\d+\. ", c)]) == 5
+        pg.get_by_role("button", name="#4", exact=True).click()
+        pg.get_by_text(re.compile(r"Query: astronaut_0\.mp4 · frame 4 ")).wait_for()
+        _idle(pg)
+        pg.wait_for_function("() => window.location.search.includes('frame=4')")
+        assert "k=5" in pg.url and "group=frame" in pg.url and f"video={astro}" in pg.url
 
 
 def test_duplicates_side_by_side(dup_server, tmp_path):
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        try:
-            pg = browser.new_page(viewport={"width": 1400, "height": 1500})
-            pg.set_default_timeout(60_000)
-            pg.goto(f"{dup_server}/?page=Duplicates&pair=2")
-            pg.get_by_role("heading", name="Duplicates").wait_for()
-            pg.get_by_text(re.compile(r"^3 pairs \(threshold 0\.35")).wait_for()
-            _idle(pg)
-            a = _wait_caption(pg, r"^A: astronaut-\w+\.mp4 · 00:00:")
-            b = _wait_caption(pg, r"^B: astronaut-\w+\.mp4 · 00:00:")
-            assert a != b
-            assert pg.locator("video").count() == 2  # the two ranges, side by side
-            assert _shot(pg, tmp_path, "duplicates.png").stat().st_size > 10_000
-        finally:
-            browser.close()
+    with _fresh_page(1500) as pg:
+        pg.goto(f"{dup_server}/?page=Duplicates&pair=2")
+        pg.get_by_role("heading", name="Duplicates").wait_for()
+        pg.get_by_text(re.compile(r"^3 pairs \(threshold 0\.35")).wait_for()
+        _idle(pg)
+        a = _wait_caption(pg, r"^A: astronaut-\w+\.mp4 · 00:00:")
+        b = _wait_caption(pg, r"^B: astronaut-\w+\.mp4 · 00:00:")
+        assert a != b
+        assert pg.locator("video").count() == 2  # the two ranges, side by side
+        assert _shot(pg, tmp_path, "duplicates.png").stat().st_size > 10_000
 
 
 def test_discover_map_and_lasso(page, tmp_path):

@@ -3,23 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from app_testdata import APP
+from app_testdata import APP, build_duplicates_workspace
 from streamlit.testing.v1 import AppTest
 
 
 @pytest.fixture(scope="module")
 def dup_ws(tmp_path_factory):
-    """A clip, its trim and its re-encode, and an unrelated clip, at 32x32, embedded with pixels."""
-    from vidsift.embedder.extract import extract
-    from vidsift.video.synthetic.variants import make_duplicate_variants
-    from vidsift.workspace import Workspace
-
-    root = tmp_path_factory.mktemp("dupview")
-    make_duplicate_variants(root / "set", sources=("astronaut",), unrelated=("rocket",), repeat=None,
-                            variants=("original", "trim", "reencode"), lookalikes=False, seconds=4.0, size=(32, 32))
-    ws = Workspace.at(root / "ws")
-    extract(ws, root / "set", "pixels", progress=False, workers=0)
-    return ws
+    return build_duplicates_workspace(tmp_path_factory.mktemp("dupview"))
 
 
 def _app(ws, monkeypatch, **params) -> AppTest:
