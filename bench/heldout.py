@@ -50,7 +50,7 @@ from vidsift.training.trainer import train
 from vidsift.video.synthetic.heldout import IN_SAMPLE_SCENES
 from vidsift.video.synthetic.scenes import scene_frames
 
-METHODS = ("slow-ae", "siamese", "quadruplet", "drlim", "infonce")
+METHODS = ("slow-ae", "siamese", "quadruplet", "drlim", "triplet", "ul", "infonce")  # C3D: clips; reproduce section 7
 IN_METRICS = (("h_in", "in-sample H K-means (K=6)", True), ("tpr_in", "in-sample temporal PR AUC", False))
 
 

@@ -55,3 +55,22 @@ def test_heldout_table_and_evaluation(tmp_path) -> None:
     one = evaluate_workspace(ws, "pixels", "heldout", n_seeds=1, repeats=1, spectral=False, videos_per_scene=1, frames=4)
     assert one["evaluation"] == "heldout" and one["seeds"] == 1
     assert one["raw"]["h_kmeans"]["mean"] == px["h_kmeans"]["mean"]
+
+
+def test_clip_embedders_see_the_clip_centred_on_each_frame_inside_its_own_video() -> None:
+    from vidsift.embedder.base import Embedder
+    from vidsift.services.heldout import embed_frames
+
+    class FirstLast(Embedder):
+        """A clip's first and last frame value: shows which frames each clip holds."""
+        name, dim, unit, input_size, clip_len = "first-last", 2, "clip", (2, 2), 3
+
+        def _embed(self, batch: np.ndarray) -> np.ndarray:
+            return batch[:, [0, -1], 0, 0, 0].astype(np.float32)
+
+    # two videos of 4 and 2 frames, frame value = its global index
+    frames = np.repeat(np.arange(6, dtype=np.uint8)[:, None, None, None], 2, 1).repeat(2, 2).repeat(3, 3)
+    shots = np.array(["a:0", "a:0", "a:1", "a:1", "b:0", "b:0"])
+    got = embed_frames(FirstLast(), frames, shots)
+    # a: centred clips [0,1,2] [0,1,2] [1,2,3] [1,2,3]; b (shorter than a clip): [4,5,5] twice
+    assert got.tolist() == [[0, 2], [0, 2], [1, 3], [1, 3], [4, 5], [4, 5]]

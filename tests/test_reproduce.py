@@ -108,12 +108,12 @@ def test_heldout_verdict_reads_held_out_columns_only():
         return {"h_kmeans": ms(h), "h_spectral": None, "tpr_scenes": ms(0.9), "tpr_real": ms(pr)}
 
     rows = (
-        HeldoutRow("pixels", None, "baseline", ms(1.0), 0.9, held(1.5, 0.65), held(1.4, 0.6)),
+        HeldoutRow("pixels", None, "baseline", ms(1.0), ms(0.9), held(1.5, 0.65), held(1.4, 0.6)),
         HeldoutRow("A, random init", "a", "init", None, None, held(1.2, 0.60), held(1.2, 0.6)),
         # in-sample it is excellent, held out it is worse than pixels: the verdict must say so
-        HeldoutRow("A, trained", "a", "trained", ms(0.1), 0.99, held(1.6, 0.70), held(1.6, 0.7)),
+        HeldoutRow("A, trained", "a", "trained", ms(0.1), ms(0.99), held(1.6, 0.70), held(1.6, 0.7)),
         HeldoutRow("B, random init", "b", "init", None, None, held(1.4, 0.60), held(1.4, 0.6)),
-        HeldoutRow("B, trained", "b", "trained", ms(1.0), 0.9, held(1.0, 0.70), held(1.0, 0.7)),
+        HeldoutRow("B, trained", "b", "trained", ms(1.0), ms(0.9), held(1.0, 0.70), held(1.0, 0.7)),
     )
     r = Heldout(3, 6, rows)
     v = verdicts.heldout(r)

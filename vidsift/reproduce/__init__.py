@@ -103,7 +103,7 @@ def reproduce(
         seed=seed,
         quick=quick,
         trained=exp.trained,
-        runs=len(RUNS),
+        runs=len(exp.planned),
         drift_batch=DRIFT_RUN["batch_size"],
     )
     md = out.with_suffix(".md")

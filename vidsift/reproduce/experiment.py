@@ -28,6 +28,7 @@ class Experiment:
         self.data = ws.samples / "reproduce"
         self.folders: dict[str, Path] = {}
         self.timings: dict[str, float] = {}
+        self.planned: set[str] = set()  # every training run this reproduction uses
 
     @property
     def trained(self) -> int:
@@ -92,33 +93,45 @@ class Experiment:
         return o
 
     def train_all(self) -> None:
+        for name, method, dataset, extra in RUNS:
+            self.train_run(name, method, dataset, extra, self.seed)
+
+    def train_run(self, name: str, method: str, dataset: str, extra: dict[str, Any], seed: int) -> str:
+        """Train ``name`` (a row of ``settings.RUNS``) with training seed ``seed`` unless its
+        checkpoint exists; returns the run's name in the workspace (``name`` for the
+        reproduction's own seed, ``name-seedN`` for the others)."""
         from vidsift.catalog import Catalog
         from vidsift.training.data.source import VideoFrameSource
         from vidsift.training.registry import get_method
         from vidsift.training.trainer import train
 
+        run = name if seed == self.seed else f"{name}-seed{seed}"
+        self.planned.add(run)
+        out = self.ws.run(run)
+        if out.checkpoint.exists():
+            return run
         cat = Catalog(self.ws.catalog_path)
-        for name, method, dataset, extra in RUNS:
-            out = self.ws.run(name)
-            if out.checkpoint.exists():
-                continue
+        try:
             recs = sorted(cat.videos(root=self.folders[dataset]), key=lambda r: r.id)
-            steps = steps_of(name, self.s)
-            cfg = get_method(method).config(
-                "cpu",
-                steps=steps,
-                seed=self.seed,
-                data_ids=tuple(r.id for r in recs),
-                **self.overrides(method, extra),
-            )
-            src = VideoFrameSource(
-                [(r.id, r.path) for r in recs], num_frames={r.id: r.num_frames for r in recs}
-            )
-            self.say(f"train {name} ({method}, {steps} steps)")
-            t = time.perf_counter()
-            train(cfg, src, out.path, progress=False, overwrite=True)
-            self.timings[f"train {name}"] = time.perf_counter() - t
-        cat.close()
+        finally:
+            cat.close()
+        steps = steps_of(name, self.s)
+        cfg = get_method(method).config(
+            "cpu", steps=steps, seed=seed, data_ids=tuple(r.id for r in recs), **self.overrides(method, extra)
+        )
+        src = VideoFrameSource([(r.id, r.path) for r in recs], num_frames={r.id: r.num_frames for r in recs})
+        self.say(f"train {run} ({method}, {steps} steps, seed {seed})")
+        t = time.perf_counter()
+        train(cfg, src, out.path, progress=False, overwrite=True)
+        self.timings[f"train {run}"] = time.perf_counter() - t
+        return run
+
+    def seed_runs(self, name: str) -> list[tuple[int, str]]:
+        """``(training seed, run)`` for each of the ``settings.heldout_seeds`` training seeds of
+        ``name`` (the reproduction's seed first), trained on first use."""
+        row = next(r for r in RUNS if r[0] == name)
+        seeds = [self.seed + i for i in range(self.s.heldout_seeds)]
+        return [(sd, self.train_run(*row, seed=sd)) for sd in seeds]
 
     def embed(self, embedder: str, dataset: str) -> None:
         from vidsift.embedder.extract import extract

@@ -48,7 +48,7 @@ HEADINGS: dict[str, tuple[str, str, str]] = {
     "heldout": (
         "7. In-sample vs held-out: unseen videos of unseen photos, and real footage (issue #19)",
         "Claim (design decision 10): a trained encoder earns its place only if it beats raw pixels and its own random init on videos AND subjects it never saw.",
-        "Notes: in-sample = the scene videos every method trained on (K = number of scenes); held-out = twelve other photos (`video.synthetic.heldout`), new camera paths per seed, K = 12, plus bikes.mp4 and cityCC0.mpg (known shots). Whitened: centring + PCA-whitening to 64 dims fitted per set (Jégou & Chum 2012; defaults chosen in-sample). More seeds and methods: `python -m bench.heldout`, docs/generalisation.md.",
+        "Notes: in-sample = the videos each run trained on (the scene videos, K = number of scenes; for C3D the shape-motion videos, K = their classes); pixels and the random inits are scored on the same held-out sets; held-out = twelve other photos (`video.synthetic.heldout`), new camera paths per seed, K = 12, plus bikes.mp4 and cityCC0.mpg (known shots). Whitened: centring + PCA-whitening to 64 dims fitted per set (Jégou & Chum 2012; defaults chosen in-sample). More seeds and methods: `python -m bench.heldout`, docs/generalisation.md.",
     ),
 }
 
@@ -201,14 +201,13 @@ def transfer(r: Transfer, plot_dir: str) -> str:
 
 def heldout(r: Heldout, plot_dir: str) -> str:
     head = (
-        f"| embedding | in-sample H, K-means (K={r.k_in}) | in-sample temporal PR | held-out H, K-means (K=12) "
+        f"| embedding | in-sample H, K-means (K = classes) | in-sample temporal PR | held-out H, K-means (K=12) "
         "| held-out H, spectral | held-out temporal PR | real-footage temporal PR | held-out H, K-means, whitened |"
     )
-    lines = [f"Held-out scores: mean ± std over {r.seeds} seed(s).", "", head, "|---" * 8 + "|"]
+    lines = [f"Every column: mean ± std over {r.seeds} training seed(s) (held-out camera seed = training seed).", "", head, "|---" * 8 + "|"]
     for row in r.rows:
-        pr = "–" if row.in_pr is None else f"{row.in_pr:.3f}"
         lines.append(
-            f"| {row.label} | {_fmt(row.in_h)} | {pr} | {_fmt(row.held.get('h_kmeans'))} | "
+            f"| {row.label} | {_fmt(row.in_h)} | {_fmt(row.in_pr)} | {_fmt(row.held.get('h_kmeans'))} | "
             f"{_fmt(row.held.get('h_spectral'))} | {_fmt(row.held.get('tpr_scenes'))} | "
             f"{_fmt(row.held.get('tpr_real'))} | {_fmt(row.held_white.get('h_kmeans'))} |"
         )

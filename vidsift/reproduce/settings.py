@@ -31,6 +31,7 @@ class Settings:
     drift_steps: int = 1000
     finetune_epochs: int = 10
     real: bool = True
+    heldout_seeds: int = 3  # training seeds per method in section 7 (issue #19: mean ± std over >= 3)
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
@@ -54,6 +55,7 @@ QUICK = Settings(
     drift_steps=3,
     finetune_epochs=2,
     real=False,
+    heldout_seeds=2,
     overrides={
         "*": {"batch_size": 8, "num_workers": 0},
         "quadruplet": {"n": 4},
@@ -98,6 +100,7 @@ RUNS: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
     ("triplet-random", "triplet", "scenes", {"hard_start": 1.0}),
     ("triplet", "triplet", "scenes", {}),
     ("infonce", "infonce", "scenes", {}),
+    ("ul", "ul", "scenes", {}),
     ("c3d-siamese", "c3d-siamese", "shapes", {}),
     ("c3d-siamese-drift", "c3d-siamese", "drift", DRIFT_RUN),
 )

@@ -3,6 +3,8 @@ computed from the section's rows (nothing here reads a file or trains)."""
 
 from __future__ import annotations
 
+import math
+
 from vidsift.reproduce.c3d import RANDOM_INIT, TRAINED, C3DResults, VideoRetrieval
 from vidsift.reproduce.heldout import Heldout
 from vidsift.reproduce.redondo import Discovery
@@ -124,7 +126,8 @@ def transfer(r: Transfer) -> str:
 def heldout(r: Heldout) -> str:
     """Per trained encoder, on the HELD-OUT columns only: does it beat raw pixels and its own
     random init in clustering the unseen photos (H, lower is better) and in temporal PR on the
-    real footage (higher is better)?"""
+    real footage (higher is better)? "Beats" means by ``MARGIN`` and by more than the spread
+    over training seeds of the difference (the two stds added in quadrature)."""
     px = r.row(None, "baseline")
     if px is None:
         return ""
@@ -132,6 +135,10 @@ def heldout(r: Heldout) -> str:
     def val(row, key):
         v = row.held.get(key) if row is not None else None
         return None if v is None else v["mean"]
+
+    def std(row, key):
+        v = row.held.get(key) if row is not None else None
+        return 0.0 if v is None else v["std"]
 
     says = []
     for row in r.rows:
@@ -143,13 +150,16 @@ def heldout(r: Heldout) -> str:
             mine, p, i = val(row, key), val(px, key), val(init, key)
             if mine is None or p is None or i is None:
                 continue
-            def beats(a: float, b: float, lower: bool = lower) -> bool:
-                return (b - a if lower else a - b) >= MARGIN
+
+            def beats(other, lower: bool = lower, key: str = key) -> bool:
+                # by MARGIN and by more than the seeds' spread of the difference
+                diff = val(other, key) - val(row, key) if lower else val(row, key) - val(other, key)
+                return diff >= max(MARGIN, math.hypot(std(row, key), std(other, key)))
 
             verdict = (
-                "beats pixels and its random init" if beats(mine, p) and beats(mine, i)
-                else "beats its random init, not pixels" if beats(mine, i)
-                else "beats pixels, not its random init" if beats(mine, p)
+                "beats pixels and its random init" if beats(px) and beats(init)
+                else "beats its random init, not pixels" if beats(init)
+                else "beats pixels, not its random init" if beats(px)
                 else "beats neither pixels nor its random init"
             )
             parts.append(f"{what} {mine:.3f} vs pixels {p:.3f}, init {i:.3f}: {verdict}")

@@ -124,6 +124,23 @@ def score_vectors(
     return out
 
 
+def embed_frames(emb: Embedder, frames: np.ndarray, shot_ids: np.ndarray) -> np.ndarray:
+    """One vector per frame of ``frames`` (videos stacked; ``shot_ids`` are ``video:shot``).
+    A clip embedder embeds the clip centred on each frame inside its own video, as extraction
+    stores it (``video.clips.centred_clips``)."""
+    if emb.unit == "frame":
+        return emb.embed(frames)
+    from vidsift.video.clips import centred_clips
+
+    videos = np.asarray([s.rsplit(":", 1)[0] for s in shot_ids])
+    bounds = np.flatnonzero(np.r_[True, videos[1:] != videos[:-1], True])
+    out = []
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        idx = centred_clips(np.arange(b - a), emb.clip_len, b - a)
+        out.append(emb.embed(frames[a:b][idx]))
+    return np.concatenate(out)
+
+
 def score_embedder(
     emb: Embedder,
     seed: int = 0,
@@ -136,12 +153,10 @@ def score_embedder(
     real: bool = True,
 ) -> dict[str, Any]:
     """One held-out seed: ``{"raw": scores, "white": scores, "collapse": collapse_report}``."""
-    if emb.unit != "frame":
-        raise BadInputError(f"held-out scores embed single frames; {emb.name} embeds {emb.unit}s")
     frames_, labels, shot_ids = _scene_set(int(seed), videos_per_scene, shots, frames)
-    vecs = emb.embed(frames_)
+    vecs = embed_frames(emb, frames_, shot_ids)
     rframes, rshots = real_clips() if real else (None, None)
-    rvecs = emb.embed(rframes) if rframes is not None and len(rframes) else None
+    rvecs = embed_frames(emb, rframes, rshots) if rframes is not None and len(rframes) else None
     out: dict[str, Any] = {"collapse": collapse_report(vecs, seed=seed)}
     out["raw"] = score_vectors(vecs, labels, shot_ids, rvecs, rshots, repeats, seed, spectral)
     try:
@@ -255,6 +270,7 @@ def table_rows(results: dict[str, dict[str, Any]], variant: str = "raw") -> list
 __all__ = [
     "METRICS",
     "SIZE",
+    "embed_frames",
     "heldout_scores",
     "heldout_table",
     "own_init",
