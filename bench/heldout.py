@@ -150,17 +150,23 @@ LEVERS: dict[str, dict[str, Any]] = {
     "normalize": {"normalize": True},
     "augment+normalize": {"augment": True, "normalize": True},
     "augment+normalize, lr 3e-4": {"augment": True, "normalize": True, "lr": 3e-4},
+    "fn_filter": {"fn_filter": True},
+    "fn_filter+normalize": {"fn_filter": True, "normalize": True},
 }
+#: ``--val-unseen``: validate on photos the encoder never trained on only: the two in-sample
+#: photos outside SELECT_TRAIN_SCENES and three shipped photos in neither set (never scored)
+SELECT_VAL_UNSEEN = IN_SAMPLE_SCENES[4:] + ("page", "text", "cell")
 
 
-def select_split(seed: int) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
-    """In-sample only: (training videos, validation frames, their photo labels, their shot ids)."""
+def select_split(seed: int, unseen: bool = False) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
+    """In-sample only: (training videos, validation frames, their photo labels, their shot ids).
+    ``unseen``: the validation photos are ``SELECT_VAL_UNSEEN`` (none trained on)."""
     videos = {}
     for scene in SELECT_TRAIN_SCENES:
         for k in range(3):
             videos[f"{scene}_{k}"] = scene_frames(scene, seed=seed, index=k, shots=3, frames_per_shot=20)[0]
     frames, labels, shots = [], [], []
-    for scene in IN_SAMPLE_SCENES:
+    for scene in SELECT_VAL_UNSEEN if unseen else IN_SAMPLE_SCENES:
         for k in SELECT_VAL_INDEX:
             f, _ = scene_frames(scene, seed=seed, index=k, shots=3, frames_per_shot=20)
             frames.append(f)
@@ -169,22 +175,25 @@ def select_split(seed: int) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarr
     return videos, np.concatenate(frames), np.asarray(labels), np.asarray(shots)
 
 
-def select(methods: list[str], seed: int, work: Path, checkpoints: tuple[int, ...] = (100, 200, 300)) -> dict[str, Any]:
+def select(methods: list[str], seed: int, work: Path, checkpoints: tuple[int, ...] = (100, 200, 300),
+           levers: list[str] | None = None, unseen: bool = False) -> dict[str, Any]:
     """Model selection on the in-sample validation split only: every lever of ``LEVERS`` for each
     method, scored after each of ``checkpoints`` steps (one run, resumed), beside pixels and init.
     Nothing held out is looked at."""
-    videos, vframes, vlabels, vshots = select_split(seed)
+    videos, vframes, vlabels, vshots = select_split(seed, unseen)
 
     def val(e: Any) -> dict[str, float]:
         s = score_vectors(e.embed(vframes), vlabels, vshots, None, None, repeats=3, seed=seed, spectral=False)
         return {"h_val": s["h_kmeans"], "tpr_val": s["tpr_scenes"]}
 
-    out: dict[str, Any] = {"pixels": val(get_embedder("pixels")), "methods": {}}
+    out: dict[str, Any] = {"pixels": val(get_embedder("pixels")), "methods": {}, "unseen": unseen}
     print(f"pixels: {out['pixels']}", flush=True)
     for method in methods:
         m = get_method(method)
         res: dict[str, Any] = {}
         for lever, over in LEVERS.items():
+            if levers and lever not in levers:
+                continue
             row: dict[str, Any] = {}
             run = work / f"{method}-{lever.replace(' ', '').replace(',', '_')}"
             for i, steps in enumerate(checkpoints):
@@ -227,6 +236,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--whitening-sweep", action="store_true")
     ap.add_argument("--select", action="store_true",
                     help="model selection on the in-sample validation split only (LEVERS x 100/200/300 steps)")
+    ap.add_argument("--levers", nargs="+", default=None, help=f"--select: these levers only ({', '.join(LEVERS)})")
+    ap.add_argument("--val-unseen", action="store_true",
+                    help="--select: validate on photos never trained on only (SELECT_VAL_UNSEEN)")
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -236,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.select:
         with tempfile.TemporaryDirectory(prefix="vidsift-select-") as tmp:
-            res = select(args.methods, args.seeds[0], Path(tmp))
+            res = select(args.methods, args.seeds[0], Path(tmp), levers=args.levers, unseen=args.val_unseen)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(res, indent=1))
         return 0

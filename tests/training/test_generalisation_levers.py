@@ -51,3 +51,47 @@ def test_normalize_wraps_the_loss_and_presets_store_the_levers_only_when_set() -
     assert "augment" not in dict(m.config("paper").params)  # older configs stay the same
     with pytest.raises(BadInputError, match="offered for siamese, quadruplet and drlim only"):
         get_method("triplet").config("cpu", augment=True)
+
+
+def test_false_negative_filter_drops_negatives_nearer_than_the_positives_hand_worked() -> None:
+    from vidsift.training.losses import DrLIMLoss, FalseNegativeFilter
+
+    # pairs: positives d = 0.2, 0.6 (mean 0.4); negatives d = 0.3 (dropped), 0.5 and 1.5 (kept)
+    a = torch.zeros(5, 1)
+    b = torch.tensor([[0.2], [0.6], [0.3], [0.5], [1.5]], requires_grad=True)
+    y = torch.tensor([1.0, 1, 0, 0, 0])
+    f = FalseNegativeFilter(ContrastiveLoss(margin=1.0))
+    got = f(a, b, y)
+    assert torch.isclose(got, torch.tensor((0.2 + 0.6 + (1 - 0.5) + 0) / 4))
+    assert torch.isclose(f.last_dropped, torch.tensor(0.2))
+    got.backward()
+    assert b.grad[2].item() == 0 and b.grad[3].item() != 0  # the dropped pair trains nothing
+    # the same on DrLIM's loss: only the kept rows reach it
+    keep = torch.tensor([True, True, False, True, True])
+    assert torch.isclose(FalseNegativeFilter(DrLIMLoss(margin=1.0))(a, b, y), DrLIMLoss(margin=1.0)(a[keep], b[keep], y[keep]))
+    # quadruplets: a tuple goes when its negative is nearer the query than the adjacent frame
+    q = torch.zeros(2, 2)
+    adj = torch.tensor([[0.3, 0.0], [0.3, 0.0]])
+    far = torch.tensor([[1.0, 0.0], [1.0, 0.0]])
+    neg = torch.tensor([[0.0, 0.2], [0.0, 1.2]])  # 0.2 < 0.3: dropped; 1.2 kept
+    got = FalseNegativeFilter(QuadrupletLoss(alpha=0.5))(q, adj, far, neg)
+    assert torch.isclose(got, torch.tensor(0.3 + max(0.0, 1.0 - 1.2 + 0.5)))
+    with pytest.raises(TypeError, match="pairs or"):
+        FalseNegativeFilter(ContrastiveLoss())(a, b)
+
+
+@pytest.mark.parametrize("name", ["siamese", "quadruplet", "drlim"])
+def test_fn_filter_is_wired_inside_normalize_and_trains(name) -> None:
+    from vidsift.training.losses import FalseNegativeFilter
+
+    m = get_method(name)
+    loss = m.build_loss(m.config("cpu", fn_filter=True, normalize=True))
+    assert isinstance(loss, L2Normalized) and isinstance(loss.loss, FalseNegativeFilter)
+    cfg = m.config("cpu", seed=0, num_workers=0, batch_size=8, fn_filter=True, backbone="small", input_size=(32, 32))
+    model, loss = m.build_model(cfg), m.build_loss(cfg)
+    batch = m.build_dataset(cfg, _source()).batch(0)
+    value, _ = m.step(model, loss, batch)
+    value.backward()
+    assert torch.isfinite(value) and 0.0 <= float(loss.last_dropped) <= 1.0
+    with pytest.raises(BadInputError, match="fn_filter"):
+        get_method("triplet").config("cpu", fn_filter=True)

@@ -3,6 +3,7 @@
 from vidsift.training.losses.base import EmbeddingLoss
 from vidsift.training.losses.contrastive_loss import ContrastiveLoss
 from vidsift.training.losses.drlim_loss import DrLIMLoss
+from vidsift.training.losses.false_negative_filter import FalseNegativeFilter
 from vidsift.training.losses.info_nce_loss import InfoNCELoss
 from vidsift.training.losses.l2_normalized import L2Normalized
 from vidsift.training.losses.pair_hinge_loss import PairHingeLoss as PairHingeLoss
@@ -14,6 +15,7 @@ __all__ = [
     "ContrastiveLoss",
     "DrLIMLoss",
     "EmbeddingLoss",
+    "FalseNegativeFilter",
     "InfoNCELoss",
     "L2Normalized",
     "QuadrupletLoss",

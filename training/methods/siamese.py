@@ -28,7 +28,7 @@ from vidsift.training.config import NOT_IN_PRESETS, TrainConfig
 from vidsift.training.data.augment import ViewAugment
 from vidsift.training.data.samplers import PairStream
 from vidsift.training.data.source import FrameSource
-from vidsift.training.losses import ContrastiveLoss, L2Normalized
+from vidsift.training.losses import ContrastiveLoss, FalseNegativeFilter, L2Normalized
 from vidsift.training.methods.base import Method
 from vidsift.training.models import AlexNetEmbedding
 
@@ -76,6 +76,10 @@ class AlexNetParams:
     #: not in the papers (issue #19; siamese, quadruplet, drlim): the loss sees L2-normalised
     #: fc7 outputs (``training.losses.L2Normalized``), so margins are on the unit sphere
     normalize: bool = field(default=False, metadata=NOT_IN_PRESETS)
+    #: not in the papers (issue #19; siamese, quadruplet, drlim): drop the negatives that the
+    #: network, as it stands, already finds closer than the positives
+    #: (``training.losses.FalseNegativeFilter``): other videos may show the same subject
+    fn_filter: bool = field(default=False, metadata=NOT_IN_PRESETS)
     #: "alexnet" (every preset) or "small" (``SmallConvEmbedding``: tests, quick CPU runs)
     backbone: str = field(default="alexnet", metadata=NOT_IN_PRESETS)
 
@@ -127,9 +131,9 @@ class AlexNetMethod(Method):
 
     def validate_config(self, cfg: TrainConfig) -> None:
         p = self.params(cfg)
-        if (p.augment or p.normalize) and not self.LEVERS:
+        if (p.augment or p.normalize or p.fn_filter) and not self.LEVERS:
             raise BadInputError(
-                f"{self.NAME}: augment and normalize are offered for siamese, quadruplet and drlim only"
+                f"{self.NAME}: augment, normalize and fn_filter are offered for siamese, quadruplet and drlim only"
             )
         backbone = p.backbone
         if backbone not in BACKBONES:
@@ -158,8 +162,11 @@ class AlexNetMethod(Method):
         return ViewAugment(crop_min=0.3, jitter=0.4) if self.params(cfg).augment else None
 
     def loss_on(self, cfg: TrainConfig, loss: nn.Module) -> nn.Module:
-        """``loss``, on L2-normalised outputs when ``normalize``."""
-        return L2Normalized(loss) if self.params(cfg).normalize else loss
+        """``loss``, without false negatives when ``fn_filter``, on L2-normalised outputs when
+        ``normalize`` (the filter measures distances where the loss does)."""
+        p = self.params(cfg)
+        loss = FalseNegativeFilter(loss) if p.fn_filter else loss
+        return L2Normalized(loss) if p.normalize else loss
 
 
 def embed(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
