@@ -201,7 +201,7 @@ def transfer(r: Transfer, plot_dir: str) -> str:
 
 def heldout(r: Heldout, plot_dir: str) -> str:
     head = (
-        f"| embedding | in-sample H, K-means (K = classes) | in-sample temporal PR | held-out H, K-means (K=12) "
+        "| embedding | in-sample H, K-means (K = classes) | in-sample temporal PR | held-out H, K-means (K=12) "
         "| held-out H, spectral | held-out temporal PR | real-footage temporal PR | held-out H, K-means, whitened |"
     )
     lines = [f"Every column: mean ± std over {r.seeds} training seed(s) (held-out camera seed = training seed).", "", head, "|---" * 8 + "|"]

@@ -151,7 +151,7 @@ def heldout(r: Heldout) -> str:
             if mine is None or p is None or i is None:
                 continue
 
-            def beats(other, lower: bool = lower, key: str = key) -> bool:
+            def beats(other, row=row, lower: bool = lower, key: str = key) -> bool:
                 # by MARGIN and by more than the seeds' spread of the difference
                 diff = val(other, key) - val(row, key) if lower else val(row, key) - val(other, key)
                 return diff >= max(MARGIN, math.hypot(std(row, key), std(other, key)))

@@ -135,7 +135,7 @@ def embed_frames(emb: Embedder, frames: np.ndarray, shot_ids: np.ndarray) -> np.
     videos = np.asarray([s.rsplit(":", 1)[0] for s in shot_ids])
     bounds = np.flatnonzero(np.r_[True, videos[1:] != videos[:-1], True])
     out = []
-    for a, b in zip(bounds[:-1], bounds[1:]):
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
         idx = centred_clips(np.arange(b - a), emb.clip_len, b - a)
         out.append(emb.embed(frames[a:b][idx]))
     return np.concatenate(out)
