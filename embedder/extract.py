@@ -289,22 +289,12 @@ def _extract_locked(
     report.frames = writer.frames_written
     report.seconds = time.perf_counter() - t0
     if report.done:
-        report.collapse = _collapse_of(store_dir)
+        from vidsift.embedder.whitening import collapse_report
+
+        # the spread of what this run embedded, so `vidsift embed` can warn when an encoder's
+        # vectors all point one way (rows kept by the writer: no read-back of the store)
+        report.collapse = collapse_report(writer.sampled_vectors())
     return report
-
-
-def _collapse_of(store_dir: Path, max_videos: int = 64) -> dict[str, Any] | None:
-    """The spread of a store (``embedder.whitening.collapse_report``) on up to ``max_videos`` of
-    its videos, so ``vidsift embed`` can warn when an encoder's vectors all point one way."""
-    from vidsift.embedder.store import finished_videos, load_store
-    from vidsift.embedder.whitening import collapse_report
-
-    ids = sorted(finished_videos(store_dir))[:max_videos]
-    try:
-        data = load_store(store_dir, ids)
-    except (OSError, ValueError, WorkspaceError):
-        return None
-    return collapse_report(data.vectors)
 
 
 def _check_store(existing: dict[str, Any], emb: Embedder, sampling: dict[str, Any], store_dir: Path) -> None:

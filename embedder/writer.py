@@ -42,6 +42,10 @@ def shots_of(frames: np.ndarray, shot_starts: list[int]) -> np.ndarray:
     return np.clip(np.searchsorted(starts, frames, side="right") - 1, 0, None).astype(np.int32)
 
 
+#: the collapse report's sample (``ShardWriter.sample``): rows per video, videos
+SAMPLE_ROWS, SAMPLE_VIDEOS = 32, 64
+
+
 class ShardWriter:
     """Collects each video's rows and writes its shard when the last one is in."""
 
@@ -58,6 +62,9 @@ class ShardWriter:
         self.done: list[str] = []
         self.failed: list[tuple[str, str]] = []
         self.partial: list[tuple[str, str]] = []
+        #: a few rows of the first ``SAMPLE_VIDEOS`` written videos (by id): the collapse report
+        #: reads them here instead of reading the store back
+        self.sample: dict[str, np.ndarray] = {}
         self.frames_written = 0
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="vidsift-writer") if background else None
         self._futures: list[Future] = []
@@ -172,6 +179,21 @@ class ShardWriter:
         self.pending.pop(video_id, None)
         self._submit(self._write_now, video_id, meta, vectors, p.note)
 
+    def _keep_sample(self, video_id: str, vectors: np.ndarray) -> None:
+        """Keep up to ``SAMPLE_ROWS`` evenly spaced rows of ``video_id`` while it is among the
+        ``SAMPLE_VIDEOS`` smallest ids written (the same videos whatever order they finish in)."""
+        if len(self.sample) >= SAMPLE_VIDEOS and video_id > max(self.sample):
+            return
+        step = max(1, -(-len(vectors) // SAMPLE_ROWS))
+        self.sample[video_id] = np.array(vectors[::step])
+        if len(self.sample) > SAMPLE_VIDEOS:
+            del self.sample[max(self.sample)]
+
+    def sampled_vectors(self) -> np.ndarray:
+        """The kept rows, videos in id order (``[0, dim]`` when none was written)."""
+        rows = [self.sample[v] for v in sorted(self.sample)]
+        return np.concatenate(rows) if rows else np.zeros((0, self.dim), np.float32)
+
     def _write_now(self, video_id: str, meta: dict[str, Any], vectors: np.ndarray, note: str | None = None) -> None:
         rec = self.records[video_id]
         try:
@@ -183,6 +205,7 @@ class ShardWriter:
                 "free disk space or fix permissions and rerun"
             ) from None
         self.catalog.set_embed_status(video_id, self.embedder, "ok", note)
+        self._keep_sample(video_id, vectors)
         self.frames_written += len(vectors)
         self.done.append(rec.path)
         if note:

@@ -37,3 +37,25 @@ def test_embed_quiet_on_healthy_store(scenes, ws) -> None:
     assert not [n for n in report.notes if n.startswith("warning:")]
     again = extract(ws, scenes, "pixels", progress=False, thumbnails=False)  # nothing new embedded
     assert again.collapse is None
+
+
+def test_the_writer_keeps_the_same_sample_whatever_order_videos_finish_in() -> None:
+    import numpy as np
+
+    from vidsift.embedder import writer as w
+
+    rng = np.random.default_rng(0)
+    vecs = {f"v{i:03d}": rng.normal(size=(100, 4)).astype(np.float32) for i in range(w.SAMPLE_VIDEOS + 5)}
+
+    def sample(order):
+        sw = w.ShardWriter("/nonexistent", "e", {}, None, 4, background=False)
+        for vid in order:
+            sw._keep_sample(vid, vecs[vid])  # noqa: SLF001 - the writer's own bookkeeping
+        return sw.sampled_vectors()
+
+    ids = sorted(vecs)
+    a, b = sample(ids), sample(ids[::-1])
+    assert np.array_equal(a, b)
+    # the first SAMPLE_VIDEOS ids, every ceil(100 / SAMPLE_ROWS)-th row of each
+    step = -(-100 // w.SAMPLE_ROWS)
+    assert np.array_equal(a, np.concatenate([vecs[v][::step] for v in ids[: w.SAMPLE_VIDEOS]]))
