@@ -85,3 +85,27 @@ def test_infonce_learns_scenes(tmp_path) -> None:
     print(f"loss {first:.3f} -> {last:.3f}; same-scene NN {before:.3f} -> {after:.3f}")
     assert last < 0.8 * first
     assert after >= before + 0.1
+
+
+def test_infonce_beats_its_random_init_on_unseen_photos(tmp_path) -> None:
+    """Trained on camera videos of four in-sample photos, scored on videos of the twelve held-out
+    photos (other subjects, other camera paths): the nearest neighbour in another video shows the
+    same photo more often than at the random init (3 seeds measured: +0.10 to +0.16)."""
+    from vidsift.video.synthetic.heldout import IN_SAMPLE_SCENES, heldout_scene_set
+    from vidsift.video.synthetic.scenes import scene_frames
+
+    videos = {
+        f"{scene}{k}": scene_frames(scene, seed=0, index=k, shots=2, frames_per_shot=20, size=(32, 32))[0]
+        for scene in IN_SAMPLE_SCENES[:4] for k in range(2)
+    }
+    held = heldout_scene_set(0, videos_per_scene=2, shots_per_video=1, frames_per_shot=16, size=(32, 32))
+    photos = sorted(set(held.labels.values()))
+    labels = {v: np.full(len(a), photos.index(held.labels[v])) for v, a in held.videos.items()}
+    m = get_method("infonce")
+    cfg = m.config("cpu", steps=150, **TINY)
+    torch.manual_seed(cfg.seed)
+    before = same_scene_rate(m, cfg, m.build_model(cfg), held.videos, labels)
+    res = train(cfg, ArrayFrameSource(videos), tmp_path / "infonce", progress=False)
+    after = same_scene_rate(m, cfg, load_model(res.checkpoint).model, held.videos, labels)
+    print(f"held-out same-photo NN {before:.3f} -> {after:.3f} (chance {1 / len(photos):.3f})")
+    assert after >= before + 0.05
