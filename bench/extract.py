@@ -22,6 +22,12 @@ On the same videos (generated scene videos + bikes.mp4), in one run, for each em
                per frame (process time, all threads) c_d + c_m; no pipeline on C cores beats
                C / (c_d + c_m) frames/s. Below 1 when both stages are CPU-bound and together need
                more than C cores at the slower stage's rate
+* model beside decoder  model-only frames/s while a forked process decodes the same videos
+               over and over beside it (rows where the engine runs a reader process)
+* contention bound  min(decode-only, model beside decoder) / min(decode-only, model-only): the
+               efficiency the slower stage allows when the other one runs on the other core at
+               full speed (a pessimistic bound: in the pipeline the faster stage idles part of
+               the time)
 * machine      share of the cores this process gets when it asks for all of them: ``cores``
                processes spinning together against one alone (1.0 on a quiet machine; other
                load lowers it). A pipeline of single-threaded stages on all cores cannot beat it,
@@ -163,6 +169,38 @@ def model_only(emb: Any, chunks: list[np.ndarray], batch_size: int) -> float:
     return len(frames) / (time.perf_counter() - t)
 
 
+def _decode_loop(tasks: list[Any], stop: Any) -> None:
+    from vidsift.embedder.reader import read_video
+
+    while not stop.is_set():
+        for task in tasks:
+            for _ in read_video(task):
+                if stop.is_set():
+                    return
+
+
+def model_beside_decoder(emb: Any, chunks: list[np.ndarray], batch_size: int, tasks: list[Any]) -> float:
+    """model-only frames/s while a forked process decodes ``tasks`` over and over beside it (as
+    the pipeline's reader worker does, at full speed): what the two stages leave each other of
+    the shared caches and memory bandwidth on this machine."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    stop = ctx.Event()
+    proc = ctx.Process(target=_decode_loop, args=(tasks, stop), daemon=True)
+    proc.start()
+    saved = dict(LAST_CPU)
+    try:
+        time.sleep(0.2)  # the decoder is up to speed
+        return model_only(emb, chunks, batch_size)
+    finally:
+        LAST_CPU.update(saved)
+        stop.set()
+        proc.join(timeout=5)
+        if proc.is_alive():
+            proc.terminate()
+
+
 def end_to_end(ws: Any, name: str, batch_size: int, workers: int, thumbnails: bool = False) -> Any:
     from vidsift.embedder.extract import extract
 
@@ -220,7 +258,8 @@ def bench_folder(ws_dir: Path, label: str, folder: Path, names: list[str], repea
         emb = get_embedder(name, ws, batch_size=batch_size)
         tasks = tasks_for(ws, emb)
         used = auto_workers(emb, tasks) if workers is None else workers  # what extract() will run with
-        dec, dec_own, dec_rule, mod, e2e, thumbs, serial, one, idle, bound, engines, share, pipe = ([] for _ in range(13))
+        dec, dec_own, dec_rule, mod, e2e, thumbs, serial, one, idle, bound, engines, share, pipe, beside = (
+            [] for _ in range(14))
         threads = torch.get_num_threads()
         model_threads = threads if used == 0 else max(1, min(threads, (os.cpu_count() or 1) - used))
         for _ in range(repeats):
@@ -237,6 +276,12 @@ def bench_folder(ws_dir: Path, label: str, folder: Path, names: list[str], repea
             finally:
                 torch.set_num_threads(threads)
             bound.append(cpu_bound(d, m, os.cpu_count() or 1))
+            if used > 0:  # a reader process beside the model
+                torch.set_num_threads(model_threads)
+                try:
+                    beside.append(model_beside_decoder(emb, chunks, batch_size, with_decoder_threads(tasks, used)))
+                finally:
+                    torch.set_num_threads(threads)
             rep = end_to_end(ws, name, batch_size, workers)
             dec.append(d)
             dec_own.append(d_own)
@@ -263,6 +308,9 @@ def bench_folder(ws_dir: Path, label: str, folder: Path, names: list[str], repea
             "with_thumbnails_fps": statistics.median(thumbs), "no_workers_fps": statistics.median(serial),
             "one_worker_fps": statistics.median(one),
             "model_idle": statistics.median(idle), "cpu_bound": statistics.median(bound),
+            "model_beside_decoder_fps": statistics.median(beside) if beside else None,
+            "contention_bound": (statistics.median([min(a, b) / min(a, c) for a, b, c in zip(dec, beside, mod, strict=True)])
+                                 if beside else None),
             "pipeline_efficiency": statistics.median(pipe), "pipeline_efficiency_runs": [round(x, 3) for x in pipe],
             "machine_share": statistics.median(share), "machine_share_runs": [round(x, 2) for x in share],
         })
@@ -270,17 +318,19 @@ def bench_folder(ws_dir: Path, label: str, folder: Path, names: list[str], repea
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    out = ["| videos | embedder | input | frames | decode-only f/s (FFmpeg threads / pipeline's) | model-only f/s | end-to-end f/s | workers | efficiency: median of runs (runs) | of medians | pipeline (runs) | CPU bound | machine | model idle | + thumbnails f/s | workers 0 f/s | workers 1 f/s |",
-           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    out = ["| videos | embedder | input | frames | decode-only f/s (FFmpeg threads / pipeline's) | model-only f/s | model beside decoder f/s | end-to-end f/s | workers | efficiency: median of runs (runs) | of medians | pipeline (runs) | CPU bound | contention bound | machine | model idle | + thumbnails f/s | workers 0 f/s | workers 1 f/s |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         runs = ", ".join(f"{x:.2f}" for x in r["efficiency_runs"])
+        mb = "-" if r["model_beside_decoder_fps"] is None else f"{r['model_beside_decoder_fps']:.0f}"
+        cb = "-" if r["contention_bound"] is None else f"{r['contention_bound']:.2f}"
         out.append(
             f"| {r['set']} | {r['embedder']} | {r['input']} | {r['frames']} | {r['decode_only_fps']:.0f} "
             f"({r['decode_only_ffmpeg_threads_fps']:.0f} / {r['decode_only_pipeline_threads_fps']:.0f}) | "
-            f"{r['model_only_fps']:.0f} | {r['end_to_end_fps']:.0f} | {'/'.join(map(str, r['workers']))} | "
+            f"{r['model_only_fps']:.0f} | {mb} | {r['end_to_end_fps']:.0f} | {'/'.join(map(str, r['workers']))} | "
             f"{r['efficiency']:.2f} ({runs}) | {r['efficiency_of_medians']:.2f} | "
             f"{r['pipeline_efficiency']:.2f} ({', '.join(f'{x:.2f}' for x in r['pipeline_efficiency_runs'])}) | "
-            f"{r['cpu_bound']:.2f} | {r['machine_share']:.2f} | "
+            f"{r['cpu_bound']:.2f} | {cb} | {r['machine_share']:.2f} | "
             f"{100 * r['model_idle']:.0f}% | "
             f"{r['with_thumbnails_fps']:.0f} | {r['no_workers_fps']:.0f} | {r['one_worker_fps']:.0f} |"
         )
