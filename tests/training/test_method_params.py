@@ -209,7 +209,7 @@ def test_unknown_parameter_names_are_refused_with_the_valid_ones() -> None:
     with pytest.raises(
         BadInputError,
         match=r"unknown parameter\(s\) \['marign'\] for 'siamese'; its parameters are "
-        r"augment, backbone, dropout, fc6, fc7, margin, normalize, pos_fraction, w; run settings are seed, steps",
+        r"augment, backbone, dropout, fc6, fc7, fn_filter, margin, normalize, pos_fraction, w; run settings are seed, steps",
     ):
         m.config("cpu", marign=2.0)
     with pytest.raises(BadInputError, match=r"unknown parameter\(s\) \['n'\] for 'ul'"):
