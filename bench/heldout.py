@@ -152,6 +152,8 @@ LEVERS: dict[str, dict[str, Any]] = {
     "augment+normalize, lr 3e-4": {"augment": True, "normalize": True, "lr": 3e-4},
     "fn_filter": {"fn_filter": True},
     "fn_filter+normalize": {"fn_filter": True, "normalize": True},
+    "cosine": {"lr_schedule": "cosine"},
+    "fn_filter+cosine": {"fn_filter": True, "lr_schedule": "cosine"},
 }
 #: ``--val-unseen``: validate on photos the encoder never trained on only: the two in-sample
 #: photos outside SELECT_TRAIN_SCENES and three shipped photos in neither set (never scored)
@@ -199,7 +201,9 @@ def select(methods: list[str], seed: int, work: Path, checkpoints: tuple[int, ..
             for i, steps in enumerate(checkpoints):
                 cfg = m.config("cpu", seed=seed, num_workers=0, steps=steps, **over)
                 t0 = time.perf_counter()
-                r = train(cfg, ArrayFrameSource(videos), run, progress=False, overwrite=i == 0, resume=i > 0)
+                # a schedule's horizon is the run's steps: each step count is its own run
+                fresh = i == 0 or "lr_schedule" in over
+                r = train(cfg, ArrayFrameSource(videos), run, progress=False, overwrite=fresh, resume=not fresh)
                 emb = checkpoint_embedder(f"ckpt:{method}", r.checkpoint)
                 if i == 0:
                     row["init"] = val(own_init(emb))

@@ -27,6 +27,7 @@ from typing import Any, Literal, TypeVar
 from vidsift.errors import BadInputError
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
+LR_SCHEDULES = ("constant", "cosine")  # training.schedule
 PRESETS = ("cpu", "paper")
 
 
@@ -57,6 +58,7 @@ class TrainConfig:
     weight_decay: float = 5e-4
     optimizer: str = "sgd"  # "sgd" | "adam" | "adamw"
     momentum: float = 0.9
+    lr_schedule: str = "constant"  # "constant" | "cosine" (``training.schedule``)
     input_size: tuple[int, int] = (64, 64)  # (H, W) fed to the network
     clip_len: int = 1  # frames per sample (C3D: T)
     num_workers: int = 1  # DataLoader workers that decode
@@ -82,6 +84,10 @@ class TrainConfig:
         if self.optimizer not in OPTIMIZERS:
             raise BadInputError(
                 f"unknown optimizer {self.optimizer!r}; use one of {', '.join(OPTIMIZERS)}"
+            )
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise BadInputError(
+                f"unknown lr_schedule {self.lr_schedule!r}; use one of {', '.join(LR_SCHEDULES)}"
             )
         if self.clip_len <= 0 or self.num_workers < 0 or self.log_every <= 0:
             raise BadInputError("clip_len and log_every must be positive, num_workers >= 0")

@@ -53,6 +53,7 @@ from vidsift.training.checkpoint import (
 from vidsift.training.config import TrainConfig
 from vidsift.training.data.source import FrameSource
 from vidsift.training.registry import get_method
+from vidsift.training.schedule import lr_at, set_lr
 from vidsift.workspace import RunDir, read_log
 
 #: config fields that may change when resuming (they do not change what is computed)
@@ -232,6 +233,8 @@ def _train(
             net.train()
             with autocast():
                 loss, step_metrics = method.step(net, loss_fn, batch)
+            if cfg.lr_schedule != "constant":
+                set_lr(optimizer, lr_at(cfg.lr_schedule, cfg.lr, step, cfg.steps))
             optimizer.zero_grad(set_to_none=True)
             if scaler is not None:
                 scaler.scale(loss).backward()

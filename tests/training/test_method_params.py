@@ -20,83 +20,83 @@ from vidsift.training.registry import METHODS, get_method
 # fmt: off
 TODAY = {
     "infonce/cpu": (
-        {"batch_size": 32, "checkpoint_every": 100, "clip_len": 1, "data_ids": (), "input_size": (64, 64), "log_every": 25, "lr": 0.001, "method": "infonce", "momentum": 0.9, "num_workers": 1, "optimizer": "adamw", "preset": "cpu", "seed": 0, "steps": 300, "weight_decay": 1e-06},
+        {"batch_size": 32, "checkpoint_every": 100, "clip_len": 1, "data_ids": (), "input_size": (64, 64), "log_every": 25, "lr": 0.001, "lr_schedule": "constant", "method": "infonce", "momentum": 0.9, "num_workers": 1, "optimizer": "adamw", "preset": "cpu", "seed": 0, "steps": 300, "weight_decay": 1e-06},
         {"blocks": (1, 1, 1, 1), "crop_min": 0.3, "gray_p": 0.2, "hidden": 512, "jitter": 0.4, "max_gap": 8, "proj_dim": 128, "temperature": 0.1, "widths": (64, 128, 256, 512)},
     ),
     "infonce/paper": (
-        {"batch_size": 256, "checkpoint_every": 2000, "clip_len": 1, "data_ids": (), "input_size": (112, 112), "log_every": 100, "lr": 0.001, "method": "infonce", "momentum": 0.9, "num_workers": 8, "optimizer": "adamw", "preset": "paper", "seed": 0, "steps": 50000, "weight_decay": 1e-06},
+        {"batch_size": 256, "checkpoint_every": 2000, "clip_len": 1, "data_ids": (), "input_size": (112, 112), "log_every": 100, "lr": 0.001, "lr_schedule": "constant", "method": "infonce", "momentum": 0.9, "num_workers": 8, "optimizer": "adamw", "preset": "paper", "seed": 0, "steps": 50000, "weight_decay": 1e-06},
         {"blocks": (2, 2, 2, 2), "crop_min": 0.08, "gray_p": 0.2, "hidden": 512, "jitter": 0.8, "max_gap": 8, "proj_dim": 128, "temperature": 0.1, "widths": (64, 128, 256, 512)},
     ),
     "c3d-siamese/cpu": (
-        {"batch_size": 10, "checkpoint_every": 200, "clip_len": 8, "data_ids": (), "input_size": (64, 64), "log_every": 50, "lr": 0.001, "method": "c3d-siamese", "momentum": 0.9, "num_workers": 1, "optimizer": "adam", "preset": "cpu", "seed": 0, "steps": 500, "weight_decay": 0.0005},
+        {"batch_size": 10, "checkpoint_every": 200, "clip_len": 8, "data_ids": (), "input_size": (64, 64), "log_every": 50, "lr": 0.001, "lr_schedule": "constant", "method": "c3d-siamese", "momentum": 0.9, "num_workers": 1, "optimizer": "adam", "preset": "cpu", "seed": 0, "steps": 500, "weight_decay": 0.0005},
         {"dropout": 0.0, "frame_size": (72, 96), "hidden": 64, "margin": 1.0, "out_dim": 512, "pos_ratio": 0.3, "width": 0.25},
     ),
     "c3d-siamese/paper": (
-        {"batch_size": 10, "checkpoint_every": 200, "clip_len": 16, "data_ids": (), "input_size": (112, 112), "log_every": 50, "lr": 0.0001, "method": "c3d-siamese", "momentum": 0.9, "num_workers": 1, "optimizer": "adam", "preset": "paper", "seed": 0, "steps": 100000, "weight_decay": 0.0005},
+        {"batch_size": 10, "checkpoint_every": 200, "clip_len": 16, "data_ids": (), "input_size": (112, 112), "log_every": 50, "lr": 0.0001, "lr_schedule": "constant", "method": "c3d-siamese", "momentum": 0.9, "num_workers": 1, "optimizer": "adam", "preset": "paper", "seed": 0, "steps": 100000, "weight_decay": 0.0005},
         {"dropout": 0.5, "frame_size": (128, 171), "hidden": 64, "margin": 1.0, "out_dim": 2048, "pos_ratio": 0.3, "width": 1.0},
     ),
     "drlim/cpu": (
-        {"batch_size": 32, "checkpoint_every": 100, "clip_len": 1, "data_ids": (), "input_size": (64, 64), "log_every": 25, "lr": 0.0001, "method": "drlim", "momentum": 0.9, "num_workers": 1, "optimizer": "adam", "preset": "cpu", "seed": 0, "steps": 300, "weight_decay": 0.0005},
+        {"batch_size": 32, "checkpoint_every": 100, "clip_len": 1, "data_ids": (), "input_size": (64, 64), "log_every": 25, "lr": 0.0001, "lr_schedule": "constant", "method": "drlim", "momentum": 0.9, "num_workers": 1, "optimizer": "adam", "preset": "cpu", "seed": 0, "steps": 300, "weight_decay": 0.0005},
         {"dropout": 0.0, "fc6": 512, "fc7": 128, "margin": 1.0, "pos_fraction": 0.5, "w": 1},
     ),
     "drlim/paper": (
-        {"batch_size": 120, "checkpoint_every": 2000, "clip_len": 1, "data_ids": (), "input_size": (227, 227), "log_every": 100, "lr": 0.001, "method": "drlim", "momentum": 0.9, "num_workers": 8, "optimizer": "sgd", "preset": "paper", "seed": 0, "steps": 50000, "weight_decay": 0.0005},
+        {"batch_size": 120, "checkpoint_every": 2000, "clip_len": 1, "data_ids": (), "input_size": (227, 227), "log_every": 100, "lr": 0.001, "lr_schedule": "constant", "method": "drlim", "momentum": 0.9, "num_workers": 8, "optimizer": "sgd", "preset": "paper", "seed": 0, "steps": 50000, "weight_decay": 0.0005},
         {"dropout": 0.5, "fc6": 4096, "fc7": 4096, "margin": 1.0, "pos_fraction": 0.5, "w": 1},
     ),
     "quadruplet-mu/cpu": (
-        {"batch_size": 16, "checkpoint_every": 100, "clip_len": 1, "data_ids": (), "input_size": (64, 64), "log_every": 25, "lr": 0.0001, "method": "quadruplet-mu", "momentum": 0.9, "num_workers": 1, "optimizer": "adam", "preset": "cpu", "seed": 0, "steps": 300, "weight_decay": 0.0005},
+        {"batch_size": 16, "checkpoint_every": 100, "clip_len": 1, "data_ids": (), "input_size": (64, 64), "log_every": 25, "lr": 0.0001, "lr_schedule": "constant", "method": "quadruplet-mu", "momentum": 0.9, "num_workers": 1, "optimizer": "adam", "preset": "cpu", "seed": 0, "steps": 300, "weight_decay": 0.0005},
         {"alpha": 0.5, "dropout": 0.0, "fc6": 512, "fc7": 128, "n": 10, "w": 1},
     ),
     "quadruplet-mu/paper": (
-        {"batch_size": 40, "checkpoint_every": 2000, "clip_len": 1, "data_ids": (), "input_size": (227, 227), "log_every": 100, "lr": 0.001, "method": "quadruplet-mu", "momentum": 0.9, "num_workers": 8, "optimizer": "sgd", "preset": "paper", "seed": 0, "steps": 50000, "weight_decay": 0.0005},
+        {"batch_size": 40, "checkpoint_every": 2000, "clip_len": 1, "data_ids": (), "input_size": (227, 227), "log_every": 100, "lr": 0.001, "lr_schedule": "constant", "method": "quadruplet-mu", "momentum": 0.9, "num_workers": 8, "optimizer": "sgd", "preset": "paper", "seed": 0, "steps": 50000, "weight_decay": 0.0005},
         {"alpha": 0.5, "dropout": 0.5, "fc6": 4096, "fc7": 1024, "n": 20, "w": 1},
     ),
     "quadruplet/cpu": (
-        {"batch_size": 16, "checkpoint_every": 100, "clip_len": 1, "data_ids": (), "input_size": (64, 64), "log_every": 25, "lr": 0.0001, "method": "quadruplet", "momentum": 0.9, "num_workers": 1, "optimizer": "adam", "preset": "cpu", "seed": 0, "steps": 300, "weight_decay": 0.0005},
+        {"batch_size": 16, "checkpoint_every": 100, "clip_len": 1, "data_ids": (), "input_size": (64, 64), "log_every": 25, "lr": 0.0001, "lr_schedule": "constant", "method": "quadruplet", "momentum": 0.9, "num_workers": 1, "optimizer": "adam", "preset": "cpu", "seed": 0, "steps": 300, "weight_decay": 0.0005},
         {"alpha": 0.5, "dropout": 0.0, "fc6": 512, "fc7": 128, "n": 10, "w": 1},
     ),
     "quadruplet/paper": (
-        {"batch_size": 40, "checkpoint_every": 2000, "clip_len": 1, "data_ids": (), "input_size": (227, 227), "log_every": 100, "lr": 0.001, "method": "quadruplet", "momentum": 0.9, "num_workers": 8, "optimizer": "sgd", "preset": "paper", "seed": 0, "steps": 50000, "weight_decay": 0.0005},
+        {"batch_size": 40, "checkpoint_every": 2000, "clip_len": 1, "data_ids": (), "input_size": (227, 227), "log_every": 100, "lr": 0.001, "lr_schedule": "constant", "method": "quadruplet", "momentum": 0.9, "num_workers": 8, "optimizer": "sgd", "preset": "paper", "seed": 0, "steps": 50000, "weight_decay": 0.0005},
         {"alpha": 0.5, "dropout": 0.5, "fc6": 4096, "fc7": 1024, "n": 20, "w": 1},
     ),
     "siamese-mu/cpu": (
-        {"batch_size": 32, "checkpoint_every": 100, "clip_len": 1, "data_ids": (), "input_size": (64, 64), "log_every": 25, "lr": 0.0001, "method": "siamese-mu", "momentum": 0.9, "num_workers": 1, "optimizer": "adam", "preset": "cpu", "seed": 0, "steps": 300, "weight_decay": 0.0005},
+        {"batch_size": 32, "checkpoint_every": 100, "clip_len": 1, "data_ids": (), "input_size": (64, 64), "log_every": 25, "lr": 0.0001, "lr_schedule": "constant", "method": "siamese-mu", "momentum": 0.9, "num_workers": 1, "optimizer": "adam", "preset": "cpu", "seed": 0, "steps": 300, "weight_decay": 0.0005},
         {"dropout": 0.0, "fc6": 512, "fc7": 128, "margin": 1.0, "pos_fraction": 0.5, "w": 1},
     ),
     "siamese-mu/paper": (
-        {"batch_size": 120, "checkpoint_every": 2000, "clip_len": 1, "data_ids": (), "input_size": (227, 227), "log_every": 100, "lr": 0.001, "method": "siamese-mu", "momentum": 0.9, "num_workers": 8, "optimizer": "sgd", "preset": "paper", "seed": 0, "steps": 50000, "weight_decay": 0.0005},
+        {"batch_size": 120, "checkpoint_every": 2000, "clip_len": 1, "data_ids": (), "input_size": (227, 227), "log_every": 100, "lr": 0.001, "lr_schedule": "constant", "method": "siamese-mu", "momentum": 0.9, "num_workers": 8, "optimizer": "sgd", "preset": "paper", "seed": 0, "steps": 50000, "weight_decay": 0.0005},
         {"dropout": 0.5, "fc6": 4096, "fc7": 4096, "margin": 1.0, "pos_fraction": 0.5, "w": 1},
     ),
     "siamese/cpu": (
-        {"batch_size": 32, "checkpoint_every": 100, "clip_len": 1, "data_ids": (), "input_size": (64, 64), "log_every": 25, "lr": 0.0001, "method": "siamese", "momentum": 0.9, "num_workers": 1, "optimizer": "adam", "preset": "cpu", "seed": 0, "steps": 300, "weight_decay": 0.0005},
+        {"batch_size": 32, "checkpoint_every": 100, "clip_len": 1, "data_ids": (), "input_size": (64, 64), "log_every": 25, "lr": 0.0001, "lr_schedule": "constant", "method": "siamese", "momentum": 0.9, "num_workers": 1, "optimizer": "adam", "preset": "cpu", "seed": 0, "steps": 300, "weight_decay": 0.0005},
         {"dropout": 0.0, "fc6": 512, "fc7": 128, "margin": 1.0, "pos_fraction": 0.5, "w": 1},
     ),
     "siamese/paper": (
-        {"batch_size": 120, "checkpoint_every": 2000, "clip_len": 1, "data_ids": (), "input_size": (227, 227), "log_every": 100, "lr": 0.001, "method": "siamese", "momentum": 0.9, "num_workers": 8, "optimizer": "sgd", "preset": "paper", "seed": 0, "steps": 50000, "weight_decay": 0.0005},
+        {"batch_size": 120, "checkpoint_every": 2000, "clip_len": 1, "data_ids": (), "input_size": (227, 227), "log_every": 100, "lr": 0.001, "lr_schedule": "constant", "method": "siamese", "momentum": 0.9, "num_workers": 8, "optimizer": "sgd", "preset": "paper", "seed": 0, "steps": 50000, "weight_decay": 0.0005},
         {"dropout": 0.5, "fc6": 4096, "fc7": 4096, "margin": 1.0, "pos_fraction": 0.5, "w": 1},
     ),
     "slow-ae/cpu": (
-        {"batch_size": 32, "checkpoint_every": 100, "clip_len": 1, "data_ids": (), "input_size": (32, 32), "log_every": 25, "lr": 0.001, "method": "slow-ae", "momentum": 0.9, "num_workers": 1, "optimizer": "adam", "preset": "cpu", "seed": 0, "steps": 400, "weight_decay": 0.0},
+        {"batch_size": 32, "checkpoint_every": 100, "clip_len": 1, "data_ids": (), "input_size": (32, 32), "log_every": 25, "lr": 0.001, "lr_schedule": "constant", "method": "slow-ae", "momentum": 0.9, "num_workers": 1, "optimizer": "adam", "preset": "cpu", "seed": 0, "steps": 400, "weight_decay": 0.0},
         {"alpha": 0.01, "beta": 0.5, "decoder_norm": True, "layer1": (32, 9, 4, 2), "layer1_fraction": 0.5, "layer2": (64, 5, 4, 4), "squared_recon": True, "w": 1, "zca": True, "zca_eps": 0.01, "zca_samples": 2000, "zca_unit_variance": True},
     ),
     "slow-ae/paper": (
-        {"batch_size": 64, "checkpoint_every": 2000, "clip_len": 1, "data_ids": (), "input_size": (32, 32), "log_every": 100, "lr": 0.001, "method": "slow-ae", "momentum": 0.9, "num_workers": 4, "optimizer": "adam", "preset": "paper", "seed": 0, "steps": 20000, "weight_decay": 0.0},
+        {"batch_size": 64, "checkpoint_every": 2000, "clip_len": 1, "data_ids": (), "input_size": (32, 32), "log_every": 100, "lr": 0.001, "lr_schedule": "constant", "method": "slow-ae", "momentum": 0.9, "num_workers": 4, "optimizer": "adam", "preset": "paper", "seed": 0, "steps": 20000, "weight_decay": 0.0},
         {"alpha": 0.01, "beta": 2.0, "decoder_norm": True, "layer1": (64, 9, 4, 2), "layer1_fraction": 0.5, "layer2": (64, 5, 1, 4), "squared_recon": True, "w": 1, "zca": True, "zca_eps": 0.01, "zca_samples": 10000, "zca_unit_variance": True},
     ),
     "triplet/cpu": (
-        {"batch_size": 32, "checkpoint_every": 100, "clip_len": 1, "data_ids": (), "input_size": (64, 64), "log_every": 25, "lr": 0.0001, "method": "triplet", "momentum": 0.9, "num_workers": 1, "optimizer": "adam", "preset": "cpu", "seed": 0, "steps": 300, "weight_decay": 0.0005},
+        {"batch_size": 32, "checkpoint_every": 100, "clip_len": 1, "data_ids": (), "input_size": (64, 64), "log_every": 25, "lr": 0.0001, "lr_schedule": "constant", "method": "triplet", "momentum": 0.9, "num_workers": 1, "optimizer": "adam", "preset": "cpu", "seed": 0, "steps": 300, "weight_decay": 0.0005},
         {"dropout": 0.0, "fc6": 512, "fc7": 128, "frame_size": (96, 96), "hard_negatives": 4, "hard_start": 0.5, "margin": 0.5, "patch": 64, "radius": 8, "track_len": 8, "track_stride": 2},
     ),
     "triplet/paper": (
-        {"batch_size": 100, "checkpoint_every": 2000, "clip_len": 1, "data_ids": (), "input_size": (227, 227), "log_every": 100, "lr": 0.001, "method": "triplet", "momentum": 0.9, "num_workers": 8, "optimizer": "sgd", "preset": "paper", "seed": 0, "steps": 50000, "weight_decay": 0.0005},
+        {"batch_size": 100, "checkpoint_every": 2000, "clip_len": 1, "data_ids": (), "input_size": (227, 227), "log_every": 100, "lr": 0.001, "lr_schedule": "constant", "method": "triplet", "momentum": 0.9, "num_workers": 8, "optimizer": "sgd", "preset": "paper", "seed": 0, "steps": 50000, "weight_decay": 0.0005},
         {"dropout": 0.5, "fc6": 4096, "fc7": 1024, "frame_size": (448, 600), "hard_negatives": 4, "hard_start": 0.5, "margin": 0.5, "patch": 227, "radius": 24, "track_len": 30, "track_stride": 3},
     ),
     "ul/cpu": (
-        {"batch_size": 32, "checkpoint_every": 200, "clip_len": 1, "data_ids": (), "input_size": (32, 32), "log_every": 50, "lr": 0.001, "method": "ul", "momentum": 0.9, "num_workers": 1, "optimizer": "sgd", "preset": "cpu", "seed": 0, "steps": 500, "weight_decay": 0.01},
+        {"batch_size": 32, "checkpoint_every": 200, "clip_len": 1, "data_ids": (), "input_size": (32, 32), "log_every": 50, "lr": 0.001, "lr_schedule": "constant", "method": "ul", "momentum": 0.9, "num_workers": 1, "optimizer": "sgd", "preset": "cpu", "seed": 0, "steps": 500, "weight_decay": 0.01},
         {"conv_channels": 4, "eps": 0.001, "frame_stride": 1, "mu": 0.5, "mu_conv": 0.9, "out_dim": 8, "weight": 1.0},
     ),
     "ul/paper": (
-        {"batch_size": 32, "checkpoint_every": 200, "clip_len": 1, "data_ids": (), "input_size": (56, 56), "log_every": 50, "lr": 1e-05, "method": "ul", "momentum": 0.9, "num_workers": 1, "optimizer": "sgd", "preset": "paper", "seed": 0, "steps": 5000, "weight_decay": 0.01},
+        {"batch_size": 32, "checkpoint_every": 200, "clip_len": 1, "data_ids": (), "input_size": (56, 56), "log_every": 50, "lr": 1e-05, "lr_schedule": "constant", "method": "ul", "momentum": 0.9, "num_workers": 1, "optimizer": "sgd", "preset": "paper", "seed": 0, "steps": 5000, "weight_decay": 0.01},
         {"conv_channels": 4, "eps": 0.001, "frame_stride": 1, "mu": 0.5, "mu_conv": 0.9, "out_dim": 2, "weight": 1.0},
     ),
 }

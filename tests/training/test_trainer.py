@@ -159,3 +159,30 @@ def test_nan_loss_stops_with_a_clear_error(tiny, tmp_path) -> None:
     cfg = tiny.config("cpu", lr=1e30, steps=8, momentum=0.0)
     with pytest.raises(FloatingPointError, match="lower the learning rate"):
         train(cfg, source(), tmp_path / "nan", progress=False)
+
+
+def test_cosine_schedule_sets_the_rate_of_every_step_and_resumes_on_the_same_curve(tmp_path) -> None:
+    import math
+
+    import numpy as np
+
+    from vidsift.errors import BadInputError
+    from vidsift.training.data.source import ArrayFrameSource
+    from vidsift.training.registry import get_method
+    from vidsift.training.schedule import lr_at
+    from vidsift.training.trainer import train
+    from vidsift.workspace import read_log
+
+    rng = np.random.default_rng(0)
+    src = ArrayFrameSource({f"v{i}": rng.integers(0, 255, (24, 32, 32, 3), dtype=np.uint8) for i in range(3)})
+    m = get_method("siamese")
+    over = dict(backbone="small", input_size=(32, 32), batch_size=4, num_workers=0, log_every=1, checkpoint_every=3)
+    cfg = m.config("cpu", steps=6, lr=0.01, lr_schedule="cosine", **over)
+    res = train(cfg, src, tmp_path / "run", progress=False, stop_at=3)
+    res = train(cfg, src, tmp_path / "run", progress=False, resume=True)
+    lrs = [row["lr"] for row in read_log(res.log_path)]
+    want = [0.01 * 0.5 * (1 + math.cos(math.pi * t / 6)) for t in range(6)]
+    assert np.allclose(lrs, want)
+    assert lr_at("constant", 0.01, 5, 6) == 0.01
+    with pytest.raises(BadInputError, match="unknown lr_schedule"):
+        m.config("cpu", lr_schedule="step")
