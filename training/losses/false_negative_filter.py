@@ -34,6 +34,12 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from vidsift.training.losses.base import euclidean_distance
+
+
+def dist(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    return euclidean_distance(a.float(), b.float(), squared=False, normalize=False)
+
 
 class FalseNegativeFilter(nn.Module):
     def __init__(self, loss: nn.Module) -> None:
@@ -47,15 +53,15 @@ class FalseNegativeFilter(nn.Module):
         with torch.no_grad():
             if len(inputs) == 3 and inputs[2].ndim == 1:  # (x1, x2, y)
                 x1, x2, y = inputs
-                d = torch.linalg.vector_norm(x1.float() - x2.float(), dim=1)
+                d = dist(x1, x2)
                 pos = y > 0.5
                 if not bool(pos.any()):
                     drop = torch.zeros_like(pos)
                 else:
                     drop = ~pos & (d < d[pos].mean())
             elif len(inputs) == 4 and all(x.ndim == 2 for x in inputs):  # (q, adj, far, neg)
-                q, adj, _, neg = (x.float() for x in inputs)
-                drop = torch.linalg.vector_norm(q - neg, dim=1) < torch.linalg.vector_norm(q - adj, dim=1)
+                q, adj, _, neg = inputs
+                drop = dist(q, neg) < dist(q, adj)
             else:
                 raise TypeError(
                     "FalseNegativeFilter takes (x1, x2, y) pairs or (query, adjacent, far, negative) "

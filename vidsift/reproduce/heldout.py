@@ -9,8 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
+from vidsift.discovery.scores import mean_std
 from vidsift.reproduce.experiment import Experiment
 
 #: (row label, reproduction run, layer) of the methods whose checkpoints are scored; each is
@@ -49,7 +48,8 @@ class Heldout:
 
 
 def _ms(vals: list[float]) -> dict[str, float]:
-    return {"mean": float(np.mean(vals)), "std": float(np.std(vals)), "n": len(vals)}
+    m, sd = mean_std(vals)
+    return {"mean": m, "std": sd, "n": len(vals)}
 
 
 def evaluate(exp: Experiment) -> Heldout:
