@@ -70,6 +70,7 @@ class ExtractReport:
     model_seconds: float = 0.0  # time in Embedder.embed
     wait_seconds: float = 0.0  # time the model process had nothing to embed (local engine)
     workers: int | None = None  # decoding processes the local engine used (chosen when not given)
+    streams: int | None = None  # batches the local engine's model ran at a time (``model_plan``)
     pipeline_seconds: float = 0.0  # of ``seconds``: from the first video handed to the engine to the last shard
     migrated: dict[str, int] | None = None  # an old store's times rewritten as timestamps
     collapse: dict[str, Any] | None = None  # embedder.whitening.collapse_report of the store
@@ -283,7 +284,7 @@ def _extract_locked(
     report.done = writer.done
     if tracker.batcher is not None:
         report.model_seconds, report.wait_seconds = tracker.batcher.seconds, tracker.batcher.waited
-    report.workers = tracker.workers
+    report.workers, report.streams = tracker.workers, tracker.streams
     report.failed += writer.failed
     report.partial = writer.partial
     report.frames = writer.frames_written
@@ -330,6 +331,7 @@ class _Progress:
         self.fn, self.writer, self.frames = fn, writer, 0
         self.batcher: Batcher | None = None  # set by the local engine (timings for the report)
         self.workers: int | None = None  # decoding processes the local engine used
+        self.streams: int | None = None  # model streams the local engine used
         self.bar = None
         if show:
             from vidsift.progress import progress_bar
@@ -364,14 +366,41 @@ class _Progress:
 
 # -- mapper: batches across videos --------------------------------------------------------------
 class Batcher:
-    """Collects reader chunks of any videos into model batches, then hands rows to the writer."""
+    """Collects reader chunks of any videos into model batches, then hands rows to the writer.
 
-    def __init__(self, emb: Embedder, writer: ShardWriter, batch_size: int, tracker: _Progress) -> None:
+    With ``streams`` > 1 the model runs on that many threads, one batch each (torch on one
+    intra-op thread per stream): a batch in flight never waits for another one, so a stream
+    that shares its core with the decoder slows down alone, where one stream of two OpenMP
+    threads stalls at every operator's barrier (docs/perf_decoding.md). Rows still reach the
+    writer in the order the batches were made, and the vectors are the same bits.
+    """
+
+    def __init__(self, emb: Embedder, writer: ShardWriter, batch_size: int, tracker: _Progress,
+                 streams: int = 1) -> None:
+        from collections import deque
+
         self.emb, self.writer, self.batch_size, self.tracker = emb, writer, batch_size, tracker
         self.items: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]] = []
         self.rows = 0
-        self.seconds = 0.0  # spent embedding
+        self.seconds = 0.0  # spent embedding (summed over streams)
         self.waited = 0.0  # spent waiting for the reader with nothing to embed
+        self.streams = max(1, int(streams))
+        self._pool: Any = None
+        self._running: deque[tuple[Any, list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]]] = deque()
+        if self.streams > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(self.streams, thread_name_prefix="vidsift-model")
+
+    @property
+    def idle(self) -> bool:
+        """Nothing held and no batch in flight: the model waits for the reader."""
+        return not self.items and not self._running
+
+    @property
+    def free(self) -> bool:
+        """A stream could start a batch now."""
+        return len(self._running) < self.streams
 
     def add(self, video_id: str, frames: np.ndarray, times: np.ndarray, pixels: np.ndarray) -> None:
         self.items.append((video_id, frames, times, pixels))
@@ -380,10 +409,12 @@ class Batcher:
             self.flush(self.batch_size)
 
     def flush(self, rows: int | None = None) -> None:
-        """Embed the first ``rows`` rows held (all when None) as one batch. A chunk that
-        straddles the boundary is split and its rest waits for the next batch: the model sees
-        full batches, not a full one plus a short remainder whenever a video's last chunk is
-        short (bench/extract.py's 2050 frames: 34 forward passes instead of 41; docs/perf_decoding.md)."""
+        """Start embedding the first ``rows`` rows held (all when None) as one batch. A chunk
+        that straddles the boundary is split and its rest waits for the next batch: the model
+        sees full batches, not a full one plus a short remainder whenever a video's last chunk
+        is short (bench/extract.py's 2050 frames: 34 forward passes instead of 41;
+        docs/perf_decoding.md). With one stream the batch is embedded and delivered here; with
+        more, this waits only while every stream is busy (``drain`` waits for all)."""
         if not self.items:
             return
         if rows is None or rows >= self.rows:
@@ -400,9 +431,46 @@ class Batcher:
                     self.items[0] = (vid, f[left:], ts[left:], p[left:])
                     left = 0
             self.rows -= rows
+        batch = np.concatenate([p for *_, p in items]) if len(items) > 1 else items[0][3]
+        if self._pool is None:
+            vectors, seconds = self._embed(batch)
+            self.seconds += seconds
+            self._deliver(items, vectors)
+            return
+        while not self.free:
+            self._deliver_oldest()
+        self._running.append((self._pool.submit(self._embed, batch), items))
+
+    def collect(self) -> None:
+        """Hand the rows of finished batches to the writer (in order; never waits)."""
+        while self._running and self._running[0][0].done():
+            self._deliver_oldest()
+
+    def drain(self) -> None:
+        """Embed everything held and wait until every row has reached the writer."""
+        self.flush()
+        while self._running:
+            self._deliver_oldest()
+
+    def close(self) -> None:
+        """Stop the streams (after ``drain``, or on an error: batches in flight are dropped)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        self._running.clear()
+
+    def _embed(self, batch: np.ndarray) -> tuple[np.ndarray, float]:
         t = time.perf_counter()
-        vectors = self.emb.embed(np.concatenate([p for *_, p in items]) if len(items) > 1 else items[0][3])
-        self.seconds += time.perf_counter() - t
+        vectors = self.emb.embed(batch)
+        return vectors, time.perf_counter() - t
+
+    def _deliver_oldest(self) -> None:
+        future, items = self._running.popleft()
+        vectors, seconds = future.result()  # a model error is raised here, in the engine's thread
+        self.seconds += seconds
+        self._deliver(items, vectors)
+
+    def _deliver(self, items: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]], vectors: np.ndarray) -> None:
         lo = 0
         for vid, frames, times, _ in items:
             self.writer.add(vid, frames, times, vectors[lo : lo + len(frames)])
@@ -492,13 +560,16 @@ def _handle(msg: tuple[Any, ...], batcher: Batcher, writer: ShardWriter, tracker
 def run_local(emb: Embedder, tasks: list[VideoTask], writer: ShardWriter, batch_size: int, workers: int | None,
               tracker: _Progress) -> None:
     """Reader processes -> queue -> model batches here -> shards. ``workers=0``: no processes;
-    ``None``: chosen by ``auto_workers``. Decoder threads are sized by ``decoder_threads_for``."""
+    ``None``: chosen by ``auto_workers``. Decoder threads are sized by ``decoder_threads_for``,
+    the model's streams and threads by ``model_plan``."""
     if workers is None:
         workers = auto_workers(emb, tasks)
     tracker.workers = workers
     tasks = [t if t.decoder_threads else replace(t, decoder_threads=decoder_threads_for(t, workers)) for t in tasks]
-    batcher = tracker.batcher = Batcher(emb, writer, batch_size, tracker)
-    threads = _model_threads(emb, workers)
+    streams, threads = model_plan(emb, workers)
+    tracker.streams = streams
+    batcher = tracker.batcher = Batcher(emb, writer, batch_size, tracker, streams=streams)
+    old = _set_torch_threads(threads)
     try:
         if workers == 0:
             emb.to_device()
@@ -516,26 +587,46 @@ def run_local(emb: Embedder, tasks: list[VideoTask], writer: ShardWriter, batch_
                         writer.fail(task.video_id, f"{type(exc).__name__}: {str(exc)[:200]}")
                         break
                     _handle(msg, batcher, writer, tracker)  # model errors are not the video's
-            batcher.flush()
+            batcher.drain()
             return
         _run_pool(emb, tasks, writer, batcher, tracker, workers)
     finally:
-        if threads is not None:
-            import torch
-
-            torch.set_num_threads(threads)
+        batcher.close()
+        _set_torch_threads(old)
 
 
-def _model_threads(emb: Embedder, workers: int) -> int | None:
-    """On CPU, leave one core per decoding worker: returns the previous torch thread count."""
-    if "torch" not in sys.modules or workers == 0:
+#: model streams beside decoding processes on a CPU with two or more cores (``model_plan``)
+MODEL_STREAMS = 2
+
+
+def model_plan(emb: Embedder, workers: int) -> tuple[int, int | None]:
+    """(streams, torch threads per stream) for the model beside ``workers`` decoding processes.
+
+    On a CPU with decoding processes the model runs ``MODEL_STREAMS`` batches at a time, each on
+    (cores - workers) // streams intra-op threads, at least one: on two cores, two one-thread
+    streams beside one decoder use the core the decoder leaves idle most of the time (small
+    set, random:siamese: 2050 frames model-only 2280-2380 frames/s against 1030-1250 with one
+    stream; docs/perf_decoding.md). In-process decoding (``workers=0``), a GPU or one core: one
+    stream, and torch keeps its threads (``None``)."""
+    if workers == 0 or "torch" not in sys.modules:
+        return 1, None
+    import torch
+
+    if torch.cuda.is_available():  # the model's work is on the GPU: as before, one stream
+        return 1, None
+    cores = os.cpu_count() or 1
+    streams = MODEL_STREAMS if cores >= 2 else 1
+    return streams, max(1, min(torch.get_num_threads(), (cores - workers) // streams))
+
+
+def _set_torch_threads(n: int | None) -> int | None:
+    """Set torch's intra-op threads (None: leave them); returns the previous count, or None."""
+    if n is None or "torch" not in sys.modules:
         return None
     import torch
 
-    if torch.cuda.is_available():
-        return None
     old = torch.get_num_threads()
-    torch.set_num_threads(max(1, min(old, (os.cpu_count() or 1) - workers)))
+    torch.set_num_threads(n)
     return old
 
 
@@ -673,7 +764,7 @@ def _run_pool(emb: Embedder, tasks: list[VideoTask], writer: ShardWriter, batche
         if not left:
             return
         culprit = current[wid]
-        batcher.flush()  # rows of the videos below leave the batcher before they are reset
+        batcher.drain()  # rows of the videos below reach the writer before they are reset
         again = []
         for i in left:
             vid = tasks[i].video_id
@@ -696,14 +787,17 @@ def _run_pool(emb: Embedder, tasks: list[VideoTask], writer: ShardWriter, batche
     emb.to_device()
     try:
         while conns:
+            batcher.collect()
             t = time.perf_counter()
-            idle = not batcher.items
-            ready = wait([*conns.values(), *(procs[w].sentinel for w in conns)],
-                         timeout=0.002 if batcher.items else 1.0)
+            idle = batcher.idle
+            # held rows and a free stream: look again soon (to flush a short batch); batches in
+            # flight: soon enough to hand their rows on; else block until a reader sends
+            timeout = 0.002 if batcher.items and batcher.free else 0.01 if not batcher.idle else 1.0
+            ready = wait([*conns.values(), *(procs[w].sentinel for w in conns)], timeout=timeout)
             if idle:
                 batcher.waited += time.perf_counter() - t
             if not ready:
-                if batcher.items:
+                if batcher.items and batcher.free:
                     batcher.flush()  # nothing ready to add: keep the model busy with what is here
                 continue
             for wid in list(conns):
@@ -712,7 +806,7 @@ def _run_pool(emb: Embedder, tasks: list[VideoTask], writer: ShardWriter, batche
             for wid in list(conns):
                 if procs[wid].sentinel in ready or not procs[wid].is_alive():
                     gone(wid)
-        batcher.flush()
+        batcher.drain()
     finally:
         for p in procs.values():
             if p.is_alive():

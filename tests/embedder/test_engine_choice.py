@@ -55,3 +55,21 @@ def test_an_explicit_choice_is_kept(tmp_path, workers) -> None:
                       frames_per_shot=4, size=(32, 32), fps=10.0)
     r = extract(Workspace.at(tmp_path / "w"), tmp_path / "v", "pixels", progress=False, thumbnails=False, workers=workers)
     assert r.workers == workers
+
+
+def test_model_streams_give_the_same_store_as_one_stream(tmp_path, monkeypatch) -> None:
+    from vidsift.embedder.store import load_store
+    from vidsift.video.synthetic.write import make_scene_videos
+
+    make_scene_videos(tmp_path / "v", scenes=("astronaut", "coffee"), videos_per_scene=2, shots_per_video=2,
+                      frames_per_shot=10, size=(32, 48), fps=10.0)
+    stores = []
+    for streams in (1, 2):
+        monkeypatch.setattr(ex, "MODEL_STREAMS", streams)
+        monkeypatch.setattr(ex.os, "cpu_count", lambda: 2)
+        ws = Workspace.at(tmp_path / f"w{streams}")
+        r = extract(ws, tmp_path / "v", "random:siamese", progress=False, thumbnails=False, workers=1, batch_size=8)
+        assert r.streams == streams and r.frames == 80 and len(r.done) == 4
+        stores.append(load_store(ws.embeddings("random:siamese")))
+    assert stores[0].meta.equals(stores[1].meta)
+    np.testing.assert_array_equal(stores[0].vectors, stores[1].vectors)  # the same bits
