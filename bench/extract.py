@@ -40,13 +40,14 @@ On the same videos (generated scene videos + bikes.mp4), in one run, for each em
                load lowers it). A pipeline of single-threaded stages on all cores cannot beat it,
                while each stage measured alone is slowed less: read efficiency against it
 * model idle   share of the end-to-end run the model process waited for frames
+* one model stream  end-to-end frames/s with the model on one stream (rows where it runs two)
 * workers 0 / 1  end-to-end frames/s with ``workers=0`` (decode and model in turn, one process)
                and ``workers=1`` (one decoding process), whatever the engine would choose
 
 Rates are medians of ``--repeats`` runs; the three measures are taken back to back in each run
 and the efficiency is the median of the per-run ratios, so that load from other processes hits
 numerator and denominator alike. ``--quick``: small scene videos, one repeat. ``--no-extras``
-skips the thumbnails and workers 0 / 1 columns.
+skips the thumbnails, workers 0 / 1 and one-stream columns.
 
     python bench/extract.py --quick
     python bench/extract.py --embedders pixels random:siamese --repeats 3 --json
@@ -231,6 +232,19 @@ def end_to_end(ws: Any, name: str, batch_size: int, workers: int, thumbnails: bo
     return extract(ws, None, name, batch_size=batch_size, workers=workers, progress=False, thumbnails=thumbnails)
 
 
+def one_stream(ws: Any, name: str, batch_size: int, workers: int | None) -> float:
+    """end-to-end frames/s with the model on one stream (``MODEL_STREAMS = 1``): what the
+    streams gain, in the same run."""
+    from vidsift.embedder import extract as ex
+
+    saved = ex.MODEL_STREAMS
+    ex.MODEL_STREAMS = 1
+    try:
+        return end_to_end(ws, name, batch_size, workers).frames_per_second
+    finally:
+        ex.MODEL_STREAMS = saved
+
+
 def make_hd_folder(root: Path, seconds: int) -> Path:
     """One generated 1280x720 H.264 file, GOP 250 (``bench.sparse.make_hd``)."""
     if __package__ in (None, ""):  # run as `python bench/extract.py`: make `bench` importable
@@ -277,7 +291,7 @@ def bench_folder(ws_dir: Path, label: str, folder: Path, names: list[str], repea
         tasks = tasks_for(ws, emb)
         used = auto_workers(emb, tasks) if workers is None else workers  # what extract() will run with
         dec_own, dec_rule, cpu_own, cpu_rule, mod, cpu_mod, e2e, pipe_s, n_rows = ([] for _ in range(9))
-        thumbs, serial, one, idle, engines, share, beside = ([] for _ in range(7))
+        thumbs, serial, one, single, idle, engines, share, beside = ([] for _ in range(8))
         threads = torch.get_num_threads()
         streams, per_stream = model_plan(emb, used)  # the model as the pipeline runs it
         model_threads = per_stream or threads
@@ -307,6 +321,8 @@ def bench_folder(ws_dir: Path, label: str, folder: Path, names: list[str], repea
                 thumbs.append(end_to_end(ws, name, batch_size, workers, thumbnails=True).frames_per_second)
                 serial.append(end_to_end(ws, name, batch_size, 0).frames_per_second)
                 one.append(end_to_end(ws, name, batch_size, 1).frames_per_second)
+                if streams > 1:
+                    single.append(one_stream(ws, name, batch_size, workers))
         # The decode-only baseline, per run. The two passes of a run are two samples of one
         # decoder when the pipeline gives it FFmpeg's own threads (``workers=0``, HD frames):
         # their mean, since the larger of two samples of the same thing is biased upwards (two
@@ -342,6 +358,7 @@ def bench_folder(ws_dir: Path, label: str, folder: Path, names: list[str], repea
             "with_thumbnails_fps": statistics.median(thumbs) if thumbs else None,
             "no_workers_fps": statistics.median(serial) if serial else None,
             "one_worker_fps": statistics.median(one) if one else None,
+            "one_stream_fps": statistics.median(single) if single else None,
             "model_idle": statistics.median(idle), "cpu_bound": statistics.median(bound),
             "model_beside_decoder_fps": statistics.median(beside) if beside else None,
             "contention_bound": (statistics.median([min(a, b) / min(a, c) for a, b, c in zip(dec, beside, mod, strict=True)])
@@ -354,8 +371,8 @@ def bench_folder(ws_dir: Path, label: str, folder: Path, names: list[str], repea
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    out = ["| videos | embedder | input | frames | decode-only f/s (FFmpeg threads / pipeline's) | model-only f/s | model beside decoder f/s | end-to-end f/s | workers | efficiency: median of runs (runs) | of medians | pipeline (runs) | CPU bound | of attainable (runs) | contention bound | machine | model idle | + thumbnails f/s | workers 0 f/s | workers 1 f/s |",
-           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    out = ["| videos | embedder | input | frames | decode-only f/s (FFmpeg threads / pipeline's) | model-only f/s | model beside decoder f/s | end-to-end f/s | workers | efficiency: median of runs (runs) | of medians | pipeline (runs) | CPU bound | of attainable (runs) | contention bound | machine | model idle | + thumbnails f/s | workers 0 f/s | workers 1 f/s | one model stream f/s |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         runs = ", ".join(f"{x:.2f}" for x in r["efficiency_runs"])
         mb = "-" if r["model_beside_decoder_fps"] is None else f"{r['model_beside_decoder_fps']:.0f}"
@@ -369,7 +386,7 @@ def table(rows: list[dict[str, Any]]) -> str:
             f"{r['cpu_bound']:.2f} | {r['of_attainable']:.2f} ({', '.join(f'{x:.2f}' for x in r['of_attainable_runs'])}) | {cb} | {r['machine_share']:.2f} | "
             f"{100 * r['model_idle']:.0f}% | "
             + " | ".join("-" if r[k] is None else f"{r[k]:.0f}"
-                         for k in ("with_thumbnails_fps", "no_workers_fps", "one_worker_fps")) + " |"
+                         for k in ("with_thumbnails_fps", "no_workers_fps", "one_worker_fps", "one_stream_fps")) + " |"
         )
     return "\n".join(out)
 

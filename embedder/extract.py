@@ -67,7 +67,7 @@ class ExtractReport:
     seconds: float = 0.0
     dim: int = 0
     scan: dict[str, Any] | None = None
-    model_seconds: float = 0.0  # time in Embedder.embed
+    model_seconds: float = 0.0  # time in Embedder.embed, summed over the model's streams
     wait_seconds: float = 0.0  # time the model process had nothing to embed (local engine)
     workers: int | None = None  # decoding processes the local engine used (chosen when not given)
     streams: int | None = None  # batches the local engine's model ran at a time (``model_plan``)

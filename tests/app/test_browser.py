@@ -245,6 +245,7 @@ def test_duplicates_side_by_side(dup_server, tmp_path):
         a = _wait_caption(pg, r"^A: astronaut-\w+\.mp4 · 00:00:")
         b = _wait_caption(pg, r"^B: astronaut-\w+\.mp4 · 00:00:")
         assert a != b
+        pg.locator("video").nth(1).wait_for()  # the players render after the captions
         assert pg.locator("video").count() == 2  # the two ranges, side by side
         assert _shot(pg, tmp_path, "duplicates.png").stat().st_size > 10_000
 
