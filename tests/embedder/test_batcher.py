@@ -33,18 +33,22 @@ class _Tracker:
         self.frames += n
 
 
-def test_batches_are_full_and_every_row_reaches_the_writer_in_order():
-    model, writer, tracker = _Model(), _Writer(), _Tracker()
-    b = Batcher(model, writer, 8, tracker)  # type: ignore[arg-type]
-    sizes = {"a": [8, 8, 3], "b": [8, 5], "c": [2]}  # last chunks of a video are short
+def _feed(b: Batcher, sizes: dict[str, list[int]]) -> None:
     for vid, chunks in sizes.items():
         start = 0
         for n in chunks:
             frames = np.arange(start, start + n)
             pixels = np.zeros((n, 2, 2, 3), np.uint8)
-            pixels[:, 0, 0, 0] = frames + 100 * (ord(vid) - ord("a"))
+            pixels[:, 0, 0, 0] = frames + 50 * (ord(vid) - ord("a"))
             b.add(vid, frames, frames / 10.0, pixels)
             start += n
+
+
+def test_batches_are_full_and_every_row_reaches_the_writer_in_order():
+    model, writer, tracker = _Model(), _Writer(), _Tracker()
+    b = Batcher(model, writer, 8, tracker)  # type: ignore[arg-type]
+    sizes = {"a": [8, 8, 3], "b": [8, 5], "c": [2]}  # last chunks of a video are short
+    _feed(b, sizes)
     b.flush()
     assert model.batches == [8, 8, 8, 8, 2]  # 34 rows: four full batches, then the rest
     assert tracker.frames == 34
@@ -53,7 +57,7 @@ def test_batches_are_full_and_every_row_reaches_the_writer_in_order():
         n = sum(chunks)
         assert [f for f, _, _ in rows] == list(range(n))
         assert [t for _, t, _ in rows] == [f / 10.0 for f in range(n)]
-        assert [v for _, _, v in rows] == [f + 100 * (ord(vid) - ord("a")) for f in range(n)]
+        assert [v for _, _, v in rows] == [f + 50 * (ord(vid) - ord("a")) for f in range(n)]
 
 
 class _SlowModel(_Model):
@@ -74,17 +78,6 @@ class _SlowModel(_Model):
             k = self.calls
         time.sleep(0.02 if k % 2 else 0.0)
         return batch.reshape(len(batch), -1)[:, :1].astype(np.float32)
-
-
-def _feed(b: Batcher, sizes: dict[str, list[int]]) -> None:
-    for vid, chunks in sizes.items():
-        start = 0
-        for n in chunks:
-            frames = np.arange(start, start + n)
-            pixels = np.zeros((n, 2, 2, 3), np.uint8)
-            pixels[:, 0, 0, 0] = frames + 50 * (ord(vid) - ord("a"))
-            b.add(vid, frames, frames / 10.0, pixels)
-            start += n
 
 
 def test_two_streams_deliver_the_same_rows_in_the_same_order_as_one() -> None:
