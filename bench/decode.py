@@ -12,6 +12,8 @@ limit):
                  "before" column of docs/perf_decoding.md
 * embed --every 1  the extraction reader (``embedder.reader.read_video``) at the pixels
                  embedder's 16x16, every frame, timeline known (as after a scan)
+* embed --every 1 + thumbnails  the same with a JPEG thumbnail per frame, as ``vidsift embed``
+                 does by default for frame embedders
 * embed --fps 1  the same, one frame a second (the read plan decodes forward or seeks)
 
 ``--hd S`` adds a generated 1280x720 H.264 file of S seconds with a realistic GOP (250, x264
@@ -77,11 +79,17 @@ def scan_rgb(path: Path) -> None:
         _ = r.timeline
 
 
-def embed_read(path: Path, timeline, fps: float | None) -> None:
+def embed_read(path: Path, timeline, fps: float | None, thumbnails: bool = False) -> None:
+    import shutil
+
     from vidsift.embedder.reader import VideoTask, read_video
 
-    for _ in read_video(VideoTask(video_id="v", path=str(path), size=(16, 16), fps=fps, timeline=timeline)):
-        pass
+    with tempfile.TemporaryDirectory(prefix="vidsift-thumbs-") as tmp:
+        task = VideoTask(video_id="v", path=str(path), size=(16, 16), fps=fps, timeline=timeline,
+                         thumbnails_dir=tmp if thumbnails else None)
+        for _ in read_video(task):
+            pass
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def pipeline(path: Path, repeats: int) -> list[dict]:
@@ -95,6 +103,8 @@ def pipeline(path: Path, repeats: int) -> list[dict]:
         {"pattern": "scan (luma)", "frames": n, "seconds": _time(lambda: scan_luma(path), repeats)},
         {"pattern": "scan, RGB (before)", "frames": n, "seconds": _time(lambda: scan_rgb(path), repeats)},
         {"pattern": "embed --every 1 16x16", "frames": n, "seconds": _time(lambda: embed_read(path, timeline, None), repeats)},
+        {"pattern": "embed --every 1 16x16 + thumbnails", "frames": n,
+         "seconds": _time(lambda: embed_read(path, timeline, None, thumbnails=True), repeats)},
         {"pattern": "embed --fps 1 16x16", "frames": n_fps1, "seconds": _time(lambda: embed_read(path, timeline, 1.0), repeats)},
     ]
     raw = rows[0]["seconds"]

@@ -20,7 +20,8 @@ On the same videos (generated scene videos + bikes.mp4), in one run, for each em
                (from the first video handed to the engine to the last shard written) over the same
                min; the rest of end-to-end is fixed cost (embedder, catalog, manifest, the
                collapse report read back from the store), ~0.1 s a run here
-* + thumbnails end-to-end frames/s with a JPEG thumbnail per frame (a second decode pass)
+* + thumbnails end-to-end frames/s with a JPEG thumbnail per frame (the decoded picture converted a
+               second time, at 96 px)
 * CPU bound    the highest efficiency the cores allow: decode-only and model-only CPU seconds
                per frame (process time, all threads) c_d + c_m; no pipeline on C cores beats
                C / (c_d + c_m) frames/s. Below 1 when both stages are CPU-bound and together need

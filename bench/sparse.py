@@ -90,7 +90,7 @@ def seek_cost(path: Path, probes: int = 12) -> float:
     with open_video(path) as r:
         tl = r.timeline
         t = time.perf_counter()
-        for _ in r._from_start(lambda i, t: False, None):
+        for _ in r._from_start(lambda i, t: False, r._rgb(None)):
             pass
         per_frame = (time.perf_counter() - t) / tl.num_frames
         keys = tl.keyframes[1:][:probes]

@@ -12,8 +12,9 @@ processes ahead of the model, the Ray engine in Ray tasks. Both see the same mes
 decode order and ``times`` their presentation timestamps in seconds (``video.timeline``). The
 plan comes from the catalog's timeline of the file, so ``n`` is exact unless decoding fails where
 the scan did not; then the rows that decoded are kept and ``note`` says how many were lost.
-Thumbnails of every sampled frame are written here too when asked, from a second decode at the
-thumbnail size: the embedding input never depends on whether thumbnails are on.
+Thumbnails of every sampled frame are written here too when asked: for frame embedders from the
+same decoded pictures, converted a second time at the thumbnail size (the embedding input is the
+same bits with or without them); for clip embedders from a second decode.
 """
 
 from __future__ import annotations
@@ -78,17 +79,30 @@ def read_video(task: VideoTask) -> Iterator[tuple[Any, ...]]:
         yield ("start", task.video_id, len(want))
         sent: list[np.ndarray] = []
         if task.unit == "frame":
-            for idx, times, frames in r.iter_timed(every=task.every, fps=task.fps, size=task.size,
-                                                   batch=task.chunk, keyframes=task.keyframes):
-                sent.append(idx)
-                yield ("chunk", task.video_id, idx, times, frames)
+            # thumbnails from the same decode as the embedding input (one more conversion of
+            # each picture): a second pass of seeks cost 2-5x the decode on long GOPs
+            thumbs = Thumbnails(r, task, want) if task.thumbnails_dir is not None else None
+            extra = thumbs.size if thumbs is not None and thumbs.todo else None
+            try:
+                for idx, times, frames, *small in r.iter_timed(
+                    every=task.every, fps=task.fps, size=task.size, batch=task.chunk, keyframes=task.keyframes,
+                    extra_size=extra,
+                ):
+                    if small:
+                        thumbs.add(idx, small[0])  # type: ignore[union-attr]
+                    sent.append(idx)
+                    yield ("chunk", task.video_id, idx, times, frames)
+            finally:
+                if thumbs is not None:
+                    thumbs.close()
+            rows = np.concatenate(sent) if sent else np.zeros(0, np.int64)
         else:
             for msg in _read_clips(r, task, want):
                 sent.append(msg[2])
                 yield msg
-        rows = np.concatenate(sent) if sent else np.zeros(0, np.int64)
-        if task.thumbnails_dir is not None and len(rows):
-            write_video_thumbnails(r, task, rows)
+            rows = np.concatenate(sent) if sent else np.zeros(0, np.int64)
+            if task.thumbnails_dir is not None and len(rows):
+                write_video_thumbnails(r, task, rows)
         note = r.problem
         if len(rows) < len(want):
             lost = np.setdiff1d(want, rows)
@@ -115,38 +129,63 @@ def _read_clips(r: Any, task: VideoTask, want: np.ndarray) -> Iterator[tuple[Any
         cache = got
 
 
-def write_video_thumbnails(r: Any, task: VideoTask, want: np.ndarray) -> int:
-    """JPEG thumbnails of the sampled frames that have none yet; returns how many were written.
+class Thumbnails:
+    """JPEG thumbnails of a video's sampled frames that have none yet, written on a thread
+    beside the decoder (JPEG encoding and file writes release the GIL), at most ~3 batches of
+    frames in memory. ``add`` the frames at ``size`` as they decode, then ``close``."""
 
-    JPEG encoding and file writes release the GIL, so they run on a thread beside the decoder.
-    """
-    from concurrent.futures import ThreadPoolExecutor
+    def __init__(self, r: Any, task: VideoTask, want: np.ndarray) -> None:
+        from concurrent.futures import ThreadPoolExecutor
 
-    from vidsift.embedder.thumbnails import thumbnail_path, thumbnail_size, write_jpeg
+        from vidsift.embedder.thumbnails import thumbnail_path, thumbnail_size
 
-    root = Path(task.thumbnails_dir or ".")
-    todo = [int(i) for i in want if not thumbnail_path(root, task.video_id, int(i)).exists()]
-    if not todo:
-        return 0
-    size = thumbnail_size(r.info.width, r.info.height, task.thumbnail_height)
-    todo_set = set(todo)
-    thumbnail_path(root, task.video_id, 0).parent.mkdir(parents=True, exist_ok=True)
-    stream = ((np.asarray(todo[i : i + 32]), r.get_frames(todo[i : i + 32], size=size)) for i in range(0, len(todo), 32))
+        self.root, self.video_id = Path(task.thumbnails_dir or "."), task.video_id
+        self._path = thumbnail_path
+        self.todo = {int(i) for i in want if not thumbnail_path(self.root, task.video_id, int(i)).exists()}
+        self.size = thumbnail_size(r.info.width, r.info.height, task.thumbnail_height)
+        self.written = 0
+        self._pending: list[Any] = []
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="vidsift-thumbs") if self.todo else None
+        if self.todo:
+            thumbnail_path(self.root, task.video_id, 0).parent.mkdir(parents=True, exist_ok=True)
 
-    def write(idx: np.ndarray, frames: np.ndarray) -> int:
+    def add(self, idx: np.ndarray, frames: np.ndarray) -> None:
+        if self._pool is None:
+            return
+        self._pending.append(self._pool.submit(self._write, idx, frames))
+        if len(self._pending) > 2:
+            self.written += self._pending.pop(0).result()
+
+    def close(self) -> int:
+        """Wait for the writes; returns how many thumbnails were written (raises a write error)."""
+        try:
+            while self._pending:
+                self.written += self._pending.pop(0).result()
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+                self._pool = None
+        return self.written
+
+    def _write(self, idx: np.ndarray, frames: np.ndarray) -> int:
+        from vidsift.embedder.thumbnails import write_jpeg
+
         n = 0
         for i, f in zip(idx.tolist(), frames, strict=True):
-            if i in todo_set:
-                write_jpeg(thumbnail_path(root, task.video_id, i), f, mkdir=False)
+            if i in self.todo:
+                write_jpeg(self._path(self.root, self.video_id, i), f, mkdir=False)
                 n += 1
         return n
 
-    written = 0
-    with ThreadPoolExecutor(1, thread_name_prefix="vidsift-thumbs") as pool:
-        pending: list[Any] = []
-        for idx, frames in stream:
-            pending.append(pool.submit(write, idx, frames))
-            if len(pending) > 2:  # bounded: at most ~3 batches of frames in memory
-                written += pending.pop(0).result()
-        written += sum(f.result() for f in pending)
+
+def write_video_thumbnails(r: Any, task: VideoTask, want: np.ndarray) -> int:
+    """JPEG thumbnails of the sampled frames that have none yet (a second decode, 32 frames at
+    a time: clip embedders, whose reads are not the frames themselves); returns how many."""
+    thumbs = Thumbnails(r, task, want)
+    todo = sorted(thumbs.todo)
+    try:
+        for i in range(0, len(todo), 32):
+            thumbs.add(np.asarray(todo[i : i + 32]), r.get_frames(todo[i : i + 32], size=thumbs.size))
+    finally:
+        written = thumbs.close()
     return written

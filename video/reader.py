@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -40,7 +41,8 @@ from vidsift.video.timeline import (
 # 10-20 frames; 16 sits in the middle and the plan is not sensitive to it within 2x.
 SEEK_COST = 16
 
-Decoded = tuple[int, float, np.ndarray]
+Decoded = tuple[int, float, Any]  # (frame, seconds, converted picture)
+Convert = Callable[[Any], Any]  # decoded picture -> array (or a pair of arrays)
 
 
 def available_backends() -> list[str]:
@@ -129,7 +131,7 @@ class VideoReader:
     def timeline(self) -> Timeline:
         """Timestamps of every frame that decodes (one decode pass when not known yet)."""
         if self._timeline is None:
-            for _ in self._from_start(lambda i, t: False, None):
+            for _ in self._from_start(lambda i, t: False, self._rgb(None)):
                 pass
         assert self._timeline is not None
         return self._timeline
@@ -143,16 +145,31 @@ class VideoReader:
         """Presentation times in seconds of the given frames."""
         return self.timeline.times(np.asarray(indices, np.int64))
 
+    # -- conversions: what a decoded picture becomes -------------------------------------------
+    def _rgb(self, size: tuple[int, int] | None) -> Convert:
+        """RGB ``[H, W, 3]`` at ``size`` (the file's own size when None)."""
+        b = self._backend
+        return lambda pic: b.to_array(pic, size)
+
+    def _rgb_twice(self, size: tuple[int, int] | None, extra: tuple[int, int]) -> Convert:
+        """The same picture at ``size`` and at ``extra``: two conversions of one decode."""
+        b = self._backend
+        return lambda pic: (b.to_array(pic, size), b.to_array(pic, extra))
+
+    def _luma(self, size: tuple[int, int]) -> Convert:
+        """Grey ``[H, W]`` from the decoder's luma plane (``Backend.to_luma``)."""
+        b = self._backend
+        return lambda pic: b.to_luma(pic, size)
+
     # -- decoding passes -----------------------------------------------------------------------
-    def _from_start(self, keep: Callable[[int, float], bool], size: tuple[int, int] | None,
-                    stop: int | None = None, luma: bool = False) -> Iterator[Decoded]:
-        """Decode from the first frame, numbering by count; yields the frames ``keep`` accepts
-        (RGB, or grey ``[H, W]`` from the luma plane with ``luma``, which needs ``size``).
+    def _from_start(self, keep: Callable[[int, float], bool], convert: Convert,
+                    stop: int | None = None) -> Iterator[Decoded]:
+        """Decode from the first frame, numbering by count; yields the frames ``keep`` accepts,
+        converted by ``convert`` (``_rgb``, ``_rgb_twice``, ``_luma``).
 
         A pass that reaches the end (or a break) records the timeline when none was known.
         """
         b = self._backend
-        convert = b.to_luma if luma else b.to_array
         record = self._timeline is None
         pts: list[float] = []
         keys: list[int] = []
@@ -167,7 +184,7 @@ class VideoReader:
                     if key or n == 0:
                         keys.append(n)
                 if keep(n, t):
-                    yield n, t, convert(pic, size)
+                    yield n, t, convert(pic)
                 n += 1
         except VideoError as exc:
             reason = exc.reason
@@ -187,14 +204,14 @@ class VideoReader:
             self._timeline = Timeline(np.asarray(pts), np.asarray(keys), origin=origin,
                                       complete=reason is None, problem=self.problem)
 
-    def _run(self, first: int, wanted: list[int], size: tuple[int, int] | None) -> Iterator[Decoded]:
+    def _run(self, first: int, wanted: list[int], convert: Convert) -> Iterator[Decoded]:
         """Decode from keyframe ``first`` (a seek) until the last wanted frame; frames are
         identified by their timestamps in the timeline."""
         tl = self._timeline
         assert tl is not None
         want, last = set(wanted), wanted[-1]
         if first == 0:
-            yield from self._from_start(lambda i, t: i in want, size, stop=last + 1)
+            yield from self._from_start(lambda i, t: i in want, convert, stop=last + 1)
             return
         b = self._backend
         prev = -1
@@ -210,15 +227,15 @@ class VideoReader:
                     break
                 if idx in want:
                     found.add(idx)
-                    yield idx, t, b.to_array(pic, size)
+                    yield idx, t, convert(pic)
         except VideoError:
             pass
         missing = want - found
         if missing:
             # The seek landed after the wanted frames (imprecise index): count from the start.
-            yield from self._from_start(lambda i, t: i in missing, size, stop=max(missing) + 1)
+            yield from self._from_start(lambda i, t: i in missing, convert, stop=max(missing) + 1)
 
-    def _keyframes(self, size: tuple[int, int] | None, start: int, stop: int) -> Iterator[Decoded]:
+    def _keyframes(self, convert: Convert, start: int, stop: int) -> Iterator[Decoded]:
         tl = self.timeline
         b = self._backend
         prev = -1
@@ -230,7 +247,7 @@ class VideoReader:
             if idx >= stop:
                 break
             if idx >= start:
-                yield idx, t, b.to_array(pic, size)
+                yield idx, t, convert(pic)
 
     # -- reading ---------------------------------------------------------------------------
     def sample_indices(self, every: int = 1, fps: float | None = None, start: int = 0, stop: int | None = None) -> np.ndarray:
@@ -250,14 +267,21 @@ class VideoReader:
         start: int = 0,
         stop: int | None = None,
         keyframes: bool = False,
-    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        extra_size: tuple[int, int] | None = None,
+    ) -> Iterator[tuple[np.ndarray, ...]]:
         """Yield ``(indices int64 [B], seconds float64 [B], frames uint8 [B, H, W, 3])`` in order.
 
         Without a known timeline the file is decoded from the start, dropping frames that are
         not sampled (and the timeline is recorded on the way); with one, the reads are planned.
+        With ``extra_size`` each batch has a fourth element, the same frames at that size: a
+        second conversion of each decoded picture, not a second decode (the extraction's
+        thumbnails). ``frames`` are the same bits with or without it.
         """
+        size = _check_size(size)
+        convert = self._rgb(size) if extra_size is None else self._rgb_twice(size, _check_size(extra_size))
         try:
-            yield from self._batched(self._sampled(every, fps, _check_size(size), start, stop, keyframes), batch)
+            for idx, ts, frames in self._batched(self._sampled(every, fps, convert, start, stop, keyframes), batch):
+                yield (idx, ts, frames) if extra_size is None else (idx, ts, *frames)
         except VidsiftError:
             raise
         except Exception as exc:  # noqa: BLE001 - damaged data deep in a decoder
@@ -272,7 +296,7 @@ class VideoReader:
         if size is None:
             raise BadInputError("iter_luma needs a frame size (H, W)")
         try:
-            for idx, _, frames in self._batched(self._from_start(lambda i, t: True, size, luma=True), batch):
+            for idx, _, frames in self._batched(self._from_start(lambda i, t: True, self._luma(size)), batch):
                 yield idx, frames
         except VidsiftError:
             raise
@@ -284,37 +308,43 @@ class VideoReader:
         for idx, _, frames in self.iter_timed(*args, **kwargs):
             yield idx, frames
 
-    def _sampled(self, every: int, fps: float | None, size: tuple[int, int] | None, start: int,
+    def _sampled(self, every: int, fps: float | None, convert: Convert, start: int,
                  stop: int | None, keyframes: bool) -> Iterator[Decoded]:
         every, fps = check_sampling(None if every == 1 else every, fps, keyframes)
         if keyframes:
-            yield from self._keyframes(size, int(start), self.num_frames if stop is None else int(stop))
+            yield from self._keyframes(convert, int(start), self.num_frames if stop is None else int(stop))
             return
         if self._timeline is None:
             sel = SampleSelector(every, fps, start, stop)
-            yield from self._from_start(sel.take, size, stop=stop)
+            yield from self._from_start(sel.take, convert, stop=stop)
             return
         want = self.sample_indices(every, fps, start, stop)
-        yield from self._planned(want, size)
+        yield from self._planned(want, convert)
 
-    def _planned(self, want: np.ndarray, size: tuple[int, int] | None) -> Iterator[Decoded]:
+    def _planned(self, want: np.ndarray, convert: Convert) -> Iterator[Decoded]:
         for first, wanted in plan_reads(want, self.timeline, SEEK_COST):
-            yield from self._run(first, wanted, size)
+            yield from self._run(first, wanted, convert)
 
     @staticmethod
-    def _batched(frames: Iterator[Decoded], batch: int) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    def _batched(frames: Iterator[Decoded], batch: int) -> Iterator[tuple[np.ndarray, np.ndarray, Any]]:
+        """Batches ``(indices, seconds, frames)``; pictures converted to a pair (``_rgb_twice``)
+        give a pair of stacked arrays."""
         idx: list[int] = []
         ts: list[float] = []
-        buf: list[np.ndarray] = []
+        buf: list[Any] = []
+
+        def stacked() -> Any:
+            return tuple(np.stack(part) for part in zip(*buf, strict=True)) if isinstance(buf[0], tuple) else np.stack(buf)
+
         for i, t, f in frames:
             idx.append(i)
             ts.append(t)
             buf.append(f)
             if len(buf) == batch:
-                yield np.asarray(idx, np.int64), np.asarray(ts, np.float64), np.stack(buf)
+                yield np.asarray(idx, np.int64), np.asarray(ts, np.float64), stacked()
                 idx, ts, buf = [], [], []
         if buf:
-            yield np.asarray(idx, np.int64), np.asarray(ts, np.float64), np.stack(buf)
+            yield np.asarray(idx, np.int64), np.asarray(ts, np.float64), stacked()
 
     def get_frames(self, indices: Sequence[int], size: tuple[int, int] | None = None) -> np.ndarray:
         """Frames at ``indices`` (any order, repeats allowed), ``[N, H, W, 3]``."""
@@ -330,7 +360,7 @@ class VideoReader:
         want = np.unique(np.asarray(idx, np.int64))
         got: dict[int, np.ndarray] = {}
         try:
-            for i, _, f in self._planned(want, size):
+            for i, _, f in self._planned(want, self._rgb(size)):
                 got[i] = f
         except VidsiftError:
             raise
@@ -367,6 +397,6 @@ def open_video(path: str | Path, backend: str = "auto", timeline: Timeline | Non
 def probe(path: str | Path) -> VideoInfo:
     """Header data of a video, after checking that its first frame decodes."""
     with VideoReader(path) as r:
-        for _ in r._from_start(lambda i, t: i == 0, (16, 16), stop=1):
+        for _ in r._from_start(lambda i, t: i == 0, r._rgb((16, 16)), stop=1):
             break
         return r.info

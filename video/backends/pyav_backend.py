@@ -18,6 +18,7 @@ from __future__ import annotations
 import heapq
 from collections import deque
 from collections.abc import Iterator
+from typing import Any
 
 import av
 import numpy as np
@@ -83,8 +84,10 @@ class PyAVBackend(Backend):
         self.bad_packets = 0  # packets that failed to decode in the last pass
         # One libswscale context for the whole file: ``VideoFrame.reformat`` builds a new one per
         # frame, whose filter set-up cost more than the scaling (720p -> 16x16: 2.3 s vs 1.2 s
-        # for 300 frames, bikes.mp4 12x; docs/perf_decoding.md). Same pixels either way.
-        self._sws = VideoReformatter()
+        # for 300 frames, bikes.mp4 12x; docs/perf_decoding.md). Same pixels either way. One per
+        # output size and format: a picture converted to two sizes (frames and their thumbnails)
+        # would otherwise rebuild the context at every call.
+        self._sws_by: dict[tuple[Any, ...], VideoReformatter] = {}
         self._threads = 0  # decoder threads; 0: FFmpeg's choice (about one per core)
 
     def _count_packets(self) -> int:
@@ -191,11 +194,17 @@ class PyAVBackend(Backend):
             bad_run = 0
             yield from frames
 
+    def _sws(self, size: tuple[int, int] | None, fmt: str) -> VideoReformatter:
+        key = (size, fmt)
+        if key not in self._sws_by:
+            self._sws_by[key] = VideoReformatter()
+        return self._sws_by[key]
+
     def to_array(self, picture: av.VideoFrame, size: tuple[int, int] | None) -> np.ndarray:
         if size is None:
-            return self._sws.reformat(picture, format="rgb24").to_ndarray()
+            return self._sws(None, "rgb24").reformat(picture, format="rgb24").to_ndarray()
         h, w = size
-        return self._sws.reformat(picture, width=w, height=h, format="rgb24").to_ndarray()
+        return self._sws(size, "rgb24").reformat(picture, width=w, height=h, format="rgb24").to_ndarray()
 
     def to_luma(self, picture: av.VideoFrame, size: tuple[int, int]) -> np.ndarray:
         """The decoder's luma plane at ``size`` without converting the picture: ``2H x 2W``
@@ -206,7 +215,7 @@ class PyAVBackend(Backend):
         h, w = size
         H, W = picture.height, picture.width
         if picture.format.name not in LUMA8 or H < 2 * h or W < 2 * w:
-            return self._sws.reformat(picture, width=w, height=h, format="gray").to_ndarray()
+            return self._sws(size, "gray").reformat(picture, width=w, height=h, format="gray").to_ndarray()
         plane = picture.planes[0]
         y = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)
         g = y[_spread(H, 2 * h)][:, _spread(W, 2 * w)].astype(np.uint16)
