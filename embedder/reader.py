@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from vidsift.embedder.thumbnails import thumbnail_path, thumbnail_size, write_jpeg
 from vidsift.video.clips import centred_clips
 from vidsift.video.timeline import Timeline
 
@@ -95,14 +96,13 @@ def read_video(task: VideoTask) -> Iterator[tuple[Any, ...]]:
             finally:
                 if thumbs is not None:
                     thumbs.close()
-            rows = np.concatenate(sent) if sent else np.zeros(0, np.int64)
         else:
             for msg in _read_clips(r, task, want):
                 sent.append(msg[2])
                 yield msg
-            rows = np.concatenate(sent) if sent else np.zeros(0, np.int64)
-            if task.thumbnails_dir is not None and len(rows):
-                write_video_thumbnails(r, task, rows)
+        rows = np.concatenate(sent) if sent else np.zeros(0, np.int64)
+        if task.unit != "frame" and task.thumbnails_dir is not None and len(rows):
+            write_video_thumbnails(r, task, rows)
         note = r.problem
         if len(rows) < len(want):
             lost = np.setdiff1d(want, rows)
@@ -137,10 +137,7 @@ class Thumbnails:
     def __init__(self, r: Any, task: VideoTask, want: np.ndarray) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
-        from vidsift.embedder.thumbnails import thumbnail_path, thumbnail_size
-
         self.root, self.video_id = Path(task.thumbnails_dir or "."), task.video_id
-        self._path = thumbnail_path
         self.todo = {int(i) for i in want if not thumbnail_path(self.root, task.video_id, int(i)).exists()}
         self.size = thumbnail_size(r.info.width, r.info.height, task.thumbnail_height)
         self.written = 0
@@ -168,12 +165,10 @@ class Thumbnails:
         return self.written
 
     def _write(self, idx: np.ndarray, frames: np.ndarray) -> int:
-        from vidsift.embedder.thumbnails import write_jpeg
-
         n = 0
         for i, f in zip(idx.tolist(), frames, strict=True):
             if i in self.todo:
-                write_jpeg(self._path(self.root, self.video_id, i), f, mkdir=False)
+                write_jpeg(thumbnail_path(self.root, self.video_id, i), f, mkdir=False)
                 n += 1
         return n
 
