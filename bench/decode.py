@@ -80,8 +80,6 @@ def scan_rgb(path: Path) -> None:
 
 
 def embed_read(path: Path, timeline, fps: float | None, thumbnails: bool = False) -> None:
-    import shutil
-
     from vidsift.embedder.reader import VideoTask, read_video
 
     with tempfile.TemporaryDirectory(prefix="vidsift-thumbs-") as tmp:
@@ -89,7 +87,6 @@ def embed_read(path: Path, timeline, fps: float | None, thumbnails: bool = False
                          thumbnails_dir=tmp if thumbnails else None)
         for _ in read_video(task):
             pass
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def pipeline(path: Path, repeats: int) -> list[dict]:
