@@ -1,7 +1,10 @@
 """Embedders backed by a training method's network: a trained checkpoint or a random init.
 
 ``features = method.features(model, method.preprocess(frames, cfg), layer)`` under
-``torch.inference_mode``, on CUDA when available, in batches of ``batch_size``. The random-init
+``torch.inference_mode``, on CUDA when available, in batches of ``batch_size``. Networks with
+convolutions run channels-last (``memory_format``): oneDNN's convolutions are 1.2-2x faster on
+it than on channels-first tensors (AlexNet 1.2x, the small ResNet 1.35x, C3D 2x, one CPU
+thread, ``docs/perf_decoding.md``); the values agree to float32 rounding. The random-init
 baseline builds the method's model with a fixed seed (``torch.manual_seed(seed)`` in a forked RNG
 state, so the caller's RNG is untouched): the same name gives the same weights on every machine.
 """
@@ -27,6 +30,20 @@ def best_device(device: str | None = None) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+def memory_format_for(model: Any) -> Any:
+    """``torch.channels_last(_3d)`` for a network with 2-D (3-D) convolutions, else ``None``
+    (dense-only networks gain nothing from it)."""
+    import torch
+    from torch import nn
+
+    kinds = {type(m) for m in model.modules()}
+    if nn.Conv3d in kinds:
+        return torch.channels_last_3d
+    if nn.Conv2d in kinds:
+        return torch.channels_last
+    return None
+
+
 class NetworkEmbedder(Embedder):
     """A method's network (trained or random) at one layer."""
 
@@ -48,7 +65,8 @@ class NetworkEmbedder(Embedder):
         self.name = name
         self.method = method
         self.cfg = cfg
-        self.model = model.eval()
+        self.memory_format = memory_format_for(model)
+        self.model = model.eval() if self.memory_format is None else model.eval().to(memory_format=self.memory_format)
         try:
             self.layer = method.check_layer(layer)
         except BadInputError as exc:
@@ -85,6 +103,8 @@ class NetworkEmbedder(Embedder):
 
         with torch.inference_mode():
             x = self.method.preprocess(batch, self.cfg)
+            if self.memory_format is not None:
+                x = x.contiguous(memory_format=self.memory_format)
             if self.device != "cpu":
                 x = x.pin_memory().to(self.device, non_blocking=True)
             f = self.method.features(self.model, x, self.layer)

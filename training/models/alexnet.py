@@ -3,20 +3,40 @@
 from __future__ import annotations
 
 import torch
-import torchvision
 from torch import Tensor, nn
 
 
-def _alexnet_trunk() -> nn.Sequential:
-    """``torchvision.models.alexnet(weights=None).features`` with its default random init.
+def _alexnet_layers() -> nn.Sequential:
+    """The layers of ``torchvision.models.alexnet(weights=None).features``, same order and
+    indices (checkpoints name them ``features_conv.0.weight`` ...). Written out here so that
+    building a model does not import torchvision (1.5-2 s of every command's start: it pulls
+    in torch._dynamo and sympy); tests check it against torchvision's, weights included."""
+    return nn.Sequential(
+        nn.Conv2d(3, 64, kernel_size=11, stride=4, padding=2),
+        nn.ReLU(inplace=True),
+        nn.MaxPool2d(kernel_size=3, stride=2),
+        nn.Conv2d(64, 192, kernel_size=5, padding=2),
+        nn.ReLU(inplace=True),
+        nn.MaxPool2d(kernel_size=3, stride=2),
+        nn.Conv2d(192, 384, kernel_size=3, padding=1),
+        nn.ReLU(inplace=True),
+        nn.Conv2d(384, 256, kernel_size=3, padding=1),
+        nn.ReLU(inplace=True),
+        nn.Conv2d(256, 256, kernel_size=3, padding=1),
+        nn.ReLU(inplace=True),
+        nn.MaxPool2d(kernel_size=3, stride=2),
+    )
 
-    The full model (with its 58M-weight classifier we would throw away) is built on the meta
-    device, so nothing is allocated or initialised for it; the conv trunk is then materialised
-    on the CPU and each layer gets PyTorch's default ``reset_parameters`` init - exactly what
-    torchvision's AlexNet uses (it has no custom init).
+
+def _alexnet_trunk() -> nn.Sequential:
+    """AlexNet's conv trunk (``_alexnet_layers``) with PyTorch's default random init, drawn
+    once: built on the meta device (its constructors draw nothing), materialised on the CPU,
+    then each layer's ``reset_parameters`` - the same draws, in the same order, as the
+    torchvision trunk this model used to build (whose classifier was never materialised), so
+    a seed gives the same weights as before.
     """
     with torch.device("meta"):
-        trunk = torchvision.models.alexnet(weights=None).features
+        trunk = _alexnet_layers()
     trunk = trunk.to_empty(device="cpu")
     for module in trunk.modules():
         if hasattr(module, "reset_parameters"):
@@ -31,7 +51,7 @@ class AlexNetEmbedding(nn.Module):
     discovery at fc6) and of Wang & Gupta 2015 (triplet ranking: 4096/1024): "the AlexNet model
     of Krizhevsky et al. for the convolutional layers, then two fully connected layers on the
     pool5 outputs". The conv trunk is ``torchvision.models.alexnet(weights=None).features``
-    - always randomly initialised, never pretrained, nothing downloaded. Note torchvision's
+    (written out in ``_alexnet_layers``) - always randomly initialised, never pretrained, nothing downloaded. Note torchvision's
     trunk is the single-GPU "one weird trick" variant (64-192-384-256-256 maps, no LRN, no
     grouped convs), not the 96-256-384-384-256 Caffe net of the papers.
 
@@ -104,21 +124,35 @@ class AlexNetEmbedding(nn.Module):
 
     def pool5(self, x: Tensor) -> Tensor:
         """Conv trunk + 6x6 adaptive pool, flattened: [N, 9216]."""
+        return torch.flatten(self.avgpool(self._conv(x)), 1)
+
+    def _fc6(self, x: Tensor) -> Tensor:
+        """fc6 before its ReLU. When the trunk gives 1x1 maps (inputs below 95x95, e.g. the CPU
+        presets' 64x64) the 6x6 pool repeats each channel 36 times, so W6 pool5 = W6' conv with
+        W6' the 36 copies' weights summed: the same linear map at 1/36 of its multiply-adds
+        (the model's slowest layer at 64x64). Summed in another order, the values agree to
+        float32 rounding."""
+        conv = self._conv(x)
+        if conv.shape[-2:] == (1, 1):
+            folded = self.fc6.weight.view(self.fc6_dim, -1, 36).sum(-1)
+            return nn.functional.linear(conv.flatten(1), folded, self.fc6.bias)
+        return self.fc6(torch.flatten(self.avgpool(conv), 1))
+
+    def _conv(self, x: Tensor) -> Tensor:
         if x.dim() != 4 or x.shape[1] != 3:
             raise ValueError(f"AlexNetEmbedding expects [N, 3, H, W] input, got {tuple(x.shape)}")
-        return torch.flatten(self.avgpool(self.features_conv(x)), 1)
+        return self.features_conv(x)
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.fc7(self.dropout(torch.relu(self.fc6(self.pool5(x)))))
+        return self.fc7(self.dropout(torch.relu(self._fc6(x))))
 
     def features(self, x: Tensor, layer: str = "fc6") -> Tensor:
         """Activations at ``layer`` ("pool5", "fc6" after ReLU, or "fc7"): [N, D]."""
         if layer not in self.LAYERS:
             raise ValueError(self._unknown(layer))
-        p5 = self.pool5(x)
         if layer == "pool5":
-            return p5
-        f6 = torch.relu(self.fc6(p5))
+            return self.pool5(x)
+        f6 = torch.relu(self._fc6(x))
         if layer == "fc6":
             return f6
         return self.fc7(self.dropout(f6))

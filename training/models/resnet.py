@@ -5,14 +5,37 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from torch import Tensor, nn
-from torchvision.models.resnet import BasicBlock
+
+
+class BasicBlock(nn.Module):
+    """y = ReLU(BN(conv3x3(ReLU(BN(conv3x3/stride(x))))) + shortcut(x)): torchvision's
+    ``models.resnet.BasicBlock`` (same submodule names and construction order, so the same
+    draws from a seed; tests compare the two). Written out here so that building a model does
+    not import torchvision (1.5-2 s of every command's start)."""
+
+    expansion = 1
+
+    def __init__(self, inplanes: int, planes: int, stride: int = 1, downsample: nn.Module | None = None) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(inplanes, planes, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(planes, planes, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.downsample = downsample
+        self.stride = stride
+
+    def forward(self, x: Tensor) -> Tensor:
+        out = self.bn2(self.conv2(self.relu(self.bn1(self.conv1(x)))))
+        out += x if self.downsample is None else self.downsample(x)
+        return self.relu(out)
 
 
 class SmallResNet(nn.Module):
     """proj = W2 ReLU(BN(W1 h)), h = AvgPool(layer4(...layer1(MaxPool(ReLU(BN(conv7x7/2(x))))))).
 
     The residual network of He, Zhang, Ren & Sun, "Deep residual learning for image recognition"
-    (CVPR 2016), built from ``torchvision.models.resnet.BasicBlock`` exactly as torchvision's
+    (CVPR 2016), built from ``BasicBlock`` (torchvision's, written out) exactly as torchvision's
     ``ResNet`` does (7x7 stride-2 stem, 3x3 max-pool, four stages with stride 2 from the second,
     Kaiming-normal conv init, BN weights 1 / biases 0) but with the number of blocks per stage
     (``blocks``) and the stage widths (``widths``) as arguments: ``blocks=(2, 2, 2, 2)`` with
