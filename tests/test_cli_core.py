@@ -64,3 +64,15 @@ def test_scan_empty_and_missing_folder(cli, tmp_path):
 def test_sample_make_unknown_kind(cli, tmp_path):
     r = cli("sample", "make", "bogus", tmp_path)
     assert r.code != 0 and "bogus" in r.err and "scenes" in r.err
+
+
+def test_the_cli_starts_without_the_heavy_libraries():
+    """`vidsift --help` and every command's option defaults come from light modules: the
+    libraries a command needs are imported when it runs (each of these costs 0.1-2 s)."""
+    import subprocess
+    import sys
+
+    heavy = ("torch", "torchvision", "pandas", "faiss", "streamlit", "sklearn", "av", "pyarrow")
+    code = f"import sys, vidsift.cli; print(' '.join(m for m in {heavy!r} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

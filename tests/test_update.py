@@ -16,7 +16,8 @@ from vidsift.errors import BadInputError
 from vidsift.index.persist import indexed_videos
 from vidsift.services import indexes
 from vidsift.services import update as update_mod
-from vidsift.services.update import folder_state, update_folder, watch
+from vidsift.services.update import update_folder
+from vidsift.services.watch import folder_state, watch
 from vidsift.video.writer import write_video
 from vidsift.workspace import Workspace
 

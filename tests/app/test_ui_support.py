@@ -13,7 +13,7 @@ from PIL import Image
 
 from vidsift import ui_support as ui
 from vidsift.errors import BadInputError
-from vidsift.services import contents, library, train_jobs
+from vidsift.services import contents, library, train_jobs, uploads
 from vidsift.services import discover as discovering
 from vidsift.services import search as searching
 from vidsift.services.indexes import search_workspace
@@ -27,8 +27,8 @@ def _image_bytes(fmt: str, size=(8, 8)) -> bytes:
 
 
 def test_load_upload_accepts_jpeg_and_png():
-    assert searching.load_upload("a.png", _image_bytes("PNG")).size == (8, 8)
-    img = searching.load_upload("a.JPG", _image_bytes("JPEG"))
+    assert uploads.load_upload("a.png", _image_bytes("PNG")).size == (8, 8)
+    img = uploads.load_upload("a.JPG", _image_bytes("JPEG"))
     assert img.mode == "RGB"
 
 
@@ -44,13 +44,13 @@ def test_load_upload_accepts_jpeg_and_png():
 )
 def test_load_upload_refuses_with_a_readable_message(name, data, message):
     with pytest.raises(BadInputError, match=message):
-        searching.load_upload(name, data, max_bytes=2_000_000)
+        uploads.load_upload(name, data, max_bytes=2_000_000)
 
 
 def test_load_upload_refuses_huge_images(monkeypatch):
-    monkeypatch.setattr(searching, "MAX_IMAGE_PIXELS", 50)
+    monkeypatch.setattr(uploads, "MAX_IMAGE_PIXELS", 50)
     with pytest.raises(BadInputError, match="8x8 pixels is too large"):
-        searching.load_upload("a.png", _image_bytes("PNG"))
+        uploads.load_upload("a.png", _image_bytes("PNG"))
 
 
 def test_frame_helpers():
@@ -166,7 +166,7 @@ def test_vidsift_app_runs_streamlit_locally(cli, monkeypatch, tmp_path):
     assert cmd[1:4] == ["-m", "streamlit", "run"] and cmd[4].endswith("page.py")
     opts = dict(zip(cmd[5::2], cmd[6::2], strict=True))
     assert opts["--server.port"] == "8765" and opts["--server.address"] == "127.0.0.1"
-    assert opts["--server.headless"] == "true" and opts["--server.maxUploadSize"] == str(searching.MAX_UPLOAD_MB)
+    assert opts["--server.headless"] == "true" and opts["--server.maxUploadSize"] == str(uploads.MAX_UPLOAD_MB)
     assert seen["env"][contents.WORKSPACE_ENV] == str((tmp_path / "ws").resolve())
     assert "http://127.0.0.1:8765" in res.out
     assert cli("app", "--port", "0").code == 2

@@ -396,7 +396,7 @@ def create_app(
         query: Annotated[str, Form(max_length=100_000, description="ImageQuery as JSON")] = "{}",
     ) -> list[dict[str, Any]]:
         """Nearest frames to an uploaded image (``vidsift search --image``)."""
-        from vidsift.services.search import load_upload
+        from vidsift.services.uploads import load_upload
 
         try:
             q = schemas.ImageQuery.model_validate_json(query)

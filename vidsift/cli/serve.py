@@ -22,7 +22,7 @@ import typer
 from vidsift.cli.common import DEFAULT_WS, JsonOpt, WorkspaceOpt, emit, workspace
 from vidsift.errors import BadInputError
 from vidsift.services.contents import WORKSPACE_ENV
-from vidsift.services.search import MAX_UPLOAD_MB
+from vidsift.services.uploads import MAX_UPLOAD_MB
 
 
 def app_script() -> Path:

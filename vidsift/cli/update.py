@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from vidsift.cli.common import DEFAULT_WS, JsonOpt, WorkspaceOpt, emit, workspace
-from vidsift.services.update import DEFAULT_INTERVAL
+from vidsift.services.watch import DEFAULT_INTERVAL
 
 
 def _index_text(ix: dict[str, Any]) -> str:
@@ -70,7 +70,7 @@ def update(
     """Scan FOLDER, embed new and changed videos, remove deleted ones from the stores and indexes
     (resumable: rerun after an interruption to finish)."""
     from vidsift.services.update import update_folder
-    from vidsift.services.update import watch as watch_folder
+    from vidsift.services.watch import watch as watch_folder
 
     options: dict[str, Any] = {"build_index": build_index, "progress": not as_json, "workers": workers,
                                "device": device}

@@ -10,7 +10,7 @@ import streamlit as st
 
 from vidsift import ui_support as ui
 from vidsift.errors import VidsiftError
-from vidsift.services import contents, media
+from vidsift.services import contents, media, uploads
 from vidsift.services import search as searching
 from vidsift.services.indexes import frame_at_time, search_workspace
 from vidsift.timecode import parse_time, timecode
@@ -120,12 +120,12 @@ def page_search(ws: Workspace) -> None:
                      "exclude_window": int(st.session_state["s_window"])}
             query_img = (v.path, v.id, frame)
         else:
-            up = st.file_uploader(f"Image to search with (JPEG or PNG, up to {searching.MAX_UPLOAD_MB} MB)",
-                                  type=list(searching.IMAGE_TYPES), max_upload_size=searching.MAX_UPLOAD_MB, key="s_upload")
+            up = st.file_uploader(f"Image to search with (JPEG or PNG, up to {uploads.MAX_UPLOAD_MB} MB)",
+                                  type=list(uploads.IMAGE_TYPES), max_upload_size=uploads.MAX_UPLOAD_MB, key="s_upload")
             if up is None:
                 st.info("Upload an image to find the frames that look like it.")
                 return
-            img = searching.load_upload(up.name, up.getvalue())
+            img = uploads.load_upload(up.name, up.getvalue())
             st.image(img, width=200, caption=f"Query: {up.name}")
             query = {"image": img}
             query_img = None
