@@ -1,5 +1,6 @@
-"""What a search starts from: the indexed videos and labels of an index, the checked image upload,
-and the checked search options (grouping, time range, distance cut-off).
+"""What a search starts from: the indexed videos and labels of an index and the checked search
+options (grouping, time range, distance cut-off); an uploaded image is checked by
+``services.uploads``.
 
 The search itself, grouped and filtered too, is ``services.indexes.search_workspace``; the page
 checks a text box with the same validator the CLI uses (one per kind of input):
