@@ -33,6 +33,12 @@ MAX_BAD_PACKETS = 64
 # Frames held back to put timestamps in presentation order (see ``_in_order``). B-frame reorder
 # delays are at most 4 in H.264 / HEVC streams seen here; 8 leaves room at small memory cost.
 REORDER = 8
+# Source pictures of at most this many pixels are converted on one libswscale thread: below it
+# handing slices to threads costs more than the work, in CPU and mostly by the clock too (CPU per
+# picture, one thread vs FFmpeg's choice on 2 cores: 128x96 -> 64x64 21 vs 76 us, 640x360 150 vs
+# 262 us; same bits), and a model beside the decoder keeps its core. Larger pictures keep
+# FFmpeg's choice, faster by the clock (720p -> 64x64: 400 vs 506 us). docs/perf_decoding.md.
+SWS_ONE_THREAD_PIXELS = 640 * 360
 # Pixel formats whose first plane is 8-bit luma: ``to_luma`` reads it in place.
 LUMA8 = frozenset({
     "yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "yuv440p", "yuvj440p",
@@ -194,17 +200,20 @@ class PyAVBackend(Backend):
             bad_run = 0
             yield from frames
 
-    def _sws(self, size: tuple[int, int] | None, fmt: str) -> VideoReformatter:
+    def _convert(self, picture: av.VideoFrame, size: tuple[int, int] | None, fmt: str) -> np.ndarray:
+        """``picture`` in ``fmt`` at ``size`` (None: its own) through libswscale, one reformatter
+        per (size, format) so that two outputs of one picture keep their contexts."""
         key = (size, fmt)
         if key not in self._sws_by:
             self._sws_by[key] = VideoReformatter()
-        return self._sws_by[key]
+        threads = 1 if picture.width * picture.height <= SWS_ONE_THREAD_PIXELS else 0
+        if size is None:
+            return self._sws_by[key].reformat(picture, format=fmt, threads=threads).to_ndarray()
+        h, w = size
+        return self._sws_by[key].reformat(picture, width=w, height=h, format=fmt, threads=threads).to_ndarray()
 
     def to_array(self, picture: av.VideoFrame, size: tuple[int, int] | None) -> np.ndarray:
-        if size is None:
-            return self._sws(None, "rgb24").reformat(picture, format="rgb24").to_ndarray()
-        h, w = size
-        return self._sws(size, "rgb24").reformat(picture, width=w, height=h, format="rgb24").to_ndarray()
+        return self._convert(picture, size, "rgb24")
 
     def to_luma(self, picture: av.VideoFrame, size: tuple[int, int]) -> np.ndarray:
         """The decoder's luma plane at ``size`` without converting the picture: ``2H x 2W``
@@ -215,7 +224,7 @@ class PyAVBackend(Backend):
         h, w = size
         H, W = picture.height, picture.width
         if picture.format.name not in LUMA8 or H < 2 * h or W < 2 * w:
-            return self._sws(size, "gray").reformat(picture, width=w, height=h, format="gray").to_ndarray()
+            return self._convert(picture, size, "gray")
         plane = picture.planes[0]
         y = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)
         g = y[_spread(H, 2 * h)][:, _spread(W, 2 * w)].astype(np.uint16)
