@@ -106,6 +106,8 @@ class VideoReader:
         for name in order:
             try:
                 b = BACKENDS[name](self.path)
+                if decoder_threads:  # before ``info``: its probe starts the first pass
+                    b.set_threads(decoder_threads)
                 _ = b.info
             except VideoError as exc:
                 failed[name] = exc.reason
@@ -123,8 +125,6 @@ class VideoReader:
             raise VideoError(self.path, "contains no frames")
         self._timeline = timeline
         self.problem: str | None = None  # where decoding stopped early, if it did
-        if decoder_threads:
-            self._backend.set_threads(decoder_threads)
 
     # -- the timeline ------------------------------------------------------------------------
     @property

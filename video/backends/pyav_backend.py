@@ -16,6 +16,7 @@ reads the luma plane directly (``to_luma``).
 from __future__ import annotations
 
 import heapq
+import itertools
 from collections import deque
 from collections.abc import Iterator
 from typing import Any
@@ -84,8 +85,10 @@ class PyAVBackend(Backend):
         self._stream = stream
         self._stream.thread_type = "AUTO"
         self._info: VideoInfo | None = None
-        self._started = False
+        self._started = False  # the open container has been read from
         self._origin: float | None = None  # raw seconds of the first decoded frame
+        self._primed: list[av.VideoFrame] = []  # the frames the origin probe decoded ...
+        self._rest: Iterator[av.VideoFrame] | None = None  # ... and the rest of that pass
         self._rot = 0
         self.bad_packets = 0  # packets that failed to decode in the last pass
         # One libswscale context for the whole file: ``VideoFrame.reformat`` builds a new one per
@@ -137,20 +140,27 @@ class PyAVBackend(Backend):
 
     def origin(self) -> float:
         """Raw time (s) of the first frame shown: what frame times are relative to (the
-        earliest stamp among the first frames, which B-frame reordering may shuffle)."""
+        earliest stamp among the first frames, which B-frame reordering may shuffle, up to the
+        first damaged packet). The probe decodes those frames from the open container and keeps
+        them: the first pass from the start continues from there (``decode``) instead of
+        opening the file a second time (one open and ``REORDER`` decoded frames a video: 7-9 %
+        of decoding 150-frame clips; docs/perf_decoding.md)."""
         if self._origin is None:
             stamps: list[float] = []
+            frames = self._frames()
+            self._started = True  # the container has been read: any other pass reopens it
             try:
-                with av.open(self.path, metadata_errors="ignore") as c:
-                    for k, frame in enumerate(c.decode(c.streams[self._stream_index])):
-                        if k == 0:
-                            self._rot = int(round(getattr(frame, "rotation", 0) or 0)) % 360
-                        if frame.pts is not None and frame.time_base is not None:
-                            stamps.append(float(frame.pts * frame.time_base))
-                        if k + 1 >= REORDER:
-                            break
+                for k, frame in enumerate(frames):
+                    if k == 0:
+                        self._rot = int(round(getattr(frame, "rotation", 0) or 0)) % 360
+                    self._primed.append(frame)
+                    if not self.bad_packets and frame.pts is not None and frame.time_base is not None:
+                        stamps.append(float(frame.pts * frame.time_base))
+                    if k + 1 >= REORDER:
+                        break
+                self._rest = frames
             except av.error.FFmpegError:
-                pass
+                self._primed = []
             self._origin = min(stamps) if stamps else 0.0
         return self._origin
 
@@ -163,22 +173,29 @@ class PyAVBackend(Backend):
             self._stream.codec_context.thread_count = self._threads
 
     def set_threads(self, n: int) -> None:
-        """Decoder threads (0: FFmpeg's choice); applies to the next pass (a fresh demuxer)."""
+        """Decoder threads (0: FFmpeg's choice): for the open container when nothing was decoded
+        from it yet (set it before ``info``, whose probe starts the first pass), else from the
+        next pass (a fresh demuxer)."""
         self._threads = max(0, int(n))
         if not self._started:
             self._stream.codec_context.thread_count = self._threads
 
     def decode(self, from_seconds: float | None = None, keyframes_only: bool = False) -> Iterator[tuple[float, bool, av.VideoFrame]]:
         origin = self.origin()
-        if self._started:
-            self._reopen()  # a fresh demuxer is cheaper and safer than seeking back to 0
-        self._started = True
-        s = self._stream
-        s.codec_context.skip_frame = "NONKEY" if keyframes_only else "DEFAULT"
         fps = self.info.fps
-        self.bad_packets = 0
+        primed, rest = self._primed, self._rest
+        self._primed, self._rest = [], None
+        seek = from_seconds is not None and from_seconds > 0
         try:
-            if from_seconds is not None and from_seconds > 0 and s.time_base is not None:
+            if rest is not None and not seek and not keyframes_only:
+                # the probe's pass, continued (its bad packets counted in this pass)
+                yield from _in_order(itertools.chain(primed, rest), origin, fps)
+                return
+            self._reopen()  # a fresh demuxer is cheaper and safer than seeking back to 0
+            s = self._stream
+            s.codec_context.skip_frame = "NONKEY" if keyframes_only else "DEFAULT"
+            self.bad_packets = 0
+            if seek and s.time_base is not None:
                 target = int((origin + from_seconds) / float(s.time_base))
                 self._container.seek(target, stream=s, backward=True, any_frame=False)
             yield from _in_order(self._frames(), origin, fps)
