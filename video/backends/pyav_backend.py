@@ -10,7 +10,8 @@ the display order, so the stamps are put back in ascending order over a small wi
 are skipped and counted (a damaged stretch loses only its own pictures); the container failing
 to deliver packets ends the stream with a ``VideoError`` after what decoded. Scaling happens in
 libswscale (one ``VideoReformatter`` per file), not on full-size RGB copies; shot detection
-reads the luma plane directly (``to_luma``).
+reads the luma plane directly (``to_luma``). A file is opened once per pass: the frames the
+origin probe decodes start the first pass.
 """
 
 from __future__ import annotations
