@@ -72,3 +72,19 @@ def test_a_short_video_is_all_in_the_probe(tmp_path, opens: list[str]) -> None:
     got = [t for t, _, _ in b.decode()]
     assert len(opens) == 1 and got == pytest.approx(list(times))
     b.close()
+
+
+def test_stamps_are_the_fractions_float_to_the_bit() -> None:
+    from fractions import Fraction
+    from types import SimpleNamespace
+
+    from vidsift.video.backends.pyav_backend import _seconds
+
+    rng = np.random.default_rng(0)
+    bases = [Fraction(1, 90000), Fraction(1, 30000), Fraction(1001, 30000), Fraction(1, 1000), Fraction(1, 25),
+             Fraction(1, 12800), Fraction(1, 44100), Fraction(3, 7)]
+    for tb in bases:
+        for pts in [0, 1, -3, *rng.integers(0, 2**40, 200).tolist()]:
+            assert _seconds(SimpleNamespace(pts=int(pts), time_base=tb)) == float(int(pts) * tb)
+    assert _seconds(SimpleNamespace(pts=None, time_base=Fraction(1, 25))) is None
+    assert _seconds(SimpleNamespace(pts=5, time_base=None)) is None
