@@ -74,6 +74,10 @@ class Workspace:
         return self.root / "samples"
 
 
+#: what the use cases accept for a workspace: one, or its folder
+WorkspaceLike = Workspace | str | Path
+
+
 @dataclass(frozen=True)
 class RunDir:
     """One run folder (``<ws>/checkpoints/<name>/``) and the names of the files in it.

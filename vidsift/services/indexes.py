@@ -46,9 +46,7 @@ from vidsift.locks import job_lock
 from vidsift.services.search import check_group
 from vidsift.timecode import parse_time, timecode
 from vidsift.video.segment import Segment
-from vidsift.workspace import Workspace
-
-WorkspaceLike = Workspace | str | Path
+from vidsift.workspace import Workspace, WorkspaceLike
 
 _CACHE: dict[str, tuple[tuple[int, int, int], VideoIndex]] = {}
 _CACHE_LOCK = threading.Lock()

@@ -50,11 +50,10 @@ from vidsift.embedder.store import (
 from vidsift.errors import BadInputError
 from vidsift.index.persist import META, indexed_videos, read_meta
 from vidsift.services.contents import stores
-from vidsift.workspace import Workspace
+from vidsift.workspace import Workspace, WorkspaceLike
 
 #: (stage, done, total): stage is "scan", "embed NAME" (frames) or "index NAME" (0/1 then 1/1)
 UpdateProgress = Callable[[str, int, int], None]
-WorkspaceLike = Workspace | str | Path
 
 
 

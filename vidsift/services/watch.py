@@ -12,9 +12,7 @@ from typing import Any
 
 from vidsift.catalog import find_videos
 from vidsift.errors import BadInputError
-from vidsift.workspace import Workspace
-
-WorkspaceLike = Workspace | str | Path
+from vidsift.workspace import WorkspaceLike
 
 #: seconds between polls
 DEFAULT_INTERVAL = 10.0
