@@ -118,7 +118,7 @@ class VideoReader:
             self._backend = b
             break
         if self._backend is None:
-            reasons = "; ".join(f"{k}: {v}" for k, v in failed.items())
+            reasons = "; ".join(f"{k}: {v.removeprefix(k + ' ')}" for k, v in failed.items())
             raise VideoError(self.path, next(iter(failed.values())) if len(failed) == 1 else reasons)
         self.info: VideoInfo = self._backend.info
         if self.info.num_frames <= 0:

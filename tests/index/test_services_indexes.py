@@ -99,6 +99,11 @@ def test_search_by_frame_path_and_vector(ws: Workspace, tmp_path) -> None:
     for at in (0.48, "0.5", "00:00:00.510"):
         assert search_workspace(ws, "pixels", video="v2", at=at, k=4) == rows
     assert rows[0]["timecode"] == "00:00:00.480"
+    # the last frame (39, at 1.56 s) stays on screen for a sampling step, at least 1 s; past that
+    # a time is refused rather than answered with the last frame
+    assert search_workspace(ws, "pixels", video="v2", at=2.5, k=1)[0]["frame"] == 39
+    with pytest.raises(BadInputError, match=r"time 99 s is past the end of video v2: its last indexed frame \(39\) is at 00:00:01\.560"):
+        search_workspace(ws, "pixels", video="v2", at=99, k=1)
     assert (rows[0]["video_id"], rows[0]["frame"]) == ("v2", 12) and rows[0][
         "distance"
     ] == pytest.approx(0, abs=1e-5)

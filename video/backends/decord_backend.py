@@ -7,9 +7,13 @@ never ask decord for a whole video at once (2.4 GB for 1800 frames, see perf-anc
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 from collections.abc import Iterator
 
 import decord  # noqa: E402  (import errors are handled by the registry)
+import decord.logging
 import numpy as np
 
 from vidsift.errors import VideoError
@@ -19,6 +23,33 @@ from vidsift.video.resize import resize_frames
 
 CHUNK = 64
 
+# decord's FFmpeg would print its complaints ("moov atom not found", damaged macroblocks) to the
+# terminal, through the progress bars; what matters reaches the user as a ``VideoError``.
+decord.logging.set_level(decord.logging.QUIET)
+
+
+@contextlib.contextmanager
+def _quiet_native_stderr() -> Iterator[None]:
+    """File descriptor 2 pointed at /dev/null: decord's C++ logger writes "ERROR opening: ..."
+    there for every file it cannot open, a second report of the failure we report in one line.
+    Only around opening a file, which is quick; Python's own ``sys.stderr`` is flushed first."""
+    try:
+        saved = os.dup(2)
+    except OSError:  # no fd 2 to silence
+        yield
+        return
+    try:
+        with contextlib.suppress(Exception):
+            sys.stderr.flush()
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+            try:
+                yield
+            finally:
+                os.dup2(saved, 2)
+    finally:
+        os.close(saved)
+
 
 class DecordBackend(Backend):
     NAME = "decord"
@@ -26,9 +57,13 @@ class DecordBackend(Backend):
     def __init__(self, path: str) -> None:
         super().__init__(path)
         try:
-            self._vr = decord.VideoReader(self.path, ctx=decord.cpu(0), num_threads=1)
+            with _quiet_native_stderr():
+                self._vr = decord.VideoReader(self.path, ctx=decord.cpu(0), num_threads=1)
         except (decord.DECORDError, RuntimeError, OSError) as exc:
-            raise VideoError(self.path, f"decord cannot open it ({str(exc).splitlines()[0][:200]})") from exc
+            detail = str(exc).splitlines()[0][:200] if str(exc) else ""
+            # "Error reading PATH..." says nothing the message does not (it starts with the path)
+            said = f" ({detail})" if detail and self.path not in detail else ""
+            raise VideoError(self.path, f"decord cannot open it{said}") from exc
         self._info: VideoInfo | None = None
         self._times: np.ndarray | None = None
 

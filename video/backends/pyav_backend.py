@@ -299,4 +299,8 @@ def _spread(n: int, k: int) -> slice | np.ndarray:
 
 
 def _short(exc: BaseException) -> str:
-    return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+    """FFmpeg's own words for ``exc`` ("Invalid data found when processing input"), without the
+    errno and the path that ``str(exc)`` repeats (the message already starts with the path)."""
+    reason = getattr(exc, "strerror", None) if isinstance(exc, av.error.FFmpegError) else None
+    text = str(reason or exc)
+    return text.splitlines()[0][:200] if text else type(exc).__name__

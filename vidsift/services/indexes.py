@@ -568,10 +568,19 @@ def resolve_videos(vi: VideoIndex, refs: Collection[str | Path] | None) -> list[
 
 
 def frame_at_time(vi: Any, video_id: str, seconds: float) -> int:
-    """The indexed frame of ``video_id`` on screen at ``seconds`` (its last row at or before it)."""
+    """The indexed frame of ``video_id`` on screen at ``seconds`` (its last row at or before it).
+    A time past the last indexed frame by more than one sampling step (at least 1 s) is refused:
+    the index does not hold the video's end, and a time far past it is a typo, not a query for
+    the last frame."""
     cols = vi.columns
     frames, ids = cols.frames_of(cols.code_of[video_id])
     times = cols.time[cols.positions(ids)]
+    step = float(np.median(np.diff(times))) if len(times) > 1 else 0.0
+    if seconds > times[-1] + max(1.0, step):
+        raise BadInputError(
+            f"time {seconds:g} s is past the end of video {video_id}: its last indexed frame "
+            f"({int(frames[-1])}) is at {timecode(float(times[-1]))}"
+        )
     i = int(np.searchsorted(times, seconds + 1e-6, side="right")) - 1
     return int(frames[max(i, 0)])
 
