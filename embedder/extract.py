@@ -129,6 +129,7 @@ def extract(
     on_progress: ProgressFn | None = None,
     thumbnails: bool | None = None,
     device: str | None = None,
+    rescan: bool = True,
 ) -> ExtractReport:
     """Embed the sampled frames of the videos of ``folder`` (scanned first), or of the whole
     catalog when ``folder`` is None, into ``ws.embeddings(embedder_name)``.
@@ -143,6 +144,8 @@ def extract(
             the model costs far less than decoding (``pixels``), else one decoding process;
             Ray: 1.
         thumbnails: write a JPEG per embedded frame (default: on for frame embedders).
+        rescan: False when the caller has just scanned ``folder`` (``vidsift update``): the
+            catalog's rows under it are used as they are.
 
     Raises:
         BadInputError: bad options, unknown embedder, no videos, Ray not installed.
@@ -158,7 +161,7 @@ def extract(
         report = extract(
             ws, folder, base, every=every, fps=fps, keyframes=keyframes, engine=engine,
             retry_failed=retry_failed, batch_size=batch_size, workers=workers, progress=progress,
-            on_progress=on_progress, thumbnails=thumbnails, device=device,
+            on_progress=on_progress, thumbnails=thumbnails, device=device, rescan=rescan,
         )
         from vidsift.embedder.registry import embedder_from_manifest
 
@@ -184,13 +187,14 @@ def extract(
     # one run per store at a time: a second identical run waits, then skips what the first finished
     with job_lock(ws, f"embed-{emb.name}"):  # the wait is noted on stderr
         return _extract_locked(ws, folder, emb, every_n, fps_f, keyframes, engine, retry_failed,
-                               batch_size, workers, progress, on_progress, thumbnails, device, t0)
+                               batch_size, workers, progress, on_progress, thumbnails, device, t0, rescan)
 
 
 def _extract_locked(
     ws: Workspace, folder: str | Path | None, emb: Embedder, every_n: int | None, fps_f: float | None,
     keyframes: bool, engine: str, retry_failed: bool, batch_size: int, workers: int | None, progress: bool,
     on_progress: ProgressFn | None, thumbnails: bool | None, device: str | None, t0: float,
+    rescan: bool = True,
 ) -> ExtractReport:
     from vidsift.catalog import Catalog
     from vidsift.video.scan import scan_folder
@@ -199,9 +203,13 @@ def _extract_locked(
     cat = Catalog(ws.catalog_path)
     scan_report = None
     if folder is not None:
-        scan_report = scan_folder(cat, folder, progress=progress)
-        records = cat.videos(status=None, root=scan_report.root)
-        where = scan_report.root
+        if rescan:
+            scan_report = scan_folder(cat, folder, progress=progress)
+            where = scan_report.root
+        else:  # the scan's root: the folder, or a file's own folder
+            given = Path(folder).expanduser().resolve()
+            where = str(given.parent if given.is_file() else given)
+        records = cat.videos(status=None, root=where)
         if Path(folder).expanduser().is_file():  # one video
             one = str(Path(folder).expanduser().resolve())
             records = [r for r in records if r.path == one]

@@ -126,6 +126,23 @@ def write_shard(
     return target
 
 
+def relocate_shard(store_dir: str | Path, video_id: str, path: str, label: str | None) -> bool:
+    """Point a video's shard at the file's new place (a move or rename keeps the content id, so
+    the vectors stay): its ``path`` and ``label`` columns, rewritten atomically. False when the
+    shard already says so."""
+    target = shard_path(store_dir, video_id)
+    table = _read_table(target)
+    n = table.num_rows
+    if n == 0 or (set(table.column("path").to_pylist()) == {path}
+                  and set(table.column("label").to_pylist()) == {label}):
+        return False
+    for name, value in (("path", path), ("label", label)):
+        table = table.set_column(table.schema.get_field_index(name), name, pa.array([value] * n, pa.string()))
+    with atomic_path(target) as tmp:
+        pq.write_table(table, tmp, dictionary_pagesize_limit=DICTIONARY_PAGE_BYTES)
+    return True
+
+
 TIME_LAYOUT = "pts"  # the manifest's "time" key: what the time column holds
 
 

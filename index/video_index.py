@@ -22,7 +22,7 @@ import functools
 import logging
 import math
 import time
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -382,6 +382,25 @@ class VideoIndex:
         self.idmap = self.idmap.drop(index=ids)
         self._changed()
         return removed
+
+    def relocate(self, places: Mapping[str, tuple[str, str | None]]) -> list[str]:
+        """Point the rows of moved or renamed videos at ``places[video_id] = (path, label)``:
+        the content id, and so the vectors, stay. Returns the ids whose rows changed."""
+        vids = self.idmap["video_id"].astype(str)
+        mask = vids.isin(list(places)).to_numpy()
+        if not mask.any():
+            return []
+        moved = vids[mask]
+        path = moved.map(lambda v: places[v][0])
+        label = moved.map(lambda v: places[v][1])
+        old_path, old_label = self.idmap.loc[mask, "path"], self.idmap.loc[mask, "label"]
+        same = (old_path.astype(str) == path) & ((old_label == label) | (old_label.isna() & label.isna()))
+        changed = sorted(set(moved[~same]))
+        if changed:
+            self.idmap.loc[mask, "path"] = path.to_numpy(dtype=object)
+            self.idmap.loc[mask, "label"] = label.to_numpy(dtype=object)
+            self._changed()
+        return changed
 
     # ------------------------------------------------------------------ lookups
     def id_of(self, video_id: str, frame: int) -> int:

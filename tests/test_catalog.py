@@ -65,6 +65,17 @@ def test_ids_survive_a_move(folder, tmp_path):
     assert all(v.path.startswith(str(moved)) for v in cat.videos())
 
 
+def test_a_rename_inside_the_folder_is_a_move_not_also_a_removal(folder, tmp_path):
+    cat = Catalog(tmp_path / "catalog.sqlite")
+    scan_folder(cat, folder)
+    coffee = next(v for v in cat.videos() if v.label == "coffee")
+    renamed = folder / "coffee" / "renamed.mp4"
+    shutil.move(coffee.path, renamed)
+    r = scan_folder(cat, folder)
+    assert r.moved == [str(renamed)] and r.removed == [] and r.added == []
+    assert cat.get(coffee.id).path == str(renamed)
+
+
 def test_content_id_changes_with_content(tmp_path):
     a, b = tmp_path / "a.bin", tmp_path / "b.bin"
     a.write_bytes(b"x" * 3_000_000)

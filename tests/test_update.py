@@ -68,6 +68,71 @@ def _assert_consistent(ws: Workspace, *folders: Path) -> None:
     assert all(Path(h["path"]).exists() for h in hits)
 
 
+def test_update_scans_the_folder_once_and_reports_a_rename_as_a_move(ws: Workspace, folder: Path, monkeypatch) -> None:
+    from vidsift.video import scan
+
+    update_folder(ws, folder, ["pixels"])
+    (folder / "b.mp4").rename(folder / "renamed.mp4")
+    calls: list[str] = []
+    real = scan.scan_folder
+    monkeypatch.setattr(scan, "scan_folder", lambda cat, f, **kw: calls.append(str(f)) or real(cat, f, **kw))
+    r = update_folder(ws, folder, ["pixels"])
+    assert len(calls) == 1  # embedding uses the rows the update's scan just wrote
+    assert [Path(p).name for p in r["scan"]["moved"]] == ["renamed.mp4"] and r["scan"]["removed"] == []
+    e = r["embedders"]["pixels"]
+    assert e["moved"] == [str((folder / "renamed.mp4").resolve())] and e["added"] == e["removed"] == []
+    assert e["index"]["action"] == "updated" and not r["nothing_to_do"]
+    _assert_consistent(ws, folder)  # the index and the shard name the file where it is now
+    assert update_folder(ws, folder, ["pixels"])["nothing_to_do"]
+
+
+def test_a_move_into_another_label_folder_moves_the_label_too(ws: Workspace, folder: Path) -> None:
+    from vidsift.embedder.store import load_store
+
+    update_folder(ws, folder, ["pixels"])
+    vid = content_id(folder / "a.mp4")
+    (folder / "cats").mkdir()
+    (folder / "a.mp4").rename(folder / "cats" / "a.mp4")
+    r = update_folder(ws, folder, ["pixels"])
+    assert [Path(p).name for p in r["embedders"]["pixels"]["moved"]] == ["a.mp4"]
+    meta = load_store(ws.embeddings("pixels"), [vid], with_vectors=False).meta
+    assert set(meta["label"]) == {"cats"} and set(meta["path"]) == {str((folder / "cats" / "a.mp4").resolve())}
+    indexes.clear_cache()
+    hits = indexes.search_workspace(ws, "pixels", video=vid, frame=0, k=3, labels=["cats"])
+    assert {h["video_id"] for h in hits} == {vid} and {h["label"] for h in hits} == {"cats"}
+
+
+def test_a_move_cut_short_before_the_index_is_finished_by_the_next_update(ws: Workspace, folder: Path, monkeypatch) -> None:
+    update_folder(ws, folder, ["pixels"])
+    (folder / "b.mp4").rename(folder / "b2.mp4")
+
+    def killed(*_a, **_k):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(update_mod, "_update_index_rows", killed)
+        with pytest.raises(KeyboardInterrupt):
+            update_folder(ws, folder, ["pixels"])
+    assert {Path(p).name for p in indexed_videos(ws.indexes("pixels")).values()} == {"a.mp4", "b.mp4", "c.mp4"}
+    r = update_folder(ws, folder, ["pixels"])  # the scan sees nothing new; the index still names b.mp4
+    assert r["scan"]["moved"] == [] and [Path(p).name for p in r["embedders"]["pixels"]["moved"]] == ["b2.mp4"]
+    _assert_consistent(ws, folder)
+
+
+def test_an_index_left_behind_by_a_plain_scan_catches_up(ws: Workspace, folder: Path) -> None:
+    """A move seen by `vidsift scan` (not update) is followed by the next update."""
+    from vidsift.catalog import Catalog
+    from vidsift.video.scan import scan_folder
+
+    update_folder(ws, folder, ["pixels"])
+    (folder / "b.mp4").rename(folder / "b2.mp4")
+    with Catalog(ws.catalog_path) as cat:
+        assert len(scan_folder(cat, folder).moved) == 1
+    r = update_folder(ws, folder, ["pixels"])
+    assert [Path(p).name for p in r["embedders"]["pixels"]["moved"]] == ["b2.mp4"]
+    _assert_consistent(ws, folder)
+
+
 def test_first_update_embeds_and_builds_the_index(ws: Workspace, folder: Path) -> None:
     seen: list[tuple[str, int, int]] = []
     r = update_folder(ws, folder, ["pixels"], on_progress=lambda *a: seen.append(a))
@@ -212,7 +277,7 @@ def test_cli_update_json_watch_and_errors(cli, folder: Path, tmp_path: Path, mon
     (folder / "a.mp4").unlink()
     r = cli("update", folder, "-w", ws)
     assert r.code == 0, r
-    assert "pixels: 0 added, 0 changed, 1 removed, 2 unchanged, 0 failed; index +0 -1 videos" in r.out
+    assert "pixels: 0 added, 0 changed, 1 removed, 0 moved, 2 unchanged, 0 failed; index +0 -1 videos" in r.out
     assert cli("update", folder, "-w", ws).out.splitlines()[-1].startswith("nothing to do in ")
 
     for args, message in [

@@ -265,6 +265,7 @@ class Catalog:
                 with self._tx() as db:
                     db.executemany("DELETE FROM videos WHERE path = ?", [(p,) for p in moved_from])
                 report.moved.append(path)
+                seen.update(moved_from)  # reported as moved, not also as removed
             elif old:
                 report.updated.append(path)
             else:
@@ -338,6 +339,14 @@ class Catalog:
             if key not in seen:
                 seen.add(key)
                 out.append(self._record(row))
+        return out
+
+    def copies(self) -> dict[str, list[tuple[str, str | None]]]:
+        """Content id -> (path, label) of every readable file with that content, the one
+        ``videos`` lists first (a byte-identical copy is one video with several paths)."""
+        out: dict[str, list[tuple[str, str | None]]] = {}
+        for row in self._rows("WHERE status = 'ok'"):
+            out.setdefault(row["id"], []).append((row["path"], row["label"]))
         return out
 
     def get(self, ref: str | Path) -> VideoRecord:

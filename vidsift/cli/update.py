@@ -19,7 +19,8 @@ def _index_text(ix: dict[str, Any]) -> str:
     if ix["action"] == "built":
         return f"index built ({ix['videos']} videos, {ix['vectors']} vectors)"
     if ix["action"] == "updated":
-        return (f"index +{ix['added_videos']} -{ix['removed_videos']} videos "
+        moved = f", {ix['moved_videos']} moved" if ix.get("moved_videos") else ""
+        return (f"index +{ix['added_videos']} -{ix['removed_videos']} videos{moved} "
                 f"-> {ix['videos']} videos, {ix['vectors']} vectors")
     if ix["action"] == "unchanged":
         return f"index up to date ({ix['videos']} videos)"
@@ -37,7 +38,7 @@ def _human(r: dict[str, Any], stamp: bool = False) -> None:
     for name, e in r["embedders"].items():
         typer.echo(
             f"  {name}: {len(e['added'])} added, {len(e['changed'])} changed, {len(e['removed'])} removed, "
-            f"{e['unchanged']} unchanged, {len(e['failed'])} failed; {_index_text(e['index'])}"
+            f"{len(e['moved'])} moved, {e['unchanged']} unchanged, {len(e['failed'])} failed; {_index_text(e['index'])}"
         )
         for f in e["failed"]:
             typer.echo(f"    failed: {f['path']}: {f['reason']}")

@@ -15,7 +15,10 @@ One run, in this order:
       whose stored path lies under the folder: deleted, moved out of the folder, or changed (a
       changed file has a new id; its old id is stale). A video whose content is still catalogued
       anywhere (a copy, a move inside the folder) is kept.
-   b. **remove** them from the index (one save), then their shards from the store;
+   b. **moved** videos (a rename or a move inside the folder keeps the content id, and so the
+      vectors) get the catalog's new path and label in their shards, then in the index;
+      stale ones are **removed** from the index, then their shards from the store (the
+      index's changes are one save);
    c. **embed** what the store lacks (``embedder.extract.extract``, which skips finished shards),
       sampled as the store already is (``--every`` / ``--fps`` / ``--keyframes`` of its manifest);
    d. **index**: add the store's videos the index lacks; an embedder with a store but no index
@@ -44,6 +47,7 @@ from vidsift.embedder.store import (
     MANIFEST,
     finished_videos,
     read_manifest,
+    relocate_shard,
     remove_shard,
     shard_paths,
 )
@@ -120,6 +124,8 @@ def _update_locked(
         report: ScanReport = scan_folder(cat, root, progress=progress, on_file=on_file)
         here = cat.videos(status=None, root=root)
         catalogued = {v.id for v in cat.videos(status=None)}
+        places = _places(cat)
+        moved_ids = {cat.get(p).id for p in report.moved}
     if on_progress is not None:
         on_progress("scan", len(here), len(here))
 
@@ -131,7 +137,12 @@ def _update_locked(
     per: dict[str, dict[str, Any]] = {}
     for name in names:
         stale = stale_of[name]
-        index_removed = _remove_from_index(ws, name, stale)  # the index first: it never names a lost shard
+        moves = _moves(ws, name, places, moved_ids)
+        # moved: the shards before the index, so an interrupted run leaves the index behind and
+        # the next one finds the move there; stale: the index first, so it never names a lost shard
+        done = finished_videos(ws.embeddings(name))
+        shards_moved = [v for v in sorted(moves) if v in done and relocate_shard(ws.embeddings(name), v, *moves[v])]
+        index_removed, index_moved = _update_index_rows(ws, name, stale, moves)
         for vid in sorted(stale):
             remove_shard(ws.embeddings(name), vid)
         entry = _embed(ws, root, name, bool(here), on_progress, progress, workers, batch_size, device)
@@ -140,14 +151,15 @@ def _update_locked(
         entry["changed"] = sorted(embedded & old_paths)
         entry["added"] = sorted(embedded - old_paths)
         entry["removed"] = sorted(old_paths - embedded)
-        entry["index"] = _index(ws, name, index_removed, build_index, on_progress)
-        per[name] = {k: entry[k] for k in ("added", "changed", "removed", "unchanged", "failed", "frames",
-                                            "store", "index", "notes")}
+        entry["moved"] = sorted(moves[v][0] for v in set(index_moved) | set(shards_moved))
+        entry["index"] = _index(ws, name, index_removed, build_index, on_progress, moved=len(index_moved))
+        per[name] = {k: entry[k] for k in ("added", "changed", "removed", "moved", "unchanged", "failed",
+                                            "frames", "store", "index", "notes")}
 
     thumbs = _remove_thumbnails(ws, removed_ids)
     scan = report.to_dict()
     busy = any(scan[k] for k in ("added", "updated", "moved", "removed")) or thumbs or any(
-        e["added"] or e["changed"] or e["removed"] or e["index"]["action"] in ("built", "updated")
+        e["added"] or e["changed"] or e["removed"] or e["moved"] or e["index"]["action"] in ("built", "updated")
         for e in per.values()
     )
     return {
@@ -210,13 +222,42 @@ def _stale_videos(ws: Workspace, name: str, root: Path, catalogued: set[str]) ->
     return {v: p for v, p in found.items() if _under(p, root)}
 
 
-def _remove_from_index(ws: Workspace, name: str, stale: dict[str, str]) -> int:
-    """Drop the stale videos from the index in one atomic save; how many were in it."""
+Place = tuple[str, "str | None"]  # (path, label) of a catalogued video
+
+
+def _places(cat: Catalog) -> dict[str, dict[str, Place]]:
+    """Content id -> {path: (path, label)} of every readable catalogued copy, the path
+    ``Catalog.videos`` lists first."""
+    return {vid: {path: (path, label) for path, label in copies} for vid, copies in cat.copies().items()}
+
+
+def _moves(ws: Workspace, name: str, places: dict[str, dict[str, Place]], moved: set[str]) -> dict[str, Place]:
+    """Video id -> its new (path, label), for the videos of ``name``'s index, or the store's
+    videos this scan saw move, whose stored path no catalogued copy has any more. The index is
+    checked whole (one file): a move seen by an earlier ``vidsift scan``, or by an update cut
+    short, is still found there, since the shards follow a move before the index does."""
+    stored: dict[str, str] = {}
     index_dir = ws.indexes(name)
-    if not stale or not (index_dir / META).exists():
-        return 0
-    if not set(stale) & set(indexed_videos(index_dir, name)):
-        return 0
+    if (index_dir / META).exists():
+        stored.update(indexed_videos(index_dir, name))
+    store_dir = ws.embeddings(name)
+    stored.update(shard_paths(store_dir, (moved & finished_videos(store_dir)) - set(stored)))
+    out: dict[str, Place] = {}
+    for vid, path in stored.items():
+        copies = places.get(vid)
+        if copies and path not in copies:
+            out[vid] = next(iter(copies.values()))
+    return out
+
+
+def _update_index_rows(ws: Workspace, name: str, stale: dict[str, str], moves: dict[str, Place]) -> tuple[int, list[str]]:
+    """Drop the stale videos from the index and point moved ones at their new place, in one
+    atomic save: (videos removed, ids moved)."""
+    index_dir = ws.indexes(name)
+    if not (stale or moves) or not (index_dir / META).exists():
+        return 0, []
+    if not (set(stale) | set(moves)) & set(indexed_videos(index_dir, name)):
+        return 0, []
     from vidsift.index.video_index import VideoIndex
     from vidsift.locks import job_lock
 
@@ -227,9 +268,10 @@ def _remove_from_index(ws: Workspace, name: str, stale: dict[str, str]) -> int:
         gone = [v for v in sorted(stale) if v in vi.columns.code_of]
         for vid in gone:
             vi.remove(vid)
-        if gone:
+        moved = vi.relocate(moves)
+        if gone or moved:
             vi.save(index_dir)
-    return len(gone)
+    return len(gone), moved
 
 
 def _embed(
@@ -255,7 +297,8 @@ def _embed(
             on_progress(f"embed {name}", done, total)
 
     r = extract(ws, root, name, every=every, fps=fps, keyframes=bool(sampling.get("keyframes")),
-                batch_size=batch_size, workers=workers, progress=progress, on_progress=frames, device=device)
+                batch_size=batch_size, workers=workers, progress=progress, on_progress=frames, device=device,
+                rescan=False)  # scanned just before
     entry.update(
         embedded=list(r.done),
         unchanged=len(r.skipped),
@@ -267,7 +310,7 @@ def _embed(
 
 
 def _index(
-    ws: Workspace, name: str, removed: int, build: bool, on_progress: UpdateProgress | None
+    ws: Workspace, name: str, removed: int, build: bool, on_progress: UpdateProgress | None, moved: int = 0
 ) -> dict[str, Any]:
     """Add the store's unindexed videos to the index, or build one when there is none."""
     from vidsift.services.indexes import add_to_workspace_index, build_workspace_index
@@ -287,7 +330,7 @@ def _index(
                 out["stale_videos"] = s["stale_videos"]
         else:
             meta = read_meta(index_dir, name)
-            out = {"action": "updated" if removed else "unchanged", "added_videos": 0, "removed_videos": removed,
+            out = {"action": "updated" if removed or moved else "unchanged", "added_videos": 0, "removed_videos": removed,
                    "videos": len(indexed), "vectors": int(meta.get("ntotal", 0)), "path": str(index_dir)}
     elif build and finished:
         if on_progress is not None:
@@ -296,10 +339,11 @@ def _index(
         out = {"action": "built", "added_videos": s["videos"], "removed_videos": 0, "videos": s["videos"],
                "vectors": s["vectors"], "path": s["path"]}
     else:
-        return {"action": "none", "added_videos": 0, "removed_videos": 0, "videos": 0, "vectors": 0, "path": None}
+        return {"action": "none", "added_videos": 0, "removed_videos": 0, "videos": 0, "vectors": 0, "path": None,
+                "moved_videos": 0}
     if on_progress is not None:
         on_progress(stage, 1, 1)
-    return out
+    return {**out, "moved_videos": moved}
 
 
 def _remove_thumbnails(ws: Workspace, removed: set[str]) -> int:

@@ -109,7 +109,7 @@ def update_library(ws: Workspace, folder: str, embedder: str) -> None:
             break
         idx = r.get("index") or {}
         st.success(f"{name}: {len(r['added'])} added, {len(r['changed'])} changed, {len(r['removed'])} removed, "
-                   f"{r['unchanged']} unchanged; index {idx.get('action', 'none')}")
+                   f"{len(r['moved'])} moved, {r['unchanged']} unchanged; index {idx.get('action', 'none')}")
         for f in r["failed"]:
             st.warning(f"{f['path']}: {f['reason']}")
 
