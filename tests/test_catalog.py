@@ -76,6 +76,24 @@ def test_a_rename_inside_the_folder_is_a_move_not_also_a_removal(folder, tmp_pat
     assert cat.get(coffee.id).path == str(renamed)
 
 
+def test_a_workspace_inside_the_folder_is_not_scanned(folder, tmp_path):
+    """The default workspace is ./vidsift-workspace: run inside the folder of videos, it lies in
+    it, and its exported clips must not come back as new videos."""
+    from vidsift.workspace import Workspace
+
+    ws = Workspace.at(folder / "vidsift-workspace")
+    cat = Catalog(ws.catalog_path)
+    first = scan_folder(cat, folder)
+    clip = ws.exports / "c1" / "cluster_000" / "clip.mp4"
+    clip.parent.mkdir(parents=True)
+    shutil.copy(next(v.path for v in cat.videos() if v.label == "coffee"), clip)
+    again = scan_folder(cat, folder)
+    assert again.added == [] and len(again.unchanged) == len(first.added) + len(first.failed)
+    assert all("vidsift-workspace" not in v.path for v in cat.videos(status=None))
+    # scanning inside a workspace on purpose (make demo scans its samples) still works
+    assert [p.rsplit("/", 1)[-1] for p in scan_folder(cat, ws.exports).added] == ["clip.mp4"]
+
+
 def test_content_id_changes_with_content(tmp_path):
     a, b = tmp_path / "a.bin", tmp_path / "b.bin"
     a.write_bytes(b"x" * 3_000_000)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from vidsift.errors import BadInputError, VideoError
+from vidsift.workspace import CATALOG_FILE
 
 #: file extensions a scan picks up
 VIDEO_EXTENSIONS = frozenset(
@@ -140,11 +141,18 @@ class ScanReport:
         }
 
 
+def is_workspace(folder: Path) -> bool:
+    """A vidsift workspace: its exported clips and sample videos are vidsift's output, not input."""
+    return (folder / CATALOG_FILE).is_file()
+
+
 def find_videos(folder: Path) -> list[Path]:
-    """Video files below ``folder`` by extension, sorted, hidden files and folders skipped."""
+    """Video files below ``folder`` by extension, sorted; hidden files and folders are skipped,
+    and so are workspaces below it (the default workspace, ``./vidsift-workspace``, lies inside
+    the folder of videos when vidsift runs there: its clips would come back as new videos)."""
     out = []
     for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and not is_workspace(Path(dirpath) / d))
         for name in sorted(filenames):
             if not name.startswith(".") and Path(name).suffix.lower() in VIDEO_EXTENSIONS:
                 out.append(Path(dirpath) / name)

@@ -11,6 +11,8 @@ from typing import Any
 DEFAULT_WORKSPACE = "vidsift-workspace"
 #: environment variable naming the workspace (CLI and page alike)
 WORKSPACE_ENV = "VIDSIFT_WORKSPACE"
+#: the workspace's catalog file; its presence marks a folder as a workspace (scans skip them)
+CATALOG_FILE = "catalog.sqlite"
 
 
 def safe_name(name: str) -> str:
@@ -30,7 +32,7 @@ class Workspace:
 
     @property
     def catalog_path(self) -> Path:
-        return self.root / "catalog.sqlite"
+        return self.root / CATALOG_FILE
 
     @property
     def checkpoints(self) -> Path:
