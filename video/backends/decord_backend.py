@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import threading
 from collections.abc import Iterator
 
 import decord  # noqa: E402  (import errors are handled by the registry)
@@ -26,29 +27,32 @@ CHUNK = 64
 # decord's FFmpeg would print its complaints ("moov atom not found", damaged macroblocks) to the
 # terminal, through the progress bars; what matters reaches the user as a ``VideoError``.
 decord.logging.set_level(decord.logging.QUIET)
+_STDERR_LOCK = threading.Lock()
 
 
 @contextlib.contextmanager
 def _quiet_native_stderr() -> Iterator[None]:
     """File descriptor 2 pointed at /dev/null: decord's C++ logger writes "ERROR opening: ..."
     there for every file it cannot open, a second report of the failure we report in one line.
-    Only around opening a file, which is quick; Python's own ``sys.stderr`` is flushed first."""
-    try:
-        saved = os.dup(2)
-    except OSError:  # no fd 2 to silence
-        yield
-        return
-    try:
-        with contextlib.suppress(Exception):
-            sys.stderr.flush()
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), 2)
-            try:
-                yield
-            finally:
-                os.dup2(saved, 2)
-    finally:
-        os.close(saved)
+    Only around opening a file, which is quick; Python's own ``sys.stderr`` is flushed first.
+    One thread at a time: two overlapping redirections could restore /dev/null for good."""
+    with _STDERR_LOCK:
+        try:
+            saved = os.dup(2)
+        except OSError:  # no fd 2 to silence
+            yield
+            return
+        try:
+            with contextlib.suppress(Exception):
+                sys.stderr.flush()
+            with open(os.devnull, "wb") as null:
+                os.dup2(null.fileno(), 2)
+                try:
+                    yield
+                finally:
+                    os.dup2(saved, 2)
+        finally:
+            os.close(saved)
 
 
 class DecordBackend(Backend):

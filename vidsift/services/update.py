@@ -124,7 +124,7 @@ def _update_locked(
         report: ScanReport = scan_folder(cat, root, progress=progress, on_file=on_file)
         here = cat.videos(status=None, root=root)
         catalogued = {v.id for v in cat.videos(status=None)}
-        places = _places(cat)
+        places = cat.copies()
         moved_ids = {cat.get(p).id for p in report.moved}
     if on_progress is not None:
         on_progress("scan", len(here), len(here))
@@ -222,16 +222,10 @@ def _stale_videos(ws: Workspace, name: str, root: Path, catalogued: set[str]) ->
     return {v: p for v, p in found.items() if _under(p, root)}
 
 
-Place = tuple[str, "str | None"]  # (path, label) of a catalogued video
+Place = tuple[str, "str | None"]  # (path, label) of a catalogued file
 
 
-def _places(cat: Catalog) -> dict[str, dict[str, Place]]:
-    """Content id -> {path: (path, label)} of every readable catalogued copy, the path
-    ``Catalog.videos`` lists first."""
-    return {vid: {path: (path, label) for path, label in copies} for vid, copies in cat.copies().items()}
-
-
-def _moves(ws: Workspace, name: str, places: dict[str, dict[str, Place]], moved: set[str]) -> dict[str, Place]:
+def _moves(ws: Workspace, name: str, places: dict[str, list[Place]], moved: set[str]) -> dict[str, Place]:
     """Video id -> its new (path, label), for the videos of ``name``'s index, or the store's
     videos this scan saw move, whose stored path no catalogued copy has any more. The index is
     checked whole (one file): a move seen by an earlier ``vidsift scan``, or by an update cut
@@ -245,8 +239,8 @@ def _moves(ws: Workspace, name: str, places: dict[str, dict[str, Place]], moved:
     out: dict[str, Place] = {}
     for vid, path in stored.items():
         copies = places.get(vid)
-        if copies and path not in copies:
-            out[vid] = next(iter(copies.values()))
+        if copies and path not in {p for p, _ in copies}:
+            out[vid] = copies[0]  # the copy ``Catalog.videos`` lists
     return out
 
 
