@@ -76,3 +76,15 @@ def test_the_cli_starts_without_the_heavy_libraries():
     code = f"import sys, vidsift.cli; print(' '.join(m for m in {heavy!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_warnings_reach_the_terminal_as_one_line():
+    """A library warning says what happened, not which file and source line raised it."""
+    import subprocess
+    import sys
+
+    code = ("import sys, warnings, vidsift.cli as c; sys.argv = ['vidsift', 'methods']; "
+            "c.app = lambda **kw: warnings.warn('the 10-nearest-neighbour graph has 7 connected components'); "
+            "c.main()")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stderr == "warning: the 10-nearest-neighbour graph has 7 connected components\n"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+import warnings
+from typing import Any
 
 import typer
 
@@ -34,8 +36,17 @@ for _name in _MODULES:
     _mod.register(app)
 
 
+def _warn_one_line(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                   file: Any = None, line: str | None = None) -> None:
+    """A warning as one line on stderr, what happened without the library's file and source
+    line (``warnings.showwarning``'s signature). VIDSIFT_DEBUG=1 keeps Python's own format."""
+    print(f"warning: {message}", file=file or sys.stderr)
+
+
 def main() -> None:
-    """Entry point: run the app, turning vidsift errors into one line on stderr."""
+    """Entry point: run the app, turning vidsift errors and warnings into one line on stderr."""
+    if not os.environ.get("VIDSIFT_DEBUG"):
+        warnings.showwarning = _warn_one_line
     try:
         app(standalone_mode=False)
     except VidsiftError as exc:
