@@ -84,7 +84,9 @@ def test_warnings_reach_the_terminal_as_one_line():
     import sys
 
     code = ("import sys, warnings, vidsift.cli as c; sys.argv = ['vidsift', 'methods']; "
-            "c.app = lambda **kw: warnings.warn('the 10-nearest-neighbour graph has 7 connected components'); "
+            "warnings.simplefilter('always'); "  # repeated fits raise it again: shown once all the same
+            "w = lambda: warnings.warn('the 10-nearest-neighbour graph has 7 connected components'); "
+            "c.app = lambda **kw: (w(), w()); "
             "c.main()")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stderr == "warning: the 10-nearest-neighbour graph has 7 connected components\n"

@@ -39,8 +39,16 @@ for _name in _MODULES:
 def _warn_one_line(message: Warning | str, category: type[Warning], filename: str, lineno: int,
                    file: Any = None, line: str | None = None) -> None:
     """A warning as one line on stderr, what happened without the library's file and source
-    line (``warnings.showwarning``'s signature). VIDSIFT_DEBUG=1 keeps Python's own format."""
-    print(f"warning: {message}", file=file or sys.stderr)
+    line (``warnings.showwarning``'s signature), and once per command however many places
+    raise it (repeated fits). VIDSIFT_DEBUG=1 keeps Python's own format."""
+    text = str(message)
+    if text in _WARNED:
+        return
+    _WARNED.add(text)
+    print(f"warning: {text}", file=file or sys.stderr)
+
+
+_WARNED: set[str] = set()
 
 
 def main() -> None:
