@@ -62,12 +62,19 @@ def test_build_with_overrides(ws: Workspace) -> None:
 def test_no_store_or_index_says_what_to_run(ws: Workspace) -> None:
     with pytest.raises(WorkspaceError, match="no embedding store here; run `vidsift embed"):
         build_workspace_index(ws, "pixels")
+    with pytest.raises(WorkspaceError, match="no embeddings and no index for embedder 'pixels' in this workspace; "
+                                             "nothing is indexed here yet: `vidsift embed FOLDER"):
+        search_workspace(ws, "pixels", video="v1", frame=0)
     write_store(ws.embeddings("pixels"), {"v1": 3})
     with pytest.raises(
         WorkspaceError,
         match="no index for embedder 'pixels'; build it with `vidsift index build --embedder pixels`",
     ):
         search_workspace(ws, "pixels", video="v1", frame=0)
+    build_workspace_index(ws, "pixels")
+    with pytest.raises(WorkspaceError, match="no embeddings and no index for embedder 'pixles' in this workspace; "
+                                             "searchable here: pixels$"):
+        search_workspace(ws, "pixles", video="v1", frame=0)
 
 
 def test_load_is_cached_until_the_index_changes(ws: Workspace) -> None:
