@@ -29,6 +29,7 @@ from av.video.reformatter import VideoReformatter
 from vidsift.errors import VideoError
 from vidsift.video.backends.base import Backend
 from vidsift.video.info import MAX_PIXELS, MIN_SIDE, VideoInfo
+from vidsift.video.isobmff import missing_index_reason
 
 # Packets in a row that may fail to decode before the stream is given up on.
 MAX_BAD_PACKETS = 64
@@ -77,7 +78,8 @@ class PyAVBackend(Backend):
         try:
             self._container = av.open(path, metadata_errors="ignore")
         except (av.error.FFmpegError, OSError, UnicodeDecodeError) as exc:
-            raise VideoError(path, f"not a readable video ({_short(exc)})") from exc
+            why = missing_index_reason(path) if isinstance(exc, av.error.InvalidDataError) else None
+            raise VideoError(path, f"not a readable video ({why or _short(exc)})") from exc
         stream = _video_stream(self._container)
         if stream is None:
             self._container.close()
