@@ -90,3 +90,10 @@ def test_warnings_reach_the_terminal_as_one_line():
             "c.main()")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stderr == "warning: the 10-nearest-neighbour graph has 7 connected components\n"
+
+
+def test_a_note_that_is_a_warning_is_not_called_a_note():
+    from vidsift.cli.common import note_line
+
+    assert note_line("2 video(s) failed in an earlier run") == "note: 2 video(s) failed in an earlier run"
+    assert note_line("warning: the vectors have collapsed") == "warning: the vectors have collapsed"

@@ -42,6 +42,11 @@ def workspace(path: Path) -> Workspace:
     return Workspace.at(path)
 
 
+def note_line(note: str) -> str:
+    """A report's note as printed: "note: ...", or as it is when it is already a warning."""
+    return note if note.startswith("warning: ") else f"note: {note}"
+
+
 def emit(obj: Any, as_json: bool, human: Callable[[Any], None] | None = None) -> None:
     """Print ``obj`` as JSON when asked, else through ``human`` (or as indented JSON)."""
     if as_json or human is None:

@@ -8,7 +8,15 @@ from typing import Annotated, Any
 
 import typer
 
-from vidsift.cli.common import DEFAULT_WS, EmbedderOpt, JsonOpt, WorkspaceOpt, emit, workspace
+from vidsift.cli.common import (
+    DEFAULT_WS,
+    EmbedderOpt,
+    JsonOpt,
+    WorkspaceOpt,
+    emit,
+    note_line,
+    workspace,
+)
 
 
 class Engine(StrEnum):
@@ -59,7 +67,7 @@ def embed(
         for path, reason in r.previously_failed:
             typer.echo(f"  skipped (failed before): {path}: {reason}")
         for note in r.notes:
-            typer.echo(f"note: {note}")
+            typer.echo(note_line(note))
 
     emit(report.to_dict() if as_json else report, as_json, human)
 

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from vidsift.cli.common import DEFAULT_WS, JsonOpt, WorkspaceOpt, emit, workspace
+from vidsift.cli.common import DEFAULT_WS, JsonOpt, WorkspaceOpt, emit, note_line, workspace
 from vidsift.services.watch import DEFAULT_INTERVAL
 
 
@@ -45,7 +45,7 @@ def _human(r: dict[str, Any], stamp: bool = False) -> None:
         for path in e["index"].get("stale_videos", []):
             typer.echo(f"    note: indexed video {path} has no shard in the store (not under this folder)")
         for note in e["notes"]:
-            typer.echo(f"    note: {note}")
+            typer.echo(f"    {note_line(note)}")
     typer.echo(f"{'nothing to do' if r['nothing_to_do'] else 'updated'} in {r['seconds']:.1f}s")
 
 
