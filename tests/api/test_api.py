@@ -112,6 +112,8 @@ def test_search_by_frame_time_vector_and_within_videos(client: TestClient, api_w
     assert by_frame[0]["video_id"] == a["video_id"] and by_frame[0]["frame"] == 5 and by_frame[0]["distance"] < 1e-5
     by_path = client.post("/search", json={"embedder": "pixels", "video": a["path"], "frame": 5, "k": 3}).json()
     assert by_path == by_frame
+    for ref in (Path(a["path"]).name, a["video_id"][:6]):  # a file name or an id prefix, as the CLI takes
+        assert client.post("/search", json={"embedder": "pixels", "video": ref, "frame": 5, "k": 3}).json() == by_frame
     by_time = client.post("/search", json={"embedder": "pixels", "video": a["video_id"], "at": 0.5, "k": 3}).json()
     assert by_time == by_frame  # 10 fps: frame 5 is on screen at 0.5 s
     data = load_store(api_ws.embeddings("pixels"))
@@ -289,6 +291,7 @@ def test_bad_frames_and_times_of_a_real_video(client: TestClient) -> None:
     assert_error(client.post("/search", json={**q, "frame": 10_000}), 400)
     assert_error(client.post("/search", json={**q, "at": "not a time"}), 400)
     assert_error(client.post("/search", json={**q, "frame": 1, "at": 1.0}), 400, "not both")
+    assert_error(client.post("/search", json={**q, "at": "99:00:00"}), 400, "past the end of video")
     assert_error(client.get(f"/videos/{vid}/clip", params={"at": "99:00:00"}), 400, "outside")
     assert_error(client.get(f"/videos/{vid}/clip", params={"at": "1", "seconds": -1}), 422, "seconds")
     assert_error(client.get(f"/thumbnails/{vid}/999999"), 404)

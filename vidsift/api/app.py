@@ -35,7 +35,7 @@ from starlette.exceptions import HTTPException
 import vidsift
 from vidsift.api import schemas
 from vidsift.api.auth import Limits, RateLimiter, TokenStore, allows, token_from_headers
-from vidsift.errors import VideoError, VidsiftError, WorkspaceError
+from vidsift.errors import BadInputError, VideoError, VidsiftError, WorkspaceError
 from vidsift.workspace import Workspace
 
 log = logging.getLogger("vidsift.api")
@@ -241,15 +241,17 @@ def create_app(
         return rec
 
     def video_id_in(vi: Any, ref: str, embedder: str) -> str:
-        """An id or a path exactly as stored -> the id (never a file-system lookup)."""
-        cols = vi.columns
-        if ref in cols.code_of:
-            return ref
-        found = [v for v, p in cols.video_paths().items() if p == ref]
-        if len(found) == 1:
-            return found[0]
-        raise ApiError(404, f"no video {ref!r} in the index of '{embedder}'; give a video id or its path "
-                            "as listed by GET /videos")
+        """What the CLI accepts (an id, a unique id prefix, a path as stored, a unique file name)
+        -> the id, without looking at the file system."""
+        from vidsift.services.indexes import resolve_video
+
+        try:
+            return resolve_video(vi, ref, local=False)
+        except BadInputError as exc:
+            if "matches" in str(exc):  # ambiguous: the message lists the candidates
+                raise ApiError(400, str(exc)) from None
+            raise ApiError(404, f"no video {ref!r} in the index of '{embedder}'; give a video id, its path "
+                                "as listed by GET /videos, or its file name") from None
 
     def search(q: schemas.SearchQuery | schemas.ImageQuery, **query: Any) -> list[dict[str, Any]]:
         from vidsift.services.indexes import load_workspace_index

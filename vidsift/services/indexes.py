@@ -253,8 +253,10 @@ def clear_cache() -> None:
         _CACHE.clear()
 
 
-def resolve_video(vi: VideoIndex, ref: str | Path) -> str:
+def resolve_video(vi: VideoIndex, ref: str | Path, local: bool = True) -> str:
     """The video id meant by ``ref``: an id, a unique id prefix, a stored path, or a unique file name.
+    ``local``: a path may also be relative or through a link on this machine (the CLI, the
+    page); the HTTP API passes False, so that nothing it is sent looks at the file system.
 
     Raises:
         BadInputError: nothing or more than one video matches.
@@ -264,11 +266,11 @@ def resolve_video(vi: VideoIndex, ref: str | Path) -> str:
     if text in cols.code_of:
         return text
     paths = cols.video_paths()
-    for match in (
-        lambda p: p == text,
+    same_file = (
         lambda p: os.path.abspath(os.path.expanduser(text)) == os.path.abspath(p),
         lambda p: Path(text).expanduser().resolve() == Path(p).resolve(),
-    ):
+    )
+    for match in (lambda p: p == text, *(same_file if local else ())):
         found = [v for v, p in paths.items() if match(p)]
         if len(found) == 1:
             return found[0]
