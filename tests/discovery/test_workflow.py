@@ -111,3 +111,14 @@ def test_cli_evaluate_json(tmp_path, cli):
     assert json.loads(r.out)["rate"] == pytest.approx(1.0)
     r = cli("evaluate", "discovery", "--embedder", "nope", "-w", tmp_path)
     assert r.code != 0 and "vidsift embed" in r.err
+
+
+def test_a_folder_of_unreadable_files_says_so(tmp_path):
+    """Every file failed: asking to embed again (as for an empty store) would fail the same way."""
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    (folder / "empty.mp4").write_bytes(b"")
+    (folder / "notes.mp4").write_text("not a video")
+    ws = Workspace.at(tmp_path / "ws")
+    with pytest.raises(BadInputError, match=r"videos: no frames to work on: none of its 2 video file\(s\) could be read"):
+        run_discovery(ws, "pixels", folder=folder, k=2, with_map=False, progress=False)

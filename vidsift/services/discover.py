@@ -54,13 +54,20 @@ def load_folder_embeddings(
     """
     store = ws.embeddings(embedder)
     ids = None
+    broken = 0
     if folder is not None:
         from vidsift.catalog import Catalog
 
         have = finished_videos(store)
-        ids = [v.id for v in Catalog(ws.catalog_path).videos(root=folder) if v.id in have]
+        cat = Catalog(ws.catalog_path)
+        readable = cat.videos(root=folder)
+        ids = [v.id for v in readable if v.id in have]
+        broken = 0 if readable else len(cat.videos(status="error", root=folder))
     data = load_embeddings(ws, embedder, ids)
     if len(data) == 0:
+        if broken:  # embedding again would meet the same files
+            raise BadInputError(f"{folder}: no frames to work on: none of its {broken} video file(s) could be "
+                                "read (`vidsift videos` shows why)")
         raise BadInputError(
             f"{store}: no embedded frames; run `vidsift embed FOLDER --embedder {embedder}` first"
         )
