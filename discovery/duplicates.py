@@ -54,7 +54,7 @@ matched: 1.0 is a frame-exact copy of every frame, a crop of pixels scores about
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -91,7 +91,7 @@ DEFAULT_MAX_SPEED = 2.0  # runs may be up to 2x faster or slower in B than in A
 DEFAULT_MIN_CHANGE = 0.05  # cosine distance a run's frames must span to count as moving footage
 MIN_FRAMES = 3  # matched frames a reported run needs at least
 PEAKS_PER_FRAME = 4  # matches kept per frame of A and pair of videos (the most similar peaks)
-KINDS = ("videos", "within")
+KINDS = ("videos", "within", "copy")
 _BLOCK = 1 << 22  # similarity entries computed at once (16 MiB of float32)
 _SLOPE_SLACK = 1.15  # the overall slope may exceed max_speed by frame rounding
 _LINE_FRAMES = 2.5  # a run's matches lie within this many frame steps of its fitted line
@@ -101,7 +101,8 @@ _MAX_RUNS = 64  # runs tried per pair of videos (found or rejected) before givin
 @dataclass(frozen=True)
 class DuplicatePair:
     """Two ranges that show the same footage in order: ``a`` in one video, ``b`` in another
-    (``kind="videos"``) or later in the same one (``kind="within"``).
+    (``kind="videos"``) or later in the same one (``kind="within"``), or two files with the same
+    bytes (``kind="copy"``: one content id, so one video, at two paths; whole, score 1).
 
     ``score``: mean cosine similarity of the matched frames x the fraction of ``a``'s frames that
     matched (1 = every frame an exact copy); ``matched_frames``: frames of ``a`` on the run.
@@ -561,6 +562,7 @@ def find_duplicates(
     max_speed: float = DEFAULT_MAX_SPEED,
     min_change: float = DEFAULT_MIN_CHANGE,
     batch_size: int = 4096,
+    copies: Mapping[str, Sequence[tuple[str, str | None]]] | None = None,
 ) -> list[DuplicatePair]:
     """Every pair of ranges whose frames match in order for ``min_seconds`` or more, best first.
 
@@ -577,6 +579,9 @@ def find_duplicates(
         k: neighbours per frame when nominating pairs of videos (:func:`candidate_pairs`).
         max_gap: seconds a run may skip in either video; max_speed: allowed speed ratio.
         min_change: cosine distance a run's frames in A must span (stills are not reported).
+        copies: video id -> ``(path, label)`` of other files with the same bytes (the catalog's
+            ``Catalog.copies``, whose files are one video): each is a ``"copy"`` pair of the whole
+            video, score 1, without comparing frames.
 
     Returns:
         ``DuplicatePair`` records sorted by score, highest first; each segment's ``group`` is the
@@ -636,6 +641,11 @@ def find_duplicates(
     )
     pairs: list[DuplicatePair] = []
     for v in videos:
+        for path, label in (copies or {}).get(v.video_id, ()):
+            if path != v.path:
+                whole = v.segment(0, len(v.times) - 1, 0, 1.0, len(v.times))
+                pairs.append(DuplicatePair(a=whole, b=replace(whole, path=str(path), label=label), score=1.0,
+                                           kind="copy", matched_frames=len(v.times)))
         pairs += _runs(v, v, "within", **opts)
     for v, w in candidate_pairs(unit, starts.tolist(), threshold, k=k, batch_size=batch_size):
         pairs += _runs(videos[v], videos[w], "videos", **opts)

@@ -63,6 +63,24 @@ def test_trimmed_copy_gives_its_exact_ranges_and_unrelated_footage_no_pair() -> 
     assert p.a.group == p.b.group == "1" and p.a.score == p.b.score == p.score
 
 
+def test_files_with_the_same_bytes_are_a_whole_copy_pair() -> None:
+    """The catalog holds byte-identical files as one video at several paths: only it knows them."""
+    src = walk(40, 0)
+    ids, times = np.repeat(["a", "c"], 40), np.r_[np.arange(40), np.arange(40)] / FPS
+    paths = np.repeat(["/v/a.mp4", "/v/c.mp4"], 40)
+    vectors = np.concatenate([src, walk(40, 5)])
+    copies = {"a": [("/v/a.mp4", None), ("/v/backup/a.mp4", "backup")], "c": [("/v/c.mp4", None)]}
+    pairs = find_duplicates(vectors, ids, times, paths=paths, copies=copies)
+    assert [(p.kind, p.a.path, p.b.path, p.b.label, p.score, p.matched_frames) for p in pairs] == [
+        ("copy", "/v/a.mp4", "/v/backup/a.mp4", "backup", 1.0, 40)
+    ]
+    p = pairs[0]
+    assert (p.a.start, p.a.first_frame, p.a.last_frame) == (0.0, 0, 39) and p.a.end == pytest.approx(4.0)
+    assert (p.b.start, p.b.end, p.b.video_id, p.a.group) == (p.a.start, p.a.end, "a", "1")
+    assert DuplicatePair.from_dict(p.to_dict()) == p
+    assert find_duplicates(vectors, ids, times, paths=paths) == []  # without the catalog: one video
+
+
 @pytest.mark.parametrize("step", [2.0, 0.5])
 def test_speed_changes_are_followed(step: float) -> None:
     src = walk(80, 4)
@@ -282,6 +300,29 @@ def test_end_to_end_on_generated_variants(variants_ws) -> None:
     assert json.loads(duplicates_path(ws, "pixels").read_text()) == res
     assert pairs_of(res)[0].a.path == res["pairs"][0]["a"]["path"]
     assert true_pairs(truth, 2.0)  # the truth holds pairs at all
+    assert not any(p["kind"] == "copy" for p in res["pairs"])
+
+
+def test_a_byte_identical_file_is_reported_as_a_copy(tmp_path) -> None:
+    import shutil
+
+    from vidsift.embedder.extract import extract
+    from vidsift.services.duplicates import find_duplicates as find_in_workspace
+    from vidsift.video.synthetic.write import make_scene_videos
+
+    folder = tmp_path / "videos"
+    make_scene_videos(folder, scenes=("astronaut", "coffee"), videos_per_scene=1, shots_per_video=2,
+                      frames_per_shot=15, size=(32, 32))
+    original = next(folder.rglob("astronaut*.mp4"))
+    (folder / "backup").mkdir()
+    shutil.copy(original, folder / "backup" / original.name)
+    ws = tmp_path / "ws"
+    extract(ws, folder, "pixels", progress=False, workers=0, thumbnails=False)
+    res = find_in_workspace(ws, "pixels")
+    copies = [p for p in res["pairs"] if p["kind"] == "copy"]
+    assert len(copies) == 1 and res["pairs"][0] == copies[0]  # score 1: first
+    assert {copies[0]["a"]["path"], copies[0]["b"]["path"]} == {str(original), str(folder / "backup" / original.name)}
+    assert copies[0]["matched_frames"] == 30 and copies[0]["b"]["end_timecode"] == "00:00:01.200"
 
 
 def test_cli_json_table_and_bad_inputs(variants_ws, cli, tmp_path) -> None:

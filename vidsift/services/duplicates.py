@@ -8,7 +8,9 @@ same functions. The result's JSON shape (other tools rely on it)::
 
     {"embedder": E, "threshold": D, "min_seconds": S,
      "pairs": [{"a": Segment.to_dict(), "b": Segment.to_dict(), "score": float,
-                "kind": "videos" | "within", "matched_frames": int}, ...]}   # score, best first
+                "kind": "videos" | "within" | "copy", "matched_frames": int}, ...]}   # score, best first
+
+``"copy"``: two files with the same bytes (the catalog's copies of one content id), whole.
 
 Each segment dict carries ``video_id``, ``path``, ``start``, ``end`` (seconds, end exclusive),
 their timecodes, ``first_frame`` / ``last_frame`` and the best-matching frame: enough to play the
@@ -142,6 +144,7 @@ def find_duplicates(
         m["label"].to_numpy(),
         threshold=float(thr),
         min_seconds=float(min_seconds),
+        copies=_copies(ws),
     )
     result = {
         "embedder": embedder,
@@ -151,6 +154,17 @@ def find_duplicates(
     }
     atomic_write_json(duplicates_path(ws, embedder), result)
     return result
+
+
+def _copies(ws: Workspace) -> dict[str, list[tuple[str, str | None]]]:
+    """Video id -> (path, label) of each file with the same bytes: the catalog holds them as one
+    video, so their frames are stored once and only the catalog knows the other paths."""
+    if not ws.catalog_path.is_file():
+        return {}
+    from vidsift.catalog import Catalog
+
+    with Catalog(ws.catalog_path) as cat:
+        return {vid: places for vid, places in cat.copies().items() if len(places) > 1}
 
 
 def load_duplicates(ws: Workspace | str | Path, embedder: str) -> dict[str, Any] | None:
