@@ -20,7 +20,6 @@ two ranges side by side.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -35,6 +34,7 @@ from vidsift.discovery.duplicates import (
 from vidsift.discovery.duplicates import find_duplicates as find_pairs
 from vidsift.embedder.store import MANIFEST, load_store
 from vidsift.errors import BadInputError, WorkspaceError
+from vidsift.services.search import match_video
 from vidsift.workspace import Workspace, safe_name
 
 __all__ = [
@@ -71,18 +71,7 @@ def resolve_videos(
     out: list[str] = []
     for ref in refs:
         text = str(ref)
-        if text in paths:
-            out.append(text)
-            continue
-        found = [
-            v
-            for v, p in paths.items()
-            if p == text or os.path.abspath(os.path.expanduser(text)) == os.path.abspath(p)
-        ]
-        if not found:
-            found = [v for v in ids if len(text) >= 4 and v.startswith(text)]
-        if not found:
-            found = [v for v, p in paths.items() if Path(p).name == Path(text).name]
+        found = match_video(text, {v: paths[v] for v in ids if v in paths})
         if len(found) > 1:
             raise BadInputError(
                 f"video {text!r} matches {len(found)} videos ({', '.join(found[:4])}); give the full id or path"

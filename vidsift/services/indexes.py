@@ -43,7 +43,7 @@ from vidsift.index.hits import Hit, Hits
 from vidsift.index.persist import META
 from vidsift.index.video_index import VideoIndex
 from vidsift.locks import job_lock
-from vidsift.services.search import check_group
+from vidsift.services.search import check_group, match_video
 from vidsift.timecode import parse_time, timecode
 from vidsift.video.segment import Segment
 from vidsift.workspace import Workspace, WorkspaceLike
@@ -262,21 +262,8 @@ def resolve_video(vi: VideoIndex, ref: str | Path, local: bool = True) -> str:
         BadInputError: nothing or more than one video matches.
     """
     text = str(ref)
-    cols = vi.columns
-    if text in cols.code_of:
-        return text
-    paths = cols.video_paths()
-    same_file = (
-        lambda p: os.path.abspath(os.path.expanduser(text)) == os.path.abspath(p),
-        lambda p: Path(text).expanduser().resolve() == Path(p).resolve(),
-    )
-    for match in (lambda p: p == text, *(same_file if local else ())):
-        found = [v for v, p in paths.items() if match(p)]
-        if len(found) == 1:
-            return found[0]
-    candidates = [v for v in cols.videos if len(text) >= 4 and v.startswith(text)]
-    if not candidates:
-        candidates = [v for v, p in paths.items() if Path(p).name == Path(text).name]
+    paths = vi.columns.video_paths()
+    candidates = match_video(text, paths, local)
     if len(candidates) == 1:
         return candidates[0]
     if len(candidates) > 1:

@@ -12,6 +12,8 @@ checks a text box with the same validator the CLI uses (one per kind of input):
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,6 +72,28 @@ def indexed_videos(vi: Any) -> list[IndexedVideo]:
         row = cols.first_row(code)
         out.append(IndexedVideo(vid, str(cols.path[row]), cols.label[row], np.asarray(frames, np.int64)))
     return sorted(out, key=lambda v: (v.path, v.id))
+
+
+def match_video(ref: str, paths: Mapping[str, str], local: bool = True) -> list[str]:
+    """The ids among ``paths`` (id -> stored path) that ``ref`` names: its id; its stored path,
+    as written or, when ``local``, the same file reached another way on this machine (a
+    relative path, a link); else a unique id prefix (4+ characters); else a file name. One id
+    is an answer, several are ambiguous, none is unknown (the caller words the error)."""
+    text = str(ref)
+    if text in paths:
+        return [text]
+    rules: list[Callable[[str], bool]] = [lambda p: p == text]
+    if local:
+        rules += [
+            lambda p: os.path.abspath(os.path.expanduser(text)) == os.path.abspath(p),
+            lambda p: Path(text).expanduser().resolve() == Path(p).resolve(),
+        ]
+    for rule in rules:
+        found = [v for v, p in paths.items() if rule(p)]
+        if len(found) == 1:
+            return found
+    found = [v for v in paths if len(text) >= 4 and v.startswith(text)]
+    return found or [v for v, p in paths.items() if Path(p).name == Path(text).name]
 
 
 def indexed_labels(vi: Any) -> list[str]:
