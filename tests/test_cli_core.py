@@ -53,6 +53,19 @@ def test_scan_json_and_videos(cli, tmp_path):
     assert r.code == 0 and len(json.loads(r.out)) == len(d["videos"])
 
 
+def test_a_scan_that_moved_files_of_an_embedded_folder_points_to_update(cli, tmp_path):
+    make_scene_videos(tmp_path / "v", scenes=("rocket",), videos_per_scene=2, shots_per_video=1, frames_per_shot=6, size=(32, 32))
+    ws = tmp_path / "ws"
+    first = cli("scan", tmp_path / "v", "-w", ws)
+    assert first.code == 0 and "vidsift update" not in first.out  # nothing embedded: nothing to bring in line
+    assert cli("embed", tmp_path / "v", "-e", "pixels", "-w", ws).code == 0
+    clip = next((tmp_path / "v").rglob("*.mp4"))
+    clip.rename(clip.with_name("renamed.mp4"))
+    r = cli("scan", tmp_path / "v", "-w", ws)
+    assert r.code == 0 and f"`vidsift update {(tmp_path / 'v').resolve()}` brings the embeddings" in r.out
+    assert "vidsift update" not in cli("scan", tmp_path / "v", "-w", ws).out  # nothing changed since
+
+
 def test_scan_empty_and_missing_folder(cli, tmp_path):
     (tmp_path / "empty").mkdir()
     r = cli("scan", tmp_path / "empty", "-w", tmp_path / "ws")

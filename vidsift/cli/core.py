@@ -35,6 +35,7 @@ def scan(
     as_json: JsonOpt = False,
 ) -> None:
     """Catalog the videos in FOLDER: ids, probe data, shots, labels from sub-folders, errors."""
+    from vidsift.services.contents import stores
     from vidsift.services.library import scan as scan_library
 
     report, videos = scan_library(workspace(ws), folder, progress=not as_json)
@@ -48,6 +49,9 @@ def scan(
         _print_videos(videos)
         for path, note in r.notes:
             typer.echo(f"note: {path}: {note}")
+        if (r.moved or r.updated or r.removed) and stores(workspace(ws)):
+            typer.echo(f"note: the catalog changed; `vidsift update {r.root}` brings the embeddings and "
+                       "indexes in line (new paths of moved files, changed and removed videos)")
 
     emit({"report": report.to_dict(), "videos": [v.to_dict() for v in videos]}, as_json, human)
 
