@@ -118,6 +118,34 @@ def test_k_counts_moments_and_the_search_goes_deeper(vi: VideoIndex) -> None:
     assert len(moments(vi, 50, "segment")) == 3
 
 
+def test_going_deeper_never_answers_with_fewer_moments() -> None:
+    """Three near runs (rows 0-9, 30-39, 60-69) with medium frames between them and far ones after:
+    the 40 nearest frames (k = 4) make 3 moments; 160 fill the gaps and make one. The answer
+    keeps the 3."""
+    rows = np.arange(200)
+    x = np.tile(-Q, (200, 1))
+    near = np.r_[0:10, 30:40, 60:70]
+    between = np.r_[10:30, 40:60]
+    x[near] = Q
+    x[between] = Q
+    x[between, 1] = 0.3 + rows[between] * 1e-3  # nearer the closer to row 0: rows 10-19 come first
+    meta = pd.DataFrame({"video_id": "x", "path": "/videos/x.mp4", "frame": rows, "time": rows / 25.0,
+                         "shot": 0, "label": None})
+    one = VideoIndex.build(StoreData(meta=meta, vectors=x, manifest=manifest("pixels", DIM)),
+                           IndexParams(kind="flat"), use_gpu=False)
+    asked: list[int] = []
+
+    def search(n: int):
+        asked.append(n)
+        return one.search(Q[None], n)[0]
+
+    segs = search_grouped(search, 4, "segment", 0.2, one.ntotal)
+    assert asked == [40, 160, 200]
+    assert [(s.first_frame, s.last_frame) for s in sorted(segs, key=lambda s: s.first_frame)] == [
+        (0, 19), (30, 39), (60, 69)]
+    assert len(search(200).segments("segment", 0.2)) == 1  # what the deepest search alone gives
+
+
 def test_shot_and_video_groups(vi: VideoIndex) -> None:
     shots = moments(vi, 10, "shot")
     assert [(s.video_id, s.first_frame, s.last_frame) for s in shots] == [

@@ -508,16 +508,23 @@ def search_grouped(
 
     A moment's best distance is its nearest hit, so the first ``k`` moments among the ``n``
     nearest frames are the ``k`` best moments; their extent and ``frames`` count the hits among
-    those ``n`` frames (a deeper search can only add farther hits to them).
+    those ``n`` frames. A deeper search adds farther hits, which may also join two moments into
+    one: when ``k`` moments are never reached, the depth that gave the most is the answer.
     """
     limit = max(1, min(candidates, GROUP_MAX_FRAMES))
     depth = min(limit, k * GROUP_DEPTH)
+    best: tuple[Any, list[Segment]] | None = None
     while True:
         hits = search(depth)
         segments = hits.segments(by, gap)  # type: ignore[arg-type]
+        # deeper hits can also fill the gap between two moments and merge them: when k is never
+        # reached, the depth that gave the most moments answers (the deeper one on a tie)
+        if best is None or len(segments) >= len(best[1]):
+            best = (hits, segments)
         if len(segments) >= k or len(hits) < depth or depth >= limit:
             break
         depth = min(limit, depth * 4)
+    hits, segments = best
     segments = segments[:k]
     if durations is not None and segments:  # caps move ends, never merges: same k moments
         ends = durations({s.video_id for s in segments})
