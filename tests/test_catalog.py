@@ -94,6 +94,20 @@ def test_a_workspace_inside_the_folder_is_not_scanned(folder, tmp_path):
     assert [p.rsplit("/", 1)[-1] for p in scan_folder(cat, ws.exports).added] == ["clip.mp4"]
 
 
+def test_a_file_name_that_is_not_text_is_reported_and_the_rest_scanned(folder, tmp_path):
+    import os
+
+    coffee = next(folder.rglob("coffee*.mp4"))
+    bad = os.fsencode(folder) + b"/bad\xff\xfename.mp4"  # Linux allows any bytes in a name
+    with open(bad, "wb") as f:
+        f.write(coffee.read_bytes())
+    cat = Catalog(tmp_path / "catalog.sqlite")
+    r = scan_folder(cat, folder)
+    assert (str(folder) + "/bad\ufffd\ufffdname.mp4", "the file name is not valid UTF-8 text; rename the file") in r.failed
+    assert sorted(v.label for v in cat.videos() if v.label != "broken") == ["astronaut", "coffee"]
+    assert not scan_folder(cat, folder).added  # skipped again, nothing half-recorded
+
+
 def test_content_id_changes_with_content(tmp_path):
     a, b = tmp_path / "a.bin", tmp_path / "b.bin"
     a.write_bytes(b"x" * 3_000_000)

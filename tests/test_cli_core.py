@@ -110,3 +110,14 @@ def test_a_note_that_is_a_warning_is_not_called_a_note():
 
     assert note_line("2 video(s) failed in an earlier run") == "note: 2 video(s) failed in an earlier run"
     assert note_line("warning: the vectors have collapsed") == "warning: the vectors have collapsed"
+
+
+def test_scan_lists_a_file_whose_name_is_not_text(cli, tmp_path):
+    import os
+
+    make_scene_videos(tmp_path / "v", scenes=("rocket",), videos_per_scene=1, shots_per_video=1, frames_per_shot=6, size=(32, 32))
+    with open(os.fsencode(tmp_path / "v") + b"/bad\xffname.mp4", "wb") as f:
+        f.write(next((tmp_path / "v").rglob("*.mp4")).read_bytes())
+    r = cli("scan", tmp_path / "v", "-w", tmp_path / "ws")
+    assert r.code == 0, r
+    assert f"failed: {(tmp_path / 'v').resolve()}/bad\ufffdname.mp4: the file name is not valid UTF-8 text" in r.out

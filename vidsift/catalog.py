@@ -141,6 +141,19 @@ class ScanReport:
         }
 
 
+def _is_text(path: str) -> bool:
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes in the name (Python's surrogate escapes)
+        return False
+    return True
+
+
+def printable_path(path: str) -> str:
+    """``path`` for messages: bytes of the name that are not UTF-8 shown as U+FFFD."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def is_workspace(folder: Path) -> bool:
     """A vidsift workspace: its exported clips and sample videos are vidsift's output, not input."""
     return (folder / CATALOG_FILE).is_file()
@@ -246,7 +259,10 @@ class Catalog:
             path = str(f)
             seen.add(path)
             if on_file:
-                on_file(i, len(files), path)
+                on_file(i, len(files), printable_path(path))
+            if not _is_text(path):  # bytes that are not UTF-8: SQLite, JSON and Parquet refuse it
+                report.failed.append((printable_path(path), "the file name is not valid UTF-8 text; rename the file"))
+                continue
             try:
                 st = f.stat()
                 old = known.get(path)

@@ -47,6 +47,10 @@ def scan(
             f"{len(r.removed)} removed, {len(r.unchanged)} unchanged, {len(r.failed)} failed"
         )
         _print_videos(videos)
+        listed = {v.path for v in videos}
+        for path, reason in r.failed:
+            if path not in listed:  # no catalog row holds it (a name that is not text)
+                typer.echo(f"failed: {path}: {reason}")
         for path, note in r.notes:
             typer.echo(f"note: {path}: {note}")
         if (r.moved or r.updated or r.removed) and stores(workspace(ws)):

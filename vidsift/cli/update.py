@@ -35,6 +35,10 @@ def _human(r: dict[str, Any], stamp: bool = False) -> None:
         f"{when}{r['folder']}: {len(s['added'])} new, {len(s['updated'])} changed, {len(s['moved'])} moved, "
         f"{len(s['removed'])} gone, {s['unchanged']} unchanged file(s){failed}"
     )
+    shown = {f["path"] for e in r["embedders"].values() for f in e["failed"]}
+    for f in s["failed"]:
+        if f["path"] not in shown:  # not catalogued, so no embedder lists it (a name that is not text)
+            typer.echo(f"  unreadable: {f['path']}: {f['reason']}")
     for name, e in r["embedders"].items():
         typer.echo(
             f"  {name}: {len(e['added'])} added, {len(e['changed'])} changed, {len(e['removed'])} removed, "
