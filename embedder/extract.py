@@ -196,7 +196,7 @@ def _extract_locked(
     on_progress: ProgressFn | None, thumbnails: bool | None, device: str | None, t0: float,
     rescan: bool = True,
 ) -> ExtractReport:
-    from vidsift.catalog import Catalog
+    from vidsift.catalog import Catalog, scan_root
     from vidsift.video.scan import scan_folder
     from vidsift.video.timeline import Timeline
 
@@ -206,9 +206,8 @@ def _extract_locked(
         if rescan:
             scan_report = scan_folder(cat, folder, progress=progress)
             where = scan_report.root
-        else:  # the scan's root: the folder, or a file's own folder
-            given = Path(folder).expanduser().resolve()
-            where = str(given.parent if given.is_file() else given)
+        else:
+            where = str(scan_root(folder))
         records = cat.videos(status=None, root=where)
         if Path(folder).expanduser().is_file():  # one video
             one = str(Path(folder).expanduser().resolve())

@@ -121,8 +121,7 @@ def write_shard(
         }
     )
     target = shard_path(store_dir, video_id)
-    with atomic_path(target) as tmp:
-        pq.write_table(table, tmp, dictionary_pagesize_limit=DICTIONARY_PAGE_BYTES)
+    _write_table(target, table)
     return target
 
 
@@ -138,8 +137,7 @@ def relocate_shard(store_dir: str | Path, video_id: str, path: str, label: str |
         return False
     for name, value in (("path", path), ("label", label)):
         table = table.set_column(table.schema.get_field_index(name), name, pa.array([value] * n, pa.string()))
-    with atomic_path(target) as tmp:
-        pq.write_table(table, tmp, dictionary_pagesize_limit=DICTIONARY_PAGE_BYTES)
+    _write_table(target, table)
     return True
 
 
@@ -165,9 +163,7 @@ def migrate_times(store_dir: str | Path, timelines: dict[str, Any]) -> dict[str,
             kept += 1
             continue
         times = pa.array(tl.times(frames), pa.float64())
-        table = table.set_column(table.schema.get_field_index("time"), "time", times)
-        with atomic_path(path) as tmp:
-            pq.write_table(table, tmp, dictionary_pagesize_limit=DICTIONARY_PAGE_BYTES)
+        _write_table(path, table.set_column(table.schema.get_field_index("time"), "time", times))
         done += 1
     if kept == 0:
         write_manifest(store_dir, {**manifest, "time": TIME_LAYOUT})
@@ -201,6 +197,12 @@ def shard_paths(store_dir: str | Path, video_ids: Iterable[str]) -> dict[str, st
             if len(col):
                 out[vid] = str(col[0].as_py())
     return out
+
+
+def _write_table(target: Path, table: pa.Table) -> None:
+    """A shard's table written atomically (temporary name, then rename)."""
+    with atomic_path(target) as tmp:
+        pq.write_table(table, tmp, dictionary_pagesize_limit=DICTIONARY_PAGE_BYTES)
 
 
 def _read_table(path: Path, columns: list[str] | None = None) -> pa.Table:

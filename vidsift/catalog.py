@@ -154,6 +154,12 @@ def printable_path(path: str) -> str:
     return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
+def scan_root(folder: str | Path) -> Path:
+    """The folder a scan of ``folder`` records its rows under: the folder, or a file's own folder."""
+    given = Path(folder).expanduser().resolve()
+    return given.parent if given.is_file() else given
+
+
 def is_workspace(folder: Path) -> bool:
     """A vidsift workspace: its exported clips and sample videos are vidsift's output, not input."""
     return (folder / CATALOG_FILE).is_file()
@@ -237,13 +243,12 @@ class Catalog:
         row's data or raises ``VideoError``. The catalog itself only stores; use
         ``video.scan.scan_folder(catalog, folder)``.
         """
-        root = Path(folder).expanduser()
-        if not root.exists():
-            raise BadInputError(f"{root}: no such folder")
-        root = root.resolve()
-        files = [root] if root.is_file() else find_videos(root)
-        if root.is_file():
-            root = root.parent
+        given = Path(folder).expanduser()
+        if not given.exists():
+            raise BadInputError(f"{given}: no such folder")
+        given = given.resolve()
+        files = [given] if given.is_file() else find_videos(given)
+        root = scan_root(given)
         report = ScanReport(root=str(root))
         known = {r["path"]: r for r in self._rows("WHERE root = ? OR path LIKE ?", (str(root), str(root) + os.sep + "%"))}
         by_id: dict[str, list[str]] = {}

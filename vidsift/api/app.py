@@ -35,7 +35,7 @@ from starlette.exceptions import HTTPException
 import vidsift
 from vidsift.api import schemas
 from vidsift.api.auth import Limits, RateLimiter, TokenStore, allows, token_from_headers
-from vidsift.errors import BadInputError, VideoError, VidsiftError, WorkspaceError
+from vidsift.errors import VideoError, VidsiftError, WorkspaceError
 from vidsift.workspace import Workspace
 
 log = logging.getLogger("vidsift.api")
@@ -243,15 +243,16 @@ def create_app(
     def video_id_in(vi: Any, ref: str, embedder: str) -> str:
         """What the CLI accepts (an id, a unique id prefix, a path as stored, a unique file name)
         -> the id, without looking at the file system."""
-        from vidsift.services.indexes import resolve_video
+        from vidsift.services.search import match_video
 
-        try:
-            return resolve_video(vi, ref, local=False)
-        except BadInputError as exc:
-            if "matches" in str(exc):  # ambiguous: the message lists the candidates
-                raise ApiError(400, str(exc)) from None
-            raise ApiError(404, f"no video {ref!r} in the index of '{embedder}'; give a video id, its path "
-                                "as listed by GET /videos, or its file name") from None
+        found = match_video(ref, vi.columns.video_paths(), local=False)
+        if len(found) == 1:
+            return found[0]
+        if found:
+            raise ApiError(400, f"{ref!r} matches {len(found)} videos ({', '.join(found[:4])}, ...); "
+                                "give the full id or path")
+        raise ApiError(404, f"no video {ref!r} in the index of '{embedder}'; give a video id, its path "
+                            "as listed by GET /videos, or its file name")
 
     def search(q: schemas.SearchQuery | schemas.ImageQuery, **query: Any) -> list[dict[str, Any]]:
         from vidsift.services.indexes import load_workspace_index

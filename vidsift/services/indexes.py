@@ -253,17 +253,16 @@ def clear_cache() -> None:
         _CACHE.clear()
 
 
-def resolve_video(vi: VideoIndex, ref: str | Path, local: bool = True) -> str:
-    """The video id meant by ``ref``: an id, a unique id prefix, a stored path, or a unique file name.
-    ``local``: a path may also be relative or through a link on this machine (the CLI, the
-    page); the HTTP API passes False, so that nothing it is sent looks at the file system.
+def resolve_video(vi: VideoIndex, ref: str | Path) -> str:
+    """The video id meant by ``ref``: an id, a unique id prefix, a stored path (also relative or
+    through a link on this machine), or a unique file name (``services.search.match_video``).
 
     Raises:
         BadInputError: nothing or more than one video matches.
     """
     text = str(ref)
     paths = vi.columns.video_paths()
-    candidates = match_video(text, paths, local)
+    candidates = match_video(text, paths)
     if len(candidates) == 1:
         return candidates[0]
     if len(candidates) > 1:
@@ -581,10 +580,10 @@ def frame_at_time(vi: Any, video_id: str, seconds: float) -> int:
     the index does not hold the video's end, and a time far past it is a typo, not a query for
     the last frame."""
     cols = vi.columns
-    frames, ids = cols.frames_of(cols.code_of[video_id])
+    code = cols.code_of[video_id]
+    frames, ids = cols.frames_of(code)
     times = cols.time[cols.positions(ids)]
-    step = float(np.median(np.diff(times))) if len(times) > 1 else 0.0
-    if seconds > times[-1] + max(1.0, step):
+    if seconds > times[-1] + max(1.0, cols.row_span(code)):
         raise BadInputError(
             f"time {seconds:g} s is past the end of video {video_id}: its last indexed frame "
             f"({int(frames[-1])}) is at {timecode(float(times[-1]))}"
