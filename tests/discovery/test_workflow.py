@@ -122,3 +122,22 @@ def test_a_folder_of_unreadable_files_says_so(tmp_path):
     ws = Workspace.at(tmp_path / "ws")
     with pytest.raises(BadInputError, match=r"videos: no frames to work on: none of its 2 video file\(s\) could be read"):
         run_discovery(ws, "pixels", folder=folder, k=2, with_map=False, progress=False)
+
+
+def test_evaluating_an_embedder_without_a_store_says_so_once(tmp_path):
+    """One line naming the stores that exist, not the same missing-manifest error from each of the
+    four evaluations; the table shows blanks for it, not NaN."""
+    from vidsift.services.evaluate import evaluate_embedders, evaluation_table
+
+    ws = Workspace.at(tmp_path)
+    make_store(ws)
+    res = evaluate_embedders(ws, ["pixels", "pixls"], repeats=2)
+    assert res["pixels"]["temporal_pr"] and res["pixels"]["discovery"]
+    (err,) = res["pixls"]["errors"]
+    assert "no embeddings for embedder 'pixls'" in err and "embedded here: pixels" in err
+    assert "`vidsift embed FOLDER --embedder pixls`" in err
+    table = evaluation_table(res).set_index("embedder")
+    assert table.loc["pixls"].tolist() == [""] * 7
+    assert table.loc["pixels", "K"] == "3" and float(table.loc["pixels", "temporal PR AUC"]) > float(table.loc["pixels", "RANDOM AUC"])
+    with pytest.raises(Exception, match="no embeddings for embedder 'pixls'.*embedded here: pixels"):
+        evaluate_workspace(ws, "pixls", "probe")

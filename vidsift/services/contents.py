@@ -58,6 +58,15 @@ def stores(ws: Workspace) -> list[str]:
     return sorted(n for n in names if n)
 
 
+def no_store_message(ws: Workspace, embedder: str) -> str:
+    """What to do when ``embedder`` has no store in ``ws``: the command that makes one, and the
+    embedders that are stored here (a typo or another workspace is the usual cause)."""
+    have = stores(ws)
+    there = f" (embedded here: {', '.join(have)})" if have else ""
+    return (f"{ws.root}: no embeddings for embedder '{embedder}' in this workspace{there}; "
+            f"run `vidsift embed FOLDER --embedder {embedder}` first")
+
+
 def indexed_embedders(ws: Workspace) -> list[str]:
     """Names of the embedders with a saved index in the workspace, sorted."""
     root = ws.root / "indexes"

@@ -21,9 +21,10 @@ from vidsift.discovery.evaluate import (
     evaluate_discovery,
 )
 from vidsift.discovery.validate import usable_labels
-from vidsift.embedder.store import StoreData, finished_videos, load_embeddings
+from vidsift.embedder.store import MANIFEST, StoreData, finished_videos, load_embeddings
 from vidsift.errors import BadInputError, WorkspaceError
 from vidsift.index.build import check_vectors
+from vidsift.services.contents import no_store_message
 from vidsift.services.media import safe_thumbnail
 from vidsift.video.segment import Segment
 from vidsift.workspace import Workspace, safe_name
@@ -53,6 +54,8 @@ def load_folder_embeddings(
         BadInputError: no embedded frames (of that folder), or NaN/inf vectors (naming the videos).
     """
     store = ws.embeddings(embedder)
+    if not (store / MANIFEST).exists():
+        raise WorkspaceError(no_store_message(ws, embedder))
     ids = None
     broken = 0
     if folder is not None:

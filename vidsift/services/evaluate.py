@@ -28,6 +28,7 @@ from vidsift.discovery.transfer import (
 )
 from vidsift.discovery.validate import usable_labels
 from vidsift.errors import BadInputError, VidsiftError
+from vidsift.services.contents import no_store_message, stores
 from vidsift.services.discover import load_folder_embeddings, plots_dir
 from vidsift.services.heldout import heldout_scores
 from vidsift.workspace import Workspace
@@ -157,17 +158,21 @@ def evaluate_embedders(
     """
 
     out: dict[str, dict[str, Any]] = {}
+    have = set(stores(ws))
     for i, name in enumerate(embedders):
         if on_progress:
             on_progress(f"evaluating {name}", i / max(len(embedders), 1))
         res: dict[str, Any] = {what.replace("-", "_"): None for what in FANOUT} | {"errors": []}
+        out[name] = res
+        if name not in have:  # one line, not the same one from each evaluation
+            res["errors"].append(no_store_message(ws, name))
+            continue
         for what in FANOUT:
             options = {"shots": probe_shots} if what == "probe" else {}
             try:
                 res[what.replace("-", "_")] = evaluate_workspace(ws, name, what, repeats=repeats, seed=seed, **options)
             except VidsiftError as exc:  # labels missing, too few videos...: one line, the rest go on
                 res["errors"].append(f"{what}: {exc}")
-        out[name] = res
     if on_progress:
         on_progress("done", 1.0)
     return out
@@ -199,15 +204,18 @@ def evaluation_table(results: dict[str, dict[str, Any]]) -> pd.DataFrame:
     def ms(d: dict[str, Any] | None) -> str:
         return "" if not d else f"{d['mean']:.3f} ± {d['std']:.3f}"
 
+    def num(x: float | None) -> str:  # blank, not NaN, where an embedder has no score
+        return "" if x is None else f"{x:.3f}"
+
     rows = []
     for name, r in results.items():
         pr, disc = r.get("temporal_pr") or {}, r.get("discovery") or {}
         rnd = pr.get("random") or {}
         rows.append({
             "embedder": name,
-            "temporal PR AUC": pr.get("auc"),
-            "RANDOM AUC": rnd.get("auc"),
-            "K": disc.get("k"),
+            "temporal PR AUC": num(pr.get("auc")),
+            "RANDOM AUC": num(rnd.get("auc")),
+            "K": "" if disc.get("k") is None else str(int(disc["k"])),
             "H(label|cluster) bits": ms(disc.get("conditional_entropy")),
             "RANDOM H": ms(disc.get("random")),
             "purity": ms(disc.get("purity")),
