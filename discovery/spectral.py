@@ -87,7 +87,13 @@ from vidsift.discovery.kmeans import KMeans, _seed, faiss_gpu_available
 from vidsift.discovery.validate import as_vectors, check_k
 from vidsift.errors import BadInputError
 
-__all__ = ["SpectralClustering", "knn_graph", "self_tuning_affinity", "pyamg_available"]
+__all__ = ["ComponentsJoinedWarning", "SpectralClustering", "knn_graph", "self_tuning_affinity", "pyamg_available"]
+
+
+class ComponentsJoinedWarning(UserWarning):
+    """The k-NN graph had more components than clusters and some were merged whole. Expected on
+    video (each video is its own chain); a fixed protocol such as the held-out scores ignores it."""
+
 
 SELF_TUNING_NEIGHBOUR = 7  # Zelnik-Manor & Perona: sigma_i = distance to the 7th neighbour
 EIGEN_SOLVERS = ("auto", "dense", "shift-invert", "arpack", "lobpcg", "amg")
@@ -442,8 +448,9 @@ class SpectralClustering(ClusterMixin, BaseEstimator):
             # n_comp <= K is benign (the components are clusters); more means forced merges
             if n_comp > k_want and self.connect_components:
                 warnings.warn(
-                    f"the {_graph_name(k_graph)} graph has {n_comp} connected components; "
-                    "joined them with weak edges (raise n_neighbors to avoid this)",
+                    f"the {_graph_name(k_graph)} graph has {n_comp} connected components, more than the "
+                    f"{k_want} clusters; joined them with weak edges, so the nearest components share clusters",
+                    ComponentsJoinedWarning,
                     stacklevel=3,
                 )
             elif not self.connect_components:
