@@ -147,3 +147,35 @@ def test_invalid_combinations_are_bad_input(ws: Workspace, tmp_path) -> None:
         r = run("search", "-e", "pixels", "-w", ws.root, *args)
         assert isinstance(r.exception, BadInputError), (args, r.output)
         assert msg in str(r.exception)
+
+
+def test_a_bare_query_is_an_image_a_vector_or_a_video(ws: Workspace, tmp_path) -> None:
+    """`vidsift search QUERY`: the file's kind says which option it stands for."""
+    from PIL import Image
+
+    from vidsift.embedder.registry import get_embedder
+    from vidsift.embedder.store import write_manifest
+
+    data = write_store(ws.embeddings("pixels"), {"v1": 30, "v2": 30}, dim=768)
+    write_manifest(ws.embeddings("pixels"), get_embedder("pixels").manifest())  # so an image embeds
+    w = ("-w", ws.root)
+    run("index", "build", "-e", "pixels", *w)
+    np.save(tmp_path / "q.npy", data.vectors[40])
+    r = run("search", tmp_path / "q.npy", "-e", "pixels", "-k", "1", *w, "--json")
+    assert r.exit_code == 0, r.output
+    assert (json.loads(r.stdout)[0]["video_id"], json.loads(r.stdout)[0]["frame"]) == ("v2", 10)
+    r = run("search", "v1", "--frame", "7", "-e", "pixels", "-k", "1", *w, "--json")
+    assert (json.loads(r.stdout)[0]["video_id"], json.loads(r.stdout)[0]["frame"]) == ("v1", 7)
+    Image.new("RGB", (8, 8)).save(tmp_path / "q.png")
+    r = run("search", tmp_path / "q.png", "-e", "pixels", "-k", "3", *w, "--json")
+    assert r.exit_code == 0 and len(json.loads(r.stdout)) == 3, r.output  # embedded as an image
+    r = run("search", tmp_path / "q.npy", "--video", "v1", "-e", "pixels", *w)
+    assert isinstance(r.exception, BadInputError) and "give the query once" in str(r.exception)
+
+
+def test_query_source() -> None:
+    from vidsift.services.search import query_source
+
+    assert query_source("abc123") == {"video": "abc123"}
+    assert query_source("clips/x.mp4") == {"video": "clips/x.mp4"}  # not a file here: a stored path
+    assert query_source(__file__) == {"image": __import__("pathlib").Path(__file__)}  # read, then refused

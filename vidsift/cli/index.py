@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from vidsift.cli.common import DEFAULT_WS, EmbedderOpt, JsonOpt, WorkspaceOpt, emit, workspace
+from vidsift.errors import BadInputError
 
 index_app = typer.Typer(
     help="Build, update and check the FAISS index of an embedder's frames.", no_args_is_help=True
@@ -124,6 +125,11 @@ def check_cmd(
 
 def search_cmd(
     embedder: EmbedderOpt,
+    query: Annotated[
+        str | None,
+        typer.Argument(help="What to search for: an image file, a .npy vector, or a video (path, id or file "
+                            "name; with --at or --frame). Or use --image / --vector-file / --video."),
+    ] = None,
     video: Annotated[str | None, typer.Option("--video", help="Query video: id or path.")] = None,
     frame: Annotated[
         int | None, typer.Option("--frame", help="Query frame number within --video (decode order).")
@@ -192,6 +198,13 @@ def search_cmd(
     nearest first; --videos/--label/--time-range filter inside the index (docs/search.md)."""
     from vidsift.services.indexes import search_workspace
 
+    if query is not None:
+        if video is not None or image is not None or vector_file is not None:
+            raise BadInputError(f"{query}: give the query once, as QUERY or as --video/--image/--vector-file")
+        from vidsift.services.search import query_source
+
+        source = query_source(query)
+        video, image, vector_file = source.get("video"), source.get("image"), source.get("vector")
     if server:  # the same query, answered by the server (same JSON; docs/serve.md)
         from vidsift.api.client import VidsiftClient
 

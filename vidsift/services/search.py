@@ -40,6 +40,7 @@ __all__ = [
     "frame_time",
     "indexed_labels",
     "indexed_videos",
+    "query_source",
 ]
 
 #: seconds of silence between two hits of one video that still join one segment
@@ -94,6 +95,20 @@ def match_video(ref: str, paths: Mapping[str, str], local: bool = True) -> list[
             return found
     found = [v for v in paths if len(text) >= 4 and v.startswith(text)]
     return found or [v for v, p in paths.items() if Path(p).name == Path(text).name]
+
+
+def query_source(query: str) -> dict[str, Any]:
+    """The search option a bare QUERY stands for (``vidsift search QUERY``): a ``.npy`` file is a
+    vector, a file with a video extension or no file at all names a video (path, id or file
+    name; ``match_video``), any other file is an image (what is not one is refused when read)."""
+    from vidsift.catalog import VIDEO_EXTENSIONS
+
+    path = Path(query).expanduser()
+    if path.is_file() and path.suffix.lower() == ".npy":
+        return {"vector": path}
+    if path.is_file() and path.suffix.lower() not in VIDEO_EXTENSIONS:
+        return {"image": path}
+    return {"video": query}
 
 
 def indexed_labels(vi: Any) -> list[str]:
