@@ -207,8 +207,8 @@ def check_vectors(
         )
     if d is not None and arr.shape[1] != d:
         raise BadInputError(
-            f"{what} have dim {arr.shape[1]} but {owner} has dim {d}; "
-            "embed them with the index's embedder"
+            f"{what} {'has' if n == 1 else 'have'} dim {arr.shape[1]} but {owner} has dim {d}; "
+            f"embed {'it' if n == 1 else 'them'} with the index's embedder"
         )
     bad = ~np.isfinite(arr).all(axis=1)
     if bad.any():

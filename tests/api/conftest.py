@@ -17,11 +17,11 @@ from app_testdata import build_workspace  # noqa: E402
 @pytest.fixture(scope="session")
 def built_ws(tmp_path_factory) -> Path:
     """The pristine workspace (do not modify: copy it with ``api_ws``)."""
-    from vidsift.services.discover import run_discovery, save_last_run
+    from vidsift.services.discover import run_discovery
 
     root = tmp_path_factory.mktemp("api")
     ws = build_workspace(root)
-    save_last_run(ws, "pixels", run_discovery(ws, "pixels", k=3, repeats=1, with_map=False, progress=False))
+    run_discovery(ws, "pixels", k=3, repeats=1, with_map=False, progress=False)
     return ws.root
 
 

@@ -288,9 +288,9 @@ def test_discover_runs_shows_clusters_scores_and_exports(app_ws, make_app):
 
 
 def test_discover_exports_a_cluster_for_an_editor(app_ws, make_app):
-    from vidsift.services.discover import run_discovery, save_last_run
+    from vidsift.services.discover import run_discovery
 
-    save_last_run(app_ws, "pixels", run_discovery(app_ws, "pixels", k=2, with_map=False, progress=False))
+    run_discovery(app_ws, "pixels", k=2, with_map=False, progress=False)
     at = make_app(app_ws, "Discover")
     at.selectbox(key="d_cluster").set_value("0").run()
     button = next(b for b in at.button if b.label.startswith("Export ") and b.label.endswith(" segments"))

@@ -64,9 +64,9 @@ def test_a_link_to_an_unknown_view_or_video_falls_back(app_ws, monkeypatch) -> N
 
 
 def test_a_shared_link_opens_one_cluster(app_ws, monkeypatch) -> None:
-    from vidsift.services.discover import run_discovery, save_last_run
+    from vidsift.services.discover import run_discovery
 
-    save_last_run(app_ws, "pixels", run_discovery(app_ws, "pixels", k=2, with_map=False, progress=False))
+    run_discovery(app_ws, "pixels", k=2, with_map=False, progress=False)
     monkeypatch.setenv("VIDSIFT_WORKSPACE", str(app_ws.root))
     at = AppTest.from_file(str(APP), default_timeout=120)
     at.query_params.update({"page": "Discover", "demb": "pixels", "cluster": "1"})

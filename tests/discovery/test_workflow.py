@@ -126,7 +126,7 @@ def test_a_folder_of_unreadable_files_says_so(tmp_path):
 
 def test_evaluating_an_embedder_without_a_store_says_so_once(tmp_path):
     """One line naming the stores that exist, not the same missing-manifest error from each of the
-    four evaluations; the table shows blanks for it, not NaN."""
+    four evaluations."""
     from vidsift.services.evaluate import evaluate_embedders, evaluation_table
 
     ws = Workspace.at(tmp_path)
@@ -137,7 +137,31 @@ def test_evaluating_an_embedder_without_a_store_says_so_once(tmp_path):
     assert "no embeddings for embedder 'pixls'" in err and "embedded here: pixels" in err
     assert "`vidsift embed FOLDER --embedder pixls`" in err
     table = evaluation_table(res).set_index("embedder")
-    assert table.loc["pixls"].tolist() == [""] * 7
-    assert table.loc["pixels", "K"] == "3" and float(table.loc["pixels", "temporal PR AUC"]) > float(table.loc["pixels", "RANDOM AUC"])
+    assert all(pd.isna(v) or v == "" for v in table.loc["pixls"])
+    assert table.loc["pixels", "K"] == 3 and table.loc["pixels", "temporal PR AUC"] > table.loc["pixels", "RANDOM AUC"]
     with pytest.raises(Exception, match="no embeddings for embedder 'pixls'.*embedded here: pixels"):
         evaluate_workspace(ws, "pixls", "probe")
+
+
+def test_every_discovery_keeps_its_result_beside_its_clusters(tmp_path):
+    """The page and the API show the last run's algorithm, seed and scores; a run from the CLI is
+    one too (it was kept only when the page ran it, so the API answered last_run: null)."""
+    from vidsift.services.discover import load_last_run
+
+    ws = Workspace.at(tmp_path)
+    make_store(ws)
+    res = run_discovery(ws, "pixels", algorithm="kmeans", k=3, seed=4, repeats=2, with_map=False, progress=False)
+    last = load_last_run(ws, "pixels")
+    assert last is not None and (last["algorithm"], last["seed"], last["k"]) == ("kmeans", 4, 3)
+    assert last["scores"]["conditional_entropy"] == res["scores"]["conditional_entropy"]
+
+
+def test_cli_evaluate_all_prints_blanks_for_a_missing_store(tmp_path, cli):
+    ws = Workspace.at(tmp_path)
+    make_store(ws)
+    r = cli("evaluate", "all", "-e", "pixels", "-e", "pixls", "--repeats", "1", "-w", tmp_path)
+    assert r.code == 0, r
+    pixels, pixls = (line.split() for line in r.out.splitlines()[1:3])
+    assert pixels[:4] == ["pixels", pixels[1], pixels[2], "3"] and float(pixels[1]) > float(pixels[2])
+    assert pixls == ["pixls"]  # no NaN, no <NA>
+    assert r.out.count("no embeddings for embedder 'pixls'") == 1

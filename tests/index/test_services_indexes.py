@@ -148,7 +148,7 @@ def test_search_argument_errors(ws: Workspace, tmp_path) -> None:
         BadInputError, match="video v1 has no frame 99 in the index; indexed frames are 0..9"
     ):
         search_workspace(ws, "pixels", video="v1", frame=99)
-    with pytest.raises(BadInputError, match="the query vector have dim 3 but the index has dim 16"):
+    with pytest.raises(BadInputError, match="the query vector has dim 3 but the index has dim 16; embed it"):
         search_workspace(ws, "pixels", vector=np.zeros(3))
     with pytest.raises(BadInputError, match="holds 2 vectors"):
         search_workspace(ws, "pixels", vector=np.zeros((2, 16)))

@@ -230,7 +230,9 @@ def evaluate_all(
     results = evaluate_embedders(workspace(ws), embedder, repeats=repeats, seed=seed, probe_shots=shots)
 
     def human(r: dict) -> None:
-        typer.echo(evaluation_table(r).to_string(index=False))
+        table = evaluation_table(r)
+        table["K"] = table["K"].astype("string").fillna("")  # Int64's <NA> ignores na_rep
+        typer.echo(table.to_string(index=False, na_rep="", float_format="{:.3f}".format))
         transfer = transfer_table(r)
         if len(transfer):
             typer.echo("")

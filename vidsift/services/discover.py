@@ -137,6 +137,7 @@ def run_discovery(
     on_progress: Progress | None = None,
 ) -> dict[str, Any]:
     """The whole job on a folder: scan, embed if needed, cluster, score when labels exist, plot, export.
+    The clusters and this result are kept in the workspace (``load_assignments``, ``load_last_run``).
 
     With ``export`` and ``clips``, each cluster folder gets one clip (with audio) per member
     segment (member frames at most ``clip_gap`` s apart merged), at most ``max_clips`` per
@@ -144,7 +145,7 @@ def run_discovery(
     """
     from vidsift.discovery.plots import plot_cluster_sizes, plot_map
 
-    out: dict[str, Any] = {"embedder": embedder, "algorithm": algorithm}
+    out: dict[str, Any] = {"embedder": embedder, "algorithm": algorithm, "seed": seed}
     if folder is not None:
         _say(on_progress, "embedding", 0.05)
         out["embedding"] = embed_folder(ws, folder, embedder, every=every, fps=fps, progress=progress)
@@ -184,6 +185,7 @@ def run_discovery(
         if lab is not None:
             plots["map_labels"] = str(plot_map(coords, data.meta["label"].to_numpy()[idx], pdir / "map_labels.png", f"{embedder}: labels"))
     out["plots"] = plots
+    _save_last_run(ws, embedder, out)  # beside the clusters, for every face (page, API) to show
 
     if export is not None:
         _say(on_progress, "exporting", 0.85)
@@ -266,7 +268,7 @@ def cluster_map(ws: Workspace, embedder: str, seed: int = 0) -> pd.DataFrame:
 def _jsonable(obj: Any) -> Any:
     return json.loads(json.dumps(obj, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
 
-def save_last_run(ws: Workspace, embedder: str, result: dict[str, Any]) -> None:
+def _save_last_run(ws: Workspace, embedder: str, result: dict[str, Any]) -> None:
     """Keep ``run_discovery``'s result beside its clusters so a reload shows the same scores."""
     atomic_write_json(_discovery_dir(ws, embedder) / "last_run.json", _jsonable(result))
 

@@ -204,21 +204,19 @@ def evaluation_table(results: dict[str, dict[str, Any]]) -> pd.DataFrame:
     def ms(d: dict[str, Any] | None) -> str:
         return "" if not d else f"{d['mean']:.3f} ± {d['std']:.3f}"
 
-    def num(x: float | None) -> str:  # blank, not NaN, where an embedder has no score
-        return "" if x is None else f"{x:.3f}"
-
     rows = []
     for name, r in results.items():
         pr, disc = r.get("temporal_pr") or {}, r.get("discovery") or {}
         rnd = pr.get("random") or {}
         rows.append({
             "embedder": name,
-            "temporal PR AUC": num(pr.get("auc")),
-            "RANDOM AUC": num(rnd.get("auc")),
-            "K": "" if disc.get("k") is None else str(int(disc["k"])),
+            "temporal PR AUC": pr.get("auc"),
+            "RANDOM AUC": rnd.get("auc"),
+            "K": disc.get("k"),
             "H(label|cluster) bits": ms(disc.get("conditional_entropy")),
             "RANDOM H": ms(disc.get("random")),
             "purity": ms(disc.get("purity")),
             "NMI": ms(disc.get("nmi")),
         })
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    return table.astype({"K": "Int64"})  # an integer, and blank (not NaN) where an embedder has none

@@ -39,11 +39,9 @@ def page_discover(ws: Workspace) -> None:
 
             with shown_errors():
                 bar = ProgressBar("starting…")
-                res = run_discovery(ws, emb, algorithm=algorithm, k="auto" if auto else int(k), seed=int(seed),
+                run_discovery(ws, emb, algorithm=algorithm, k="auto" if auto else int(k), seed=int(seed),
                                     with_map=with_map, progress=False, on_progress=bar.fraction)
                 bar.done()
-                res["seed"] = int(seed)
-                discovering.save_last_run(ws, emb, res)
                 st.session_state.pop("d_zip", None)
 
     try:
