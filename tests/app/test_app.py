@@ -329,6 +329,24 @@ def test_evaluate_page_pr_curves_and_table(app_ws, make_app):
     assert at.get("plotly_chart")
 
 
+def test_evaluate_page_scores_unseen_data(app_ws, make_app):
+    """The held-out protocol on the page: pixels (no checkpoint here) on one held-out seed, as a
+    table and a chart, with the same numbers as the use case gives."""
+    from vidsift.services.heldout import heldout_table
+
+    at = make_app(app_ws, "Evaluate")
+    no_failure(at)
+    assert at.multiselect(key="e_h_embs").options == []
+    at.number_input(key="e_h_seeds").set_value(1)
+    at.button(key="e_h_run").click().run()
+    no_failure(at)
+    table = next(d.value for d in at.dataframe if "H(photo∣cluster) K-means" in d.value.columns)
+    assert table["embedder"].tolist() == ["pixels"]
+    want = heldout_table(app_ws, [], seeds=[0])["pixels"]["raw"]["h_kmeans"]
+    assert table.iloc[0]["H(photo∣cluster) K-means"] == f"{want['mean']:.3f} ± {want['std']:.3f}"
+    assert at.get("plotly_chart")
+
+
 # ---------------------------------------------------------------------------------- Train
 FAKE_TRAINER = """
 import json, sys, time
