@@ -108,7 +108,7 @@ def _unseen(ws: Workspace) -> None:
     if collapsed:
         st.warning("Vectors collapsed (nearly all alike), so these scores say little: " + ", ".join(collapsed))
     st.dataframe(pd.DataFrame(heldout.table_rows(results)), hide_index=True, width="stretch")
-    fig = make_subplots(rows=2, cols=2, vertical_spacing=0.22, subplot_titles=[
+    fig = make_subplots(rows=2, cols=2, vertical_spacing=0.3, subplot_titles=[
         f"{title} ({'lower' if lower else 'higher'} is better)" for _, title, lower in heldout.METRICS])
     for i, (key, _, _) in enumerate(heldout.METRICS):
         shown = [(n, r["raw"][key]) for n, r in results.items() if (r.get("raw") or {}).get(key)]
@@ -116,7 +116,7 @@ def _unseen(ws: Workspace) -> None:
                     error_y={"type": "data", "array": [v["std"] for _, v in shown]},
                     marker_color=[_ROLE_COLOURS.get(results[n].get("role"), "grey") for n, _ in shown],
                     showlegend=False, row=i // 2 + 1, col=i % 2 + 1)
-    fig.update_layout(height=760, margin={"l": 10, "r": 10, "t": 60, "b": 10},
+    fig.update_layout(height=940, margin={"l": 10, "r": 10, "t": 60, "b": 10},
                       title="Unseen data: encoders (red) beside pixels (grey) and their random init (blue)")
     fig.update_annotations(font_size=11)
     st.plotly_chart(fig, width="stretch", key="e_h_plot")
