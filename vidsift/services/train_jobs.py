@@ -156,7 +156,7 @@ def _start(
     if previous is not None and _alive(previous):
         raise BadInputError(f"{method} ({preset}) is already training (pid {previous.pid}); stop it first")
     if run.has_checkpoint and not (resume or overwrite):
-        raise BadInputError(f"{run.path} already holds a checkpoint of {method} ({preset}); resume it or start over")
+        raise BadInputError(f"{run.path} already holds a checkpoint of {method} ({preset}); resume it (--resume) or start over (--overwrite)")
     if resume and not run.has_checkpoint:
         raise BadInputError(f"{run.path}: no checkpoint to resume; start a new run")
     run.path.mkdir(parents=True, exist_ok=True)
