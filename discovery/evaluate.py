@@ -99,9 +99,13 @@ def evaluate_discovery(
     algorithm: str = "kmeans",
     repeats: int = 10,
     seed: int = 0,
+    fitted: Any = None,
     **params: Any,
 ) -> dict[str, Any]:
     """Card B's table row for one embedding: H(X|Y) mean ± std for the algorithm and RANDOM.
+
+    ``fitted``: the estimator ``cluster(vectors, k, algorithm, seed, **params)`` already returned,
+    used as the first run instead of fitting the same thing again.
 
     Returns ``{"algorithm", "k", "repeats", "n_frames", "n_scored",
     "conditional_entropy": {"mean", "std"}, "random": {"mean", "std"}, "purity": {...},
@@ -117,7 +121,7 @@ def evaluate_discovery(
     lab, mask, message = usable_labels(labels, len(X))
 
     runs: list[np.ndarray] = []
-    first = ALGORITHMS[algorithm](k, random_state=seed, **params).fit(X)
+    first = fitted if fitted is not None else ALGORITHMS[algorithm](k, random_state=seed, **params).fit(X)
     runs.append(first.labels_)
     k_used = int(first.n_clusters_)
     for r in range(1, repeats):

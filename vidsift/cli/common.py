@@ -47,6 +47,19 @@ def note_line(note: str) -> str:
     return note if note.startswith("warning: ") else f"note: {note}"
 
 
+def stage_printer(name: str, show: bool = True) -> Callable[[str, float], None] | None:
+    """An ``on_progress(text, fraction)`` that prints each stage of a long job as one line on
+    stderr ("discover: clustering 12288 frames..."), so minutes without a bar are not silent."""
+    if not show:
+        return None
+
+    def say(text: str, _fraction: float) -> None:
+        if text != "done":
+            typer.echo(f"{name}: {text}...", err=True)
+
+    return say
+
+
 def emit(obj: Any, as_json: bool, human: Callable[[Any], None] | None = None) -> None:
     """Print ``obj`` as JSON when asked, else through ``human`` (or as indented JSON)."""
     if as_json or human is None:

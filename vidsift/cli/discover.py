@@ -14,6 +14,7 @@ from vidsift.cli.common import (
     WorkspaceOpt,
     emit,
     no_k_for_clusters,
+    stage_printer,
     workspace,
 )
 from vidsift.errors import BadInputError
@@ -60,6 +61,7 @@ def discover(
         workspace(ws), embedder, folder=folder, algorithm=algorithm, k=_clusters(clusters), seed=seed,
         repeats=repeats, export=export, force=force, clips=clips, every=every, fps=fps,
         with_map=not no_map, progress=not as_json, max_clips=max_clips, clip_gap=gap,
+        on_progress=stage_printer("discover", show=not as_json),
     )
 
     def human(r: dict) -> None:

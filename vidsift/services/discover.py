@@ -154,7 +154,7 @@ def run_discovery(
     n = len(data)
     if n < 2:
         raise BadInputError(f"the store of '{embedder}' holds {n} frame; clustering needs at least 2")
-    _say(on_progress, f"clustering {n} frames", 0.4)
+    _say(on_progress, f"clustering {n} frames ({algorithm})", 0.4)
     est = cluster(data.vectors, k, algorithm, seed)
     labels = np.asarray(est.labels_)
     dist = centre_distances(data.vectors, labels)
@@ -168,10 +168,11 @@ def run_discovery(
         assign.to_parquet(tmp, index=False)
     out["assignments"] = str(assignments_path(ws, embedder))
 
-    _say(on_progress, "scoring", 0.6)
+    _say(on_progress, f"scoring ({repeats} repeats)", 0.6)
     lab, _, message = usable_labels(data.meta["label"].to_numpy(), n)
     if lab is not None:
-        out["scores"] = evaluate_discovery(data.vectors, data.meta["label"].to_numpy(), int(est.n_clusters_), algorithm, repeats=repeats, seed=seed)
+        out["scores"] = evaluate_discovery(data.vectors, data.meta["label"].to_numpy(), k, algorithm,
+                                           repeats=repeats, seed=seed, fitted=est)
     else:
         out["scores"] = None
         out["message"] = message
@@ -179,7 +180,7 @@ def run_discovery(
     pdir = plots_dir(ws, embedder)
     plots = {"cluster_sizes": str(plot_cluster_sizes(labels, pdir / f"{algorithm}_cluster_sizes.png"))}
     if with_map and n >= 5:
-        _say(on_progress, "2-D map", 0.75)
+        _say(on_progress, "2-D map (UMAP)", 0.75)
         coords, idx = project_2d_cached(ws, embedder, data.vectors, seed)
         plots["map_clusters"] = str(plot_map(coords, labels[idx], pdir / f"{algorithm}_map_clusters.png", f"{embedder}: {algorithm} clusters"))
         if lab is not None:
