@@ -51,6 +51,13 @@ def test_scan_json_and_videos(cli, tmp_path):
     assert any(f["path"].endswith("zero_bytes.mp4") for f in d["report"]["failed"])
     r = cli("videos", "-w", ws, "--json")
     assert r.code == 0 and len(json.loads(r.out)) == len(d["videos"])
+    broken = [v for v in d["videos"] if v["status"] != "ok"]
+    r = cli("videos", "-w", ws, "--errors", "--json")
+    assert sorted(v["path"] for v in json.loads(r.out)) == sorted(v["path"] for v in broken) and broken
+    r = cli("videos", "-w", ws, "--label", "rocket")
+    assert r.code == 0 and r.out.rstrip().endswith(f"{len(ok)} file(s): {len(ok)} readable, 0 with errors")
+    r = cli("videos", "-w", ws, "--label", "rockets")
+    assert r.code == 2 and "no catalogued video has label 'rockets'; labels here: " in r.err and "rocket" in r.err
 
 
 def test_a_scan_that_moved_files_of_an_embedded_folder_points_to_update(cli, tmp_path):

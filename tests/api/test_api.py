@@ -81,6 +81,13 @@ def test_videos_page_through_the_catalog_as_vidsift_videos_json(client: TestClie
     assert client.get("/videos", params={"offset": 5}).json()["items"] == []
     vid = everything[0]["video_id"]
     assert client.get(f"/videos/{vid}").json() == everything[0]
+    label = everything[0]["label"]
+    assert label, everything[0]
+    same = [v for v in everything if v["label"] == label]
+    assert client.get("/videos", params={"label": label}).json()["items"] == same
+    assert client.get("/videos", params={"errors": True}).json()["total"] == 0  # every file here reads
+    bad = client.get("/videos", params={"label": "no-such-label"})
+    assert bad.status_code == 400 and "no catalogued video has label 'no-such-label'" in bad.json()["error"]
 
 
 def test_openapi_documents_every_route_and_the_shared_shapes(client: TestClient) -> None:

@@ -304,11 +304,14 @@ def create_app(
         _who: Read,
         offset: Annotated[int, Query(ge=0)] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+        label: Annotated[list[str] | None, Query(max_length=200, description="only these labels; repeatable")] = None,
+        errors: Annotated[bool, Query(description="only the files that could not be read")] = False,
     ) -> dict[str, Any]:
-        """The catalog (``vidsift videos --json``), a page at a time, ordered as the CLI lists it."""
+        """The catalog (``vidsift videos --json``, with its ``--label`` and ``--errors``), a page at
+        a time, ordered as the CLI lists it."""
         from vidsift.services.library import videos
 
-        rows = videos(ws)
+        rows = videos(ws, labels=label, errors_only=errors)
         return {"total": len(rows), "offset": offset, "limit": limit,
                 "items": [_plain(v.to_dict()) for v in rows[offset: offset + limit]]}
 

@@ -61,22 +61,30 @@ def scan(
 
 
 def _print_videos(videos: list) -> None:
-    typer.echo(f"{'id':16s}  {'frames':>6s} {'length':>12s} {'size':>9s} {'shots':>5s}  {'label':12s} path")
+    width = max([12, *(len(v.label or "-") for v in videos)])
+    typer.echo(f"{'id':16s}  {'frames':>6s} {'length':>12s} {'size':>9s} {'shots':>5s}  {'label':{width}s} path")
     for v in videos:
         if v.status == "ok":
             typer.echo(
                 f"{v.id:16s}  {v.num_frames:6d} {timecode(v.duration):>12s} {v.width:4d}x{v.height:<4d} {len(v.shots):5d}  "
-                f"{(v.label or '-'):12s} {v.path}"
+                f"{(v.label or '-'):{width}s} {v.path}"
             )
         else:
             typer.echo(f"{v.id:16s}  {'ERROR':>6s}  {v.path}: {v.error}")
+    broken = sum(v.status != "ok" for v in videos)
+    typer.echo(f"{len(videos)} file(s): {len(videos) - broken} readable, {broken} with errors")
 
 
-def videos(ws: WorkspaceOpt = DEFAULT_WS, as_json: JsonOpt = False) -> None:
+def videos(
+    label: Annotated[list[str] | None, typer.Option("--label", help="Only videos with this label; repeatable.")] = None,
+    errors: Annotated[bool, typer.Option("--errors", help="Only the files that could not be read, with why.")] = False,
+    ws: WorkspaceOpt = DEFAULT_WS,
+    as_json: JsonOpt = False,
+) -> None:
     """List the catalogued videos (broken ones with their error)."""
     from vidsift.services.library import videos as catalogued
 
-    vids = catalogued(workspace(ws))
+    vids = catalogued(workspace(ws), labels=label, errors_only=errors)
     emit([v.to_dict() for v in vids], as_json, lambda _: _print_videos(vids))
 
 

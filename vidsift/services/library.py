@@ -4,7 +4,7 @@ table), the shots of a file, and the folder that holds the catalog."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -86,12 +86,25 @@ def scan(
     return report, videos
 
 
-def videos(ws: Workspace) -> list[VideoRecord]:
-    """Every catalogued video, broken ones included (with their error)."""
+def videos(ws: Workspace, labels: Sequence[str] | None = None, errors_only: bool = False) -> list[VideoRecord]:
+    """The catalogued videos, broken ones included (with their error); only those with one of
+    ``labels`` when given, only the broken ones with ``errors_only``.
+
+    Raises:
+        BadInputError: a label no catalogued video has (the known ones are listed).
+    """
     from vidsift.catalog import Catalog
 
     with Catalog(ws.catalog_path) as cat:
-        return cat.videos(status=None)
+        out = cat.videos(status=None)
+    if labels:
+        known = sorted({v.label for v in out if v.label})
+        unknown = [lab for lab in labels if lab not in known]
+        if unknown:
+            raise BadInputError(f"no catalogued video has label {unknown[0]!r}; labels here: "
+                                f"{', '.join(known) if known else 'none (videos directly in the scanned folder)'}")
+        out = [v for v in out if v.label in set(labels)]
+    return [v for v in out if v.status != "ok"] if errors_only else out
 
 
 def shots(path: str | Path) -> tuple[list[dict[str, Any]], str | None]:
