@@ -506,8 +506,11 @@ def _runs(
         idx = np.flatnonzero(alive)
         if len(idx) < MIN_FRAMES:
             break
-        chain = idx[longest_chain(ta[idx], tb[idx], margin[idx], max_gap, max_speed, slack, stall)]
-        chain = _trim(chain[_straight(ta[chain], tb[chain], margin[chain], tol, max_gap)], j)
+        heaviest = idx[longest_chain(ta[idx], tb[idx], margin[idx], max_gap, max_speed, slack, stall)]
+        chain = _trim(heaviest[_straight(ta[heaviest], tb[heaviest], margin[heaviest], tol, max_gap)], j)
+        if len(chain) < MIN_FRAMES:  # no stretch of it keeps one speed: not a copy, but the next run may be
+            alive[heaviest] = False
+            continue
         ci, cj = i[chain], j[chain]
         a0, a1, b0, b1 = int(ci[0]), int(ci[-1]), int(cj.min()), int(cj.max())
         dur_a = va.end_of(a1) - float(va.times[a0])

@@ -125,6 +125,28 @@ def test_repeat_within_one_video_but_not_the_trivial_diagonal() -> None:
     assert run({"v": walk(200, 12)}) == []  # a long moving video alone: no pair with itself
 
 
+def test_a_run_with_no_stretch_at_one_speed_is_passed_over(monkeypatch) -> None:
+    """Seen on 384 generated shape videos: the heaviest chain of matches between two videos
+    zig-zagged, no stretch of it kept one speed, and `vidsift duplicates` stopped with
+    "IndexError: index 0 is out of bounds". Such a run is not a copy; the search goes on."""
+    # the matches (A time, B time, weight) of that chain, as the store gave them
+    ta = np.array([0.08, 0.12, 0.6, 0.64, 0.72, 0.8, 1.2, 1.24])
+    tb = np.array([0.0, 0.0, 0.92, 0.92, 1.04, 1.04, 1.2, 1.2])
+    w = np.array([0.399, 0.417, 0.633, 0.628, 0.745, 0.743, 0.569, 0.610])
+    assert len(dup._straight(ta, tb, w, 0.1, 1.0)) == 0
+    straight, calls = dup._straight, []
+
+    def first_has_none(*args):
+        calls.append(1)
+        return np.zeros(0, np.int64) if len(calls) == 1 else straight(*args)
+
+    monkeypatch.setattr(dup, "_straight", first_has_none)
+    src = walk(120, 0)
+    # two copies in b: whichever run is passed over, the search goes on and finds copies
+    pairs = run({"a": src, "b": np.concatenate([src[10:40], walk(20, 5), src[70:110]])}, min_seconds=2.0)
+    assert len(calls) >= 2 and pairs and {(p.a.video_id, p.b.video_id) for p in pairs} == {("a", "b")}
+
+
 def test_stills_are_not_duplicates() -> None:
     """Black frames / title cards match anything; in a still the order of matches means nothing."""
     rng = np.random.default_rng(13)
