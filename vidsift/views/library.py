@@ -32,7 +32,7 @@ def page_library(ws: Workspace) -> None:
                               "checkpoint. Type another name, e.g. pixels@32 or pixels+random:siamese.")
         c2.number_input("Every Nth frame", min_value=1, max_value=1000, value=1, key="lib_every")
         c3.checkbox("Build the index", value=True, key="lib_build", help="Build (or rebuild) the search index after embedding.")
-        b1, b2, b3, _ = st.columns([1, 1, 1, 3])
+        b1, b2, b3, _ = st.columns([1.4, 1, 1, 2.6])
         embed_clicked = b1.button("Scan and embed", type="primary", width="stretch")
         scan_clicked = b2.button("Scan only", width="stretch", help="Add the folder's videos to the catalog without embedding.")
         update_clicked = b3.button(
