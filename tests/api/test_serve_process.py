@@ -49,7 +49,7 @@ def stop(proc: subprocess.Popen) -> None:
         proc.wait(10)
 
 
-def test_serve_answers_over_http_and_stops_on_sigterm(api_ws) -> None:
+def test_serve_answers_over_http_and_stops_on_sigterm(api_ws, tmp_path) -> None:
     from vidsift.api.auth import create_token, tokens_path
     from vidsift.api.client import VidsiftClient
     from vidsift.errors import BadInputError
@@ -82,6 +82,18 @@ def test_serve_answers_over_http_and_stops_on_sigterm(api_ws) -> None:
                                cwd=ROOT, capture_output=True, text=True, timeout=120)
         assert remote.returncode == 0 == local.returncode, remote.stderr + local.stderr
         assert json.loads(remote.stdout) == json.loads(local.stdout)
+        # and for an image (`vidsift search IMAGE --server` sent the frame exclusions, which
+        # POST /search/image refused: "422 unknown search field 'exclude_same_video'")
+        from PIL import Image
+
+        Image.new("RGB", (24, 24), (200, 30, 30)).save(tmp_path / "q.png")
+        args = ["search", str(tmp_path / "q.png"), "-e", "pixels", "-k", "2", "--json"]
+        remote = subprocess.run([sys.executable, "-m", "vidsift", *args, "--server", url], env={**ENV, "VIDSIFT_TOKEN": token},
+                                cwd=ROOT, capture_output=True, text=True, timeout=120)
+        local = subprocess.run([sys.executable, "-m", "vidsift", *args, "-w", str(api_ws.root)], env=ENV,
+                               cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert remote.returncode == 0 == local.returncode, remote.stderr + local.stderr
+        assert json.loads(remote.stdout) == json.loads(local.stdout) and len(json.loads(local.stdout)) == 2
 
         proc.send_signal(signal.SIGTERM)
         proc.wait(30)

@@ -220,11 +220,11 @@ def search_cmd(
         image=image,
         vector=vector_file,
         k=k,
-        exclude_same_video=exclude_same_video,
-        exclude_window=exclude_window,
-        # only the options given, so a server that predates one still answers the others
+        # only the options given: a server that predates one still answers the others, and an
+        # image search (POST /search/image) takes no frame exclusions at all
         **_given(
-            labels=label, time_range=time_range, max_distance=max_distance, group=group, gap=gap
+            labels=label, time_range=time_range, max_distance=max_distance, group=group, gap=gap,
+            exclude_same_video=exclude_same_video or None, exclude_window=exclude_window or None,
         ),
     )
 
