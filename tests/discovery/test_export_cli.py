@@ -136,9 +136,12 @@ def test_duplicates_json(cli, videos, tmp_path):
     assert r.code == 0, r
     assert json.loads(r.out)["source"] == "duplicates"
     assert pd.read_csv(tmp_path / "out" / "segments.csv")["score"].tolist() == [0.97, 0.97]
-    p.write_text(json.dumps({"pairs": []}))
+    p.write_text(json.dumps({"pairs": []}))  # a run that found none: say so, and what finds more
     r = cli("export", p, tmp_path / "o2")
-    assert r.code != 0 and "no \"pairs\"" in r.err
+    assert r.code != 0 and "that duplicates run found no pairs (raise --threshold" in r.err
+    p.write_text(json.dumps({"pairs": "x"}))
+    r = cli("export", p, tmp_path / "o3")
+    assert r.code != 0 and 'has no "pairs" list' in r.err
 
 
 def test_search_hits(videos):

@@ -139,8 +139,11 @@ def segments_from_duplicates(data: Mapping[str, Any]) -> list[Segment]:
         BadInputError: no pairs, or a pair without two segments.
     """
     pairs = data.get("pairs") if isinstance(data, Mapping) else None
-    if not isinstance(pairs, list) or not pairs:
-        raise BadInputError('nothing to export: the duplicates JSON has no "pairs"')
+    if isinstance(pairs, list) and not pairs:
+        raise BadInputError("nothing to export: that duplicates run found no pairs (raise --threshold "
+                            "or lower --min-seconds of `vidsift duplicates` to find more)")
+    if not isinstance(pairs, list):
+        raise BadInputError('nothing to export: the duplicates JSON has no "pairs" list')
     out: list[Segment] = []
     for i, pair in enumerate(pairs, 1):
         if not isinstance(pair, Mapping) or not isinstance(pair.get("a"), Mapping) or not isinstance(pair.get("b"), Mapping):
