@@ -129,3 +129,26 @@ def test_scan_lists_a_file_whose_name_is_not_text(cli, tmp_path):
     r = cli("scan", tmp_path / "v", "-w", tmp_path / "ws")
     assert r.code == 0, r
     assert f"failed: {(tmp_path / 'v').resolve()}/bad\ufffdname.mp4: the file name is not valid UTF-8 text" in r.out
+
+
+def test_ctrl_c_exits_130_with_one_line(cli, tmp_path, monkeypatch):
+    """typer turns Ctrl-C into an exit code it *returns* when not standalone; main() dropped it,
+    so an interrupted `vidsift embed` exited 0 in silence, as if it had finished."""
+    import vidsift.services.library as library
+
+    def interrupted(*_a, **_k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(library, "videos", interrupted)
+    r = cli("videos", "-w", tmp_path / "ws")
+    assert r.code == 130, r
+    assert r.err.strip() == "interrupted: what finished is kept; run the same command again to go on"
+
+
+def test_a_child_s_exit_code_is_the_command_s(cli, tmp_path, monkeypatch):
+    """`vidsift app` ends with the page server's exit code (typer.Exit), which was lost too."""
+    import vidsift.cli.serve as serve
+
+    monkeypatch.setattr(serve, "run_child", lambda *_a, **_k: 3)
+    r = cli("app", "-w", tmp_path / "ws", "--port", "8799")
+    assert r.code == 3, r

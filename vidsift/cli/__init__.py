@@ -51,18 +51,29 @@ def _warn_one_line(message: Warning | str, category: type[Warning], filename: st
 _WARNED: set[str] = set()
 
 
+def _interrupted() -> None:
+    """Ctrl-C: one line, and the shell's exit status for SIGINT. Work is written atomically per
+    video, checkpoint or file, so what finished is kept and the same command goes on from it."""
+    print("\ninterrupted: what finished is kept; run the same command again to go on", file=sys.stderr)
+    sys.exit(130)
+
+
 def main() -> None:
     """Entry point: run the app, turning vidsift errors and warnings into one line on stderr."""
     if not os.environ.get("VIDSIFT_DEBUG"):
         warnings.showwarning = _warn_one_line
     try:
-        app(standalone_mode=False)
+        # without standalone mode typer *returns* an exit code (typer.Exit, and Ctrl-C as 130)
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and not isinstance(code, bool) and code:
+            if code == 130:
+                _interrupted()
+            sys.exit(code)
     except VidsiftError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        sys.exit(130)
+        _interrupted()
     except Exception as exc:  # click usage errors and friends
         # by shape, not class: newer typer releases raise their vendored copy of click's
         # exceptions (typer._click), which are other classes than click's own
@@ -72,8 +83,8 @@ def main() -> None:
         if callable(getattr(exc, "show", None)) and hasattr(exc, "exit_code"):
             exc.show()
             sys.exit(exc.exit_code)
-        if kind == "Abort":
-            sys.exit(1)
+        if kind == "Abort":  # what click makes of Ctrl-C (and of an aborted prompt)
+            _interrupted()
         if os.environ.get("VIDSIFT_DEBUG"):
             raise
         print(f"error: {type(exc).__name__}: {exc} (set VIDSIFT_DEBUG=1 for the traceback)", file=sys.stderr)
