@@ -19,6 +19,9 @@ What it does, in order:
    step, loss (mean over those steps), time, samples/s, lr and the method's own metrics;
 6. every ``checkpoint_every`` steps and at the end write ``last.pt`` (atomic) + ``config.json``.
    Only rank 0 writes.
+7. Ctrl-C or SIGTERM (`vidsift jobs stop`) in a single-process run: the step in flight
+   finishes, ``last.pt`` is written at it, and ``TrainingInterrupted`` is raised, so
+   ``resume=True`` goes on from there (a second signal stops at once).
 
 On CPU a resumed run is bit-for-bit the uninterrupted one (tested); on CUDA it is as close as
 cuDNN's non-deterministic kernels allow.
@@ -30,6 +33,8 @@ import dataclasses
 import json
 import math
 import random
+import signal
+import threading
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -96,6 +101,49 @@ def _check_resume_config(saved: TrainConfig, cfg: TrainConfig, path: Path) -> No
             f"{path} was trained with a different config ({'; '.join(diffs[:3])}); "
             "resume with the same settings or start a new run"
         )
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Training stopped by a signal between two steps; ``checkpoint`` holds step ``step``
+    (``None`` when nothing was written: a multi-process run stops as it always did)."""
+
+    def __init__(self, step: int, checkpoint: Path | None) -> None:
+        super().__init__(f"stopped at step {step}")
+        self.step, self.checkpoint = step, checkpoint
+
+
+class _StopBetweenSteps:
+    """SIGINT / SIGTERM set a flag the loop reads between steps (a second one raises at once),
+    so no step is left half applied. Only in the main thread of a single-process run."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self, active: bool) -> None:
+        self.active = active and threading.current_thread() is threading.main_thread()
+        self.asked = False
+        self._previous: dict[int, Any] = {}
+
+    def _handle(self, _signum: int, _frame: Any) -> None:
+        if self.asked:
+            raise KeyboardInterrupt
+        self.asked = True
+
+    def install(self) -> None:
+        if self.active:
+            self._previous = {s: signal.signal(s, self._handle) for s in self.SIGNALS}
+
+    def restore(self) -> None:
+        for s, handler in self._previous.items():
+            signal.signal(s, handler)
+        self._previous = {}
+
+
+def _workers_leave_stopping_to_the_trainer(_worker_id: int) -> None:
+    """DataLoader workers ignore SIGINT / SIGTERM (a Ctrl-C or `vidsift jobs stop` reaches the
+    whole process group): the trainer finishes its step and stops them itself. They still end
+    with their parent (the DataLoader's watchdog)."""
+    for s in _StopBetweenSteps.SIGNALS:
+        signal.signal(s, signal.SIG_IGN)
 
 
 def _amp(device: torch.device) -> tuple[Any, torch.amp.GradScaler | None]:
@@ -208,6 +256,7 @@ def _train(
         # its own generator: creating the iterator must not draw from the global torch RNG,
         # or a resumed run would see different dropout masks than an uninterrupted one
         generator=torch.Generator().manual_seed(cfg.seed),
+        worker_init_fn=_workers_leave_stopping_to_the_trainer if workers > 0 else None,
     )
     autocast, scaler = _amp(dev)
     end = cfg.steps if stop_at is None else min(cfg.steps, int(stop_at))
@@ -225,8 +274,15 @@ def _train(
     t0 = t_win = time.perf_counter()
     step = start
     it = iter(loader)
+    stopper = _StopBetweenSteps(active=info.world_size == 1)
+    saved = start  # the step last.pt holds (a resumed run starts from it)
     try:
+        stopper.install()
         for step in range(start, end):
+            if stopper.asked:  # between steps: write what was trained, then stop
+                if step > saved:
+                    save_checkpoint(ckpt_path, model, optimizer, step, cfg, metrics, rng_state())
+                raise TrainingInterrupted(step, ckpt_path if ckpt_path.exists() else None)
             batch = next(it)
             batch = {k: v.to(dev, non_blocking=True) for k, v in batch.items()}
             method.begin_step(model, loss_fn, step, cfg)
@@ -249,7 +305,8 @@ def _train(
                 v = v.detach().float() if isinstance(v, torch.Tensor) else float(v)
                 extra[k] = extra.get(k, 0.0) + v
             done = step + 1
-            if done % cfg.log_every == 0 or done == end:
+            stopping = stopper.asked and done < end  # read once: the log line and last.pt agree
+            if done % cfg.log_every == 0 or done == end or stopping:
                 win_losses = torch.stack(window).cpu().tolist()
                 losses.extend(win_losses)
                 now = time.perf_counter()
@@ -274,15 +331,19 @@ def _train(
                 window, extra, t_win = [], {}, now
             if bar is not None:
                 bar.update(1)
-            if done % cfg.checkpoint_every == 0 or done == end:
+            if done % cfg.checkpoint_every == 0 or done == end or stopping:
                 if info.is_main:
                     save_checkpoint(ckpt_path, model, optimizer, done, cfg, metrics, rng_state())
+                    saved = done
                 distributed.barrier(info)
+            if stopping:
+                raise TrainingInterrupted(done, ckpt_path)
     finally:
+        stopper.restore()
         if bar is not None:
             bar.close()
         del it
     return TrainResult(ckpt_path, log_path, dict(metrics), losses, end)
 
 
-__all__ = ["train", "TrainResult", "bare_model"]
+__all__ = ["train", "TrainResult", "TrainingInterrupted", "bare_model"]

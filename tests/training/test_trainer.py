@@ -186,3 +186,37 @@ def test_cosine_schedule_sets_the_rate_of_every_step_and_resumes_on_the_same_cur
     assert lr_at("constant", 0.01, 5, 6) == 0.01
     with pytest.raises(BadInputError, match="unknown lr_schedule"):
         m.config("cpu", lr_schedule="step")
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_ctrl_c_writes_the_step_it_stops_at_and_resume_is_uninterrupted(tiny, tmp_path, monkeypatch, workers) -> None:
+    """Ctrl-C (or `vidsift jobs stop`'s SIGTERM) at step 6 of 12, between checkpoints every 4:
+    the step finishes, last.pt is written at 6, and a resumed run equals an uninterrupted one.
+    Before, Ctrl-C lost the steps since the last checkpoint (all of them in a short run)."""
+    import os
+    import signal
+
+    from vidsift.training.trainer import TrainingInterrupted
+
+    cfg = tiny.config("cpu", num_workers=workers, seed=5)
+    src = source()
+    full = train(cfg, src, tmp_path / "full", progress=False)
+    plain_after_step = TinyMethod.after_step
+
+    def signal_at_step_6(self, model, step, cfg):  # the signal arrives in the middle of step 6
+        if step == 5:
+            os.kill(os.getpid(), signal.SIGINT if workers == 0 else signal.SIGTERM)
+        return plain_after_step(self, model, step, cfg)
+
+    monkeypatch.setattr(TinyMethod, "after_step", signal_at_step_6)
+    with pytest.raises(TrainingInterrupted) as stopped:
+        train(cfg, src, tmp_path / "split", progress=False)
+    assert stopped.value.step == 6 and stopped.value.checkpoint == RunDir(tmp_path / "split").checkpoint
+    assert torch.load(stopped.value.checkpoint, weights_only=True)["step"] == 6
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handlers are put back
+    monkeypatch.setattr(TinyMethod, "after_step", plain_after_step)
+    rest = train(cfg, src, tmp_path / "split", resume=True, progress=False)
+    assert rest.losses == full.losses[6:]
+    assert states_equal(torch.load(full.checkpoint, weights_only=True)["model"],
+                        torch.load(rest.checkpoint, weights_only=True)["model"])
+    assert [r["step"] for r in read_log(RunDir(tmp_path / "split").log)] == [4, 6, 8, 12]

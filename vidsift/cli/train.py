@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -41,12 +42,19 @@ def train(
 ) -> None:
     """Train METHOD on the videos of FOLDER into <workspace>/checkpoints/METHOD-PRESET/."""
     from vidsift.services.train import train_workspace
+    from vidsift.training.trainer import TrainingInterrupted
 
-    result = train_workspace(
-        workspace(ws), method, folder, preset=preset, steps=steps, resume=resume, seed=seed,
-        progress=not as_json, overwrite=overwrite, batch_size=batch_size, num_workers=workers,
-        **_params(param),
-    )
+    try:
+        result = train_workspace(
+            workspace(ws), method, folder, preset=preset, steps=steps, resume=resume, seed=seed,
+            progress=not as_json, overwrite=overwrite, batch_size=batch_size, num_workers=workers,
+            **_params(param),
+        )
+    except TrainingInterrupted as exc:
+        kept = (f"{exc.checkpoint} holds step {exc.step}; go on with `vidsift train {method} {folder} --resume`"
+                if exc.checkpoint else "no checkpoint was written")
+        print(f"\ninterrupted: {kept}", file=sys.stderr)
+        sys.exit(130)
     out = {
         "method": method,
         "preset": preset,
