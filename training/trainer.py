@@ -21,7 +21,8 @@ What it does, in order:
    Only rank 0 writes.
 7. Ctrl-C or SIGTERM (`vidsift jobs stop`) in a single-process run: the step in flight
    finishes, ``last.pt`` is written at it, and ``TrainingInterrupted`` is raised, so
-   ``resume=True`` goes on from there (a second signal stops at once).
+   ``resume=True`` goes on from there (a second signal stops at once). With DataLoader
+   workers, a SIGTERM sent to the whole group also ends them, and the run stops as before.
 
 On CPU a resumed run is bit-for-bit the uninterrupted one (tested); on CUDA it is as close as
 cuDNN's non-deterministic kernels allow.
@@ -139,11 +140,10 @@ class _StopBetweenSteps:
 
 
 def _workers_leave_stopping_to_the_trainer(_worker_id: int) -> None:
-    """DataLoader workers ignore SIGINT / SIGTERM (a Ctrl-C or `vidsift jobs stop` reaches the
-    whole process group): the trainer finishes its step and stops them itself. They still end
-    with their parent (the DataLoader's watchdog)."""
-    for s in _StopBetweenSteps.SIGNALS:
-        signal.signal(s, signal.SIG_IGN)
+    """DataLoader workers ignore SIGINT (a Ctrl-C reaches the whole process group): the trainer
+    finishes its step and stops them itself. Not SIGTERM: that is how the DataLoader (and
+    multiprocessing at exit) ends a worker that does not stop, so ignoring it hangs the exit."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _amp(device: torch.device) -> tuple[Any, torch.amp.GradScaler | None]:
