@@ -176,6 +176,10 @@ def test_a_bare_query_is_an_image_a_vector_or_a_video(ws: Workspace, tmp_path) -
 def test_query_source() -> None:
     from vidsift.services.search import query_source
 
-    assert query_source("abc123") == {"video": "abc123"}
-    assert query_source("clips/x.mp4") == {"video": "clips/x.mp4"}  # not a file here: a stored path
-    assert query_source(__file__) == {"image": __import__("pathlib").Path(__file__)}  # read, then refused
+    assert query_source("abc123")["video"] == "abc123"
+    assert query_source("clips/x.mp4")["video"] == "clips/x.mp4"  # not a file here: a stored path
+    assert query_source(__file__) == {"video": None, "vector": None,
+                                      "image": __import__("pathlib").Path(__file__)}  # read, then refused
+    assert query_source(None, video="v") == {"video": "v", "image": None, "vector": None}
+    with pytest.raises(BadInputError, match="give the query once"):
+        query_source("abc123", video="v")

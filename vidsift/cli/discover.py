@@ -200,7 +200,8 @@ def evaluate_heldout(
     pixels and each checkpoint's own random init (docs/generalisation.md)."""
     from vidsift.services.heldout import heldout_table, table_rows
 
-    results = heldout_table(workspace(ws), embedder, seeds=range(seeds), repeats=repeats)
+    results = heldout_table(workspace(ws), embedder, seeds=range(seeds), repeats=repeats,
+                            on_progress=stage_printer("evaluate heldout", show=not as_json))
 
     def human(r: dict) -> None:
         import pandas as pd
@@ -229,7 +230,8 @@ def evaluate_all(
     as the page's Evaluate view shows them; an embedder that fails is reported, the rest go on."""
     from vidsift.services.evaluate import evaluate_embedders, evaluation_table, transfer_table
 
-    results = evaluate_embedders(workspace(ws), embedder, repeats=repeats, seed=seed, probe_shots=shots)
+    results = evaluate_embedders(workspace(ws), embedder, repeats=repeats, seed=seed, probe_shots=shots,
+                                 on_progress=stage_printer("evaluate all", show=not as_json))
 
     def human(r: dict) -> None:
         table = evaluation_table(r)

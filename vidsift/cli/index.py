@@ -198,13 +198,10 @@ def search_cmd(
     nearest first; --videos/--label/--time-range filter inside the index (docs/search.md)."""
     from vidsift.services.indexes import search_workspace
 
-    if query is not None:
-        if video is not None or image is not None or vector_file is not None:
-            raise BadInputError(f"{query}: give the query once, as QUERY or as --video/--image/--vector-file")
-        from vidsift.services.search import query_source
+    from vidsift.services.search import query_source
 
-        source = query_source(query)
-        video, image, vector_file = source.get("video"), source.get("image"), source.get("vector")
+    source = query_source(query, video=video, image=image, vector=vector_file)
+    video, image, vector_file = source["video"], source["image"], source["vector"]
     if server:  # the same query, answered by the server (same JSON; docs/serve.md)
         from vidsift.api.client import VidsiftClient
 

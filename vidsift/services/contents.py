@@ -67,6 +67,18 @@ def no_store_message(ws: Workspace, embedder: str) -> str:
             f"run `vidsift embed FOLDER --embedder {embedder}` first")
 
 
+def no_index_message(ws: Workspace, embedder: str, has_store: bool) -> str:
+    """What to do when ``embedder`` has no index: build it from its store, or, when there is no
+    store either (a typo, another workspace), the embedders that can be searched here."""
+    if has_store:
+        return (f"{ws.indexes(embedder)}: no index for embedder '{embedder}'; "
+                f"build it with `vidsift index build --embedder {embedder}`")
+    have = indexed_embedders(ws)
+    there = (f"searchable here: {', '.join(have)}" if have else
+             "nothing is indexed here yet: `vidsift embed FOLDER --embedder NAME`, then `vidsift index build --embedder NAME`")
+    return f"{ws.root}: no embeddings and no index for embedder '{embedder}' in this workspace; {there}"
+
+
 def indexed_embedders(ws: Workspace) -> list[str]:
     """Names of the embedders with a saved index in the workspace, sorted."""
     root = ws.root / "indexes"

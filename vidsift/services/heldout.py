@@ -247,7 +247,7 @@ def heldout_table(
     out: dict[str, dict[str, Any]] = {}
     for i, (name, emb, role) in enumerate(todo):
         if on_progress:
-            on_progress(f"held-out: {name}", i / len(todo))
+            on_progress(f"scoring {name} ({i + 1}/{len(todo)}, {len(seeds)} held-out seed(s))", i / len(todo))
         per_seed = [
             score_embedder(emb, s, repeats=repeats, spectral=spectral, videos_per_scene=videos_per_scene, frames=frames)
             for s in seeds

@@ -43,6 +43,7 @@ from vidsift.index.hits import Hit, Hits
 from vidsift.index.persist import META
 from vidsift.index.video_index import VideoIndex
 from vidsift.locks import job_lock
+from vidsift.services.contents import no_index_message
 from vidsift.services.search import check_group, match_video
 from vidsift.timecode import parse_time, timecode
 from vidsift.video.segment import Segment
@@ -217,7 +218,7 @@ def load_workspace_index(ws: WorkspaceLike, embedder: str, use_gpu: UseGpu = "au
     try:
         st = os.stat(index_dir / META)
     except FileNotFoundError:
-        raise WorkspaceError(_no_index(ws, embedder, expected is not None)) from None
+        raise WorkspaceError(no_index_message(ws, embedder, expected is not None)) from None
     key = (st.st_mtime_ns, st.st_size, st.st_ino)
     with _CACHE_LOCK:
         cached = _CACHE.get(str(index_dir))
@@ -231,20 +232,6 @@ def load_workspace_index(ws: WorkspaceLike, embedder: str, use_gpu: UseGpu = "au
     if expected is not None:  # the workspace may have moved since the index was saved
         vi.store_dir = ws.embeddings(embedder)
     return vi
-
-
-def _no_index(ws: Workspace, embedder: str, has_store: bool) -> str:
-    """What to do when ``embedder`` has no index: build it from its store, or, when there is no
-    store either (a typo, another workspace), the embedders that can be searched here."""
-    index_dir = ws.indexes(embedder)
-    if has_store:
-        return f"{index_dir}: no index for embedder '{embedder}'; build it with `vidsift index build --embedder {embedder}`"
-    from vidsift.services.contents import indexed_embedders
-
-    have = indexed_embedders(ws)
-    there = (f"searchable here: {', '.join(have)}" if have else
-             "nothing is indexed here yet: `vidsift embed FOLDER --embedder NAME`, then `vidsift index build --embedder NAME`")
-    return f"{ws.root}: no embeddings and no index for embedder '{embedder}' in this workspace; {there}"
 
 
 def clear_cache() -> None:

@@ -97,18 +97,30 @@ def match_video(ref: str, paths: Mapping[str, str], local: bool = True) -> list[
     return found or [v for v, p in paths.items() if Path(p).name == Path(text).name]
 
 
-def query_source(query: str) -> dict[str, Any]:
-    """The search option a bare QUERY stands for (``vidsift search QUERY``): a ``.npy`` file is a
-    vector, a file with a video extension or no file at all names a video (path, id or file
-    name; ``match_video``), any other file is an image (what is not one is refused when read)."""
+def query_source(query: str | None, *, video: str | None = None, image: Path | None = None,
+                 vector: Path | None = None) -> dict[str, Any]:
+    """The query of ``vidsift search [QUERY] [--video | --image | --vector-file]`` as
+    ``{"video": ..., "image": ..., "vector": ...}``: the options as given, or what a bare QUERY
+    stands for: a ``.npy`` file is a vector, a file with a video extension or no file at all
+    names a video (path, id or file name; ``match_video``), any other file is an image (what is
+    not one is refused when read).
+
+    Raises:
+        BadInputError: QUERY given together with one of the options.
+    """
+    given = {"video": video, "image": image, "vector": vector}
+    if query is None:
+        return given
+    if any(v is not None for v in given.values()):
+        raise BadInputError(f"{query}: give the query once, as QUERY or as --video/--image/--vector-file")
     from vidsift.catalog import VIDEO_EXTENSIONS
 
     path = Path(query).expanduser()
     if path.is_file() and path.suffix.lower() == ".npy":
-        return {"vector": path}
+        return {"video": None, "image": None, "vector": path}
     if path.is_file() and path.suffix.lower() not in VIDEO_EXTENSIONS:
-        return {"image": path}
-    return {"video": query}
+        return {"video": None, "image": path, "vector": None}
+    return {"video": query, "image": None, "vector": None}
 
 
 def indexed_labels(vi: Any) -> list[str]:
