@@ -145,6 +145,22 @@ def test_ctrl_c_exits_130_with_one_line(cli, tmp_path, monkeypatch):
     assert r.err.strip() == "interrupted: what finished is kept; run the same command again to go on"
 
 
+def test_an_interrupted_training_says_how_to_go_on(cli, tmp_path, monkeypatch):
+    """The resume hint is the command that resumes this run: its workspace, preset and steps."""
+    import vidsift.services.train as train
+    from vidsift.training.trainer import TrainingInterrupted
+
+    def stopped(*_a, **_k):
+        raise TrainingInterrupted(87, tmp_path / "ws" / "last.pt")
+
+    monkeypatch.setattr(train, "train_workspace", stopped)
+    r = cli("train", "siamese", tmp_path / "my videos", "--preset", "paper", "--steps", "900", "-w", tmp_path / "ws")
+    assert r.code == 130, r
+    assert r.err.strip() == (f"interrupted: {tmp_path / 'ws' / 'last.pt'} holds step 87; go on with `vidsift train "
+                             f"siamese '{tmp_path / 'my videos'}' --preset paper -w {(tmp_path / 'ws').resolve()} "
+                             f"--steps 900 --resume`")
+
+
 def test_a_child_s_exit_code_is_the_command_s(cli, tmp_path, monkeypatch):
     """`vidsift app` ends with the page server's exit code (typer.Exit), which was lost too."""
     import vidsift.cli.serve as serve

@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 import os
 import sys
+import time
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -195,3 +197,45 @@ def test_a_real_training_run_from_the_page_helpers(app_ws, built_ws):
     assert job.run == app_ws.training_run("siamese", "cpu") and job.run.has_checkpoint
     with pytest.raises(BadInputError, match="already holds a checkpoint of siamese"):
         train_jobs.start_training(app_ws, "siamese", built_ws.parent / "videos", "cpu")
+
+
+LEADER = """
+import os, signal, subprocess, sys, time
+child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+def finish_step(*_):
+    time.sleep(0.3)  # the step in flight; a DataLoader worker must outlive it
+    alive = child.poll() is None
+    open(sys.argv[1], "w").write("worker alive" if alive else "worker gone")
+    sys.exit(130)
+signal.signal(signal.SIGTERM, finish_step)
+open(sys.argv[2], "w").write(str(child.pid))
+time.sleep(60)
+"""
+
+
+def test_stop_asks_the_trainer_first_and_then_ends_its_workers(app_ws, built_ws, monkeypatch, tmp_path):
+    """`jobs stop` / the page's Stop: the trainer gets SIGTERM while its workers still run (a
+    signal to the whole group killed them first and lost the step), and no worker is left."""
+    from vidsift.training.registry import method_names
+
+    said, child_pid = tmp_path / "said", tmp_path / "child"
+    monkeypatch.setattr(train_jobs, "train_command",
+                        lambda *a, **k: [sys.executable, "-c", LEADER, str(said), str(child_pid)])
+    job = train_jobs.start_training(app_ws, method_names()[0], built_ws)
+    deadline = time.monotonic() + 30
+    while not child_pid.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert train_jobs.stop_training(job, timeout=10) == "stopped"
+    assert said.read_text() == "worker alive"
+    pid = int(child_pid.read_text())
+    deadline = time.monotonic() + 5
+    while not _gone(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _gone(pid)
+
+
+def _gone(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True

@@ -94,7 +94,7 @@ def stop(
     ws: WorkspaceOpt = DEFAULT_WS,
     as_json: JsonOpt = False,
 ) -> None:
-    """Stop a job (SIGTERM to its process group, SIGKILL after 10 s); its last checkpoint stays."""
+    """Stop a job: it finishes the step in flight and checkpoints it (SIGTERM; SIGKILL after 10 s)."""
     from vidsift.services.train_jobs import stop_training
 
     state = stop_training(_job(ws, name))

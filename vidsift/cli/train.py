@@ -51,7 +51,12 @@ def train(
             **_params(param),
         )
     except TrainingInterrupted as exc:
-        kept = (f"{exc.checkpoint} holds step {exc.step}; go on with `vidsift train {method} {folder} --resume`"
+        import shlex
+
+        from vidsift.services.train_jobs import train_command
+
+        again = train_command(workspace(ws), method, folder, preset, resume=True, steps=steps)[3:]
+        kept = (f"{exc.checkpoint} holds step {exc.step}; go on with `vidsift {shlex.join(again)}`"
                 if exc.checkpoint else "no checkpoint was written")
         print(f"\ninterrupted: {kept}", file=sys.stderr)
         sys.exit(130)

@@ -175,21 +175,28 @@ def _start(
 
 
 def stop_training(job: TrainingJob, timeout: float = 10.0) -> str:
-    """Stop a job's process group: SIGTERM, then SIGKILL after ``timeout`` s. Returns its state."""
+    """Stop a job: SIGTERM to its leader, the ``vidsift train`` process, which finishes the step
+    in flight and writes ``last.pt`` at it; then SIGTERM to what is left of its process group;
+    SIGKILL to the group after ``timeout`` s. Returns its state.
+
+    The leader is asked first because a signal to the whole group also reaches the DataLoader
+    workers (``--workers N``), which die at once: the trainer's next batch then fails and the
+    step is lost instead of checkpointed.
+    """
     if _alive(job):
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(job.pid, signal.SIGTERM)
+            os.kill(job.pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
         while _alive(job) and time.monotonic() < deadline:
             time.sleep(0.1)
-        if _alive(job):
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(job.pid, signal.SIGKILL)
-            with _PROCS_LOCK:
-                proc = _PROCS.get(job.pid)
-            if proc is not None:
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    proc.wait(5)
+        # workers that outlived the leader, or the whole group if the leader did not stop in time
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(job.pid, signal.SIGKILL if _alive(job) else signal.SIGTERM)
+        with _PROCS_LOCK:
+            proc = _PROCS.get(job.pid)
+        if proc is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(5)
         job.stopped = True
         atomic_write_json(job.run.job, asdict(job))
     return job_state(job)
