@@ -42,7 +42,7 @@ import av
 import numpy as np
 
 from vidsift.atomic import atomic_path
-from vidsift.errors import BadInputError, VideoError
+from vidsift.errors import BadInputError, NoVideoStreamError, VideoError
 
 __all__ = ["CutPlan", "CutResult", "clip_suffix", "cut", "plan_cut"]
 
@@ -125,7 +125,7 @@ def _open(path: str | Path) -> Any:
 
 def _streams(container: Any, path: str | Path) -> tuple[Any, Any | None]:
     if not container.streams.video:
-        raise VideoError(path, "has no video stream")
+        raise NoVideoStreamError(path, sorted({str(s.type) for s in container.streams}))
     return container.streams.video[0], (container.streams.audio[0] if container.streams.audio else None)
 
 

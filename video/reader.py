@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from vidsift.errors import BadInputError, VideoError, VidsiftError
+from vidsift.errors import BadInputError, NoVideoStreamError, VideoError, VidsiftError
 from vidsift.video.backends import BACKENDS, Backend
 from vidsift.video.info import VideoInfo
 from vidsift.video.timeline import (
@@ -109,6 +109,8 @@ class VideoReader:
                 if decoder_threads:  # before ``info``: its probe starts the first pass
                     b.set_threads(decoder_threads)
                 _ = b.info
+            except NoVideoStreamError:
+                raise
             except VideoError as exc:
                 failed[name] = exc.reason
                 continue

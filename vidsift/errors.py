@@ -27,6 +27,22 @@ class VideoError(VidsiftError):
         self.reason = reason
         super().__init__(f"{path}: {reason}")
 
+    def __reduce__(self) -> tuple:  # from a reader process to the engine, intact
+        return (VideoError, (self.path, self.reason))
+
+
+class NoVideoStreamError(VideoError):
+    """The container was read and holds no video stream (an audio file, subtitles): a fact about
+    the file, so no other back-end is tried."""
+
+    def __init__(self, path: str | Path, kinds: list[str] | tuple[str, ...] = ()) -> None:
+        self.kinds = tuple(kinds)
+        only = f" (only {', '.join(kinds)})" if kinds else ""
+        super().__init__(path, f"has no video stream{only}")
+
+    def __reduce__(self) -> tuple:
+        return (NoVideoStreamError, (self.path, self.kinds))
+
 
 class WorkspaceError(VidsiftError):
     """Something in the workspace is missing, foreign or from another embedder/method."""

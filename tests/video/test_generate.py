@@ -173,7 +173,7 @@ def test_save_points(tmp_path: Path) -> None:
 def test_make_broken_files(tmp_path: Path) -> None:
     files = make_broken_files(tmp_path, seed=0)
     assert set(files) == {"zero_bytes", "truncated", "text", "no_frames", "tiny", "rotated",
-                          "gray", "tenbit"}
+                          "gray", "tenbit", "audio_only"}
     for path in files.values():
         assert path.exists() and path.parent == tmp_path
     assert files["zero_bytes"].stat().st_size == 0
@@ -198,6 +198,8 @@ def test_make_broken_files(tmp_path: Path) -> None:
     assert np.abs(gray[..., 0].astype(int) - gray[..., 2]).max() <= 2  # no colour
     with av.open(str(files["tenbit"])) as c:
         assert next(c.decode(video=0)).format.name == "yuv420p10le"
+    with av.open(str(files["audio_only"])) as c:
+        assert not c.streams.video and len(c.streams.audio) == 1
 
 
 # ------------------------------------------------------------------ make

@@ -26,7 +26,7 @@ import av
 import numpy as np
 from av.video.reformatter import VideoReformatter
 
-from vidsift.errors import VideoError
+from vidsift.errors import NoVideoStreamError, VideoError
 from vidsift.video.backends.base import Backend
 from vidsift.video.info import MAX_PIXELS, MIN_SIDE, VideoInfo
 from vidsift.video.isobmff import missing_index_reason
@@ -82,8 +82,9 @@ class PyAVBackend(Backend):
             raise VideoError(path, f"not a readable video ({why or _short(exc)})") from exc
         stream = _video_stream(self._container)
         if stream is None:
+            kinds = sorted({str(s.type) for s in self._container.streams})
             self._container.close()
-            raise VideoError(path, "has no video stream")
+            raise NoVideoStreamError(path, kinds)
         self._stream_index = stream.index
         self._stream = stream
         self._stream.thread_type = "AUTO"

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from vidsift.atomic import atomic_write_bytes, atomic_write_json
+from vidsift.atomic import atomic_path, atomic_write_bytes, atomic_write_json
 from vidsift.errors import BadInputError
 from vidsift.video.synthetic.base import check_seed, keyed_rng
 from vidsift.video.synthetic.drift import drift_videos
@@ -247,7 +247,8 @@ def make_broken_files(out_dir: str | Path, seed: int = 0) -> dict[str, Path]:
     frames, then decoding fails part-way), ``text`` (a text file named .mp4), ``no_frames``
     (an mp4 with a video stream and zero frames), ``tiny`` (1x1 frames in yuv444p: libx264 will
     not take 1x1 yuv420p), ``rotated`` (64x48 with a 90 degree display matrix), ``gray``
-    (monochrome H.264) and ``tenbit`` (yuv420p10le H.264). What could not be made is listed in
+    (monochrome H.264), ``tenbit`` (yuv420p10le H.264) and ``audio_only`` (an mp4 with one
+    AAC stream and no video). What could not be made is listed in
     ``out_dir/broken.json`` under ``notes``.
     """
     out_dir = Path(out_dir)
@@ -305,12 +306,31 @@ def make_broken_files(out_dir: str | Path, seed: int = 0) -> dict[str, Path]:
     else:
         notes.append("tenbit.mp4: no 10-bit encoder in this PyAV build; skipped")
 
+    try:
+        files["audio_only"] = _write_audio_only(out_dir / "audio_only.mp4")
+    except Exception as err:
+        notes.append(f"audio_only.mp4: {err}")
+
     atomic_write_json(out_dir / "broken.json", {
         "kind": "broken", "seed": seed, "truncated_at": cut, "original_bytes": len(data),
         "original_frames": len(base),
         "files": {k: v.name for k, v in files.items()}, "notes": notes,
     })
     return files
+
+
+def _write_audio_only(path: Path, seconds: float = 1.0, rate: int = 44100) -> Path:
+    """An mp4 holding one AAC stream of silence and no video (a file a folder of clips can hold)."""
+    import av
+
+    with atomic_path(path) as tmp, av.open(str(tmp), "w", format="mp4") as c:
+        stream = c.add_stream("aac", rate=rate)
+        for i in range(int(seconds * rate) // 1024):
+            frame = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
+            frame.sample_rate, frame.pts = rate, i * 1024
+            c.mux(stream.encode(frame))
+        c.mux(stream.encode())
+    return path
 
 
 def _summary(kind: str, out_dir: Path, videos: list[GeneratedVideo]) -> dict[str, Any]:
