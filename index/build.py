@@ -244,8 +244,9 @@ def prepare_vectors(x: np.ndarray, metric: str) -> np.ndarray:
 
 
 def to_user_distance(raw: np.ndarray, metric: str) -> np.ndarray:
-    """FAISS scores -> distances users see: ``1 - cos`` for cosine, squared L2 for l2."""
-    return (1.0 - raw) if metric == "cosine" else raw
+    """FAISS scores -> distances users see: ``1 - cos`` for cosine, squared L2 for l2; never
+    below 0 (a frame's own vector scores a cosine of 1 + 1e-7 in float32, shown as -1.2e-07)."""
+    return np.maximum((1.0 - raw) if metric == "cosine" else raw, 0.0, dtype=np.float32)
 
 
 @functools.cache

@@ -371,7 +371,7 @@ def test_bad_uploads(client: TestClient, name: str, data: bytes, status: int, ma
 def test_bad_upload_queries(client: TestClient) -> None:
     files = {"file": ("q.png", png(), "image/png")}
     assert_error(client.post("/search/image", files=files, data={"query": "{oops"}), 422, "query")
-    assert_error(client.post("/search/image", files=files, data={"query": '{"k": 3}'}), 422, "embedder")
+    assert_error(client.post("/search/image", files=files, data={"query": '{"k": 3}'}), 422, "embedder: Field required (the form field 'query' holds the options as JSON")
     assert_error(client.post("/search/image", files=files, data={"query": '{"embedder": "pixels", "x": 1}'}),
                  422, "unknown search field")
     assert_error(client.post("/search/image", data={"query": '{"embedder": "pixels"}'}), 422, "file")

@@ -251,6 +251,14 @@ def test_frame_query_finds_itself_first(tmp_path: Path) -> None:
     )
 
 
+def test_distances_are_never_negative(tmp_path: Path) -> None:
+    """A frame's own vector scores a cosine a hair above 1 in float32; users saw -1.2e-07."""
+    write_store(tmp_path / "store", {"v1": 50, "v2": 50}, dim=768)
+    vi = VideoIndex.build(tmp_path / "store", use_gpu=False)
+    own = [vi.search_frame("v1", f, k=1)[0].distance for f in range(50)]
+    assert min(own) == 0.0 and max(own) < 1e-5
+
+
 def test_exclude_same_video_and_window(tmp_path: Path) -> None:
     write_store(tmp_path / "store", {"v1": 60, "v2": 60, "v3": 60})
     vi = VideoIndex.build(tmp_path / "store", use_gpu=False)

@@ -44,6 +44,9 @@ log = logging.getLogger("vidsift.api")
 _FIXED = {"ws", "embedder", "image", "vector", "video", "frame", "at", "k", "videos",
           "exclude_same_video", "exclude_window"}
 
+#: what the error of a bad ``POST /search/image`` shows as the form of its ``query`` field
+IMAGE_QUERY_EXAMPLE = '{"embedder": "pixels", "k": 10}'
+
 
 class ApiError(Exception):
     """An answer other than 200, with its one-line message."""
@@ -409,7 +412,8 @@ def create_app(
         except ValidationError as exc:
             first = exc.errors()[0]
             loc = ".".join(str(p) for p in first.get("loc", ()))
-            raise ApiError(422, f"query{'.' + loc if loc else ''}: {first.get('msg')}") from None
+            raise ApiError(422, f"query{'.' + loc if loc else ''}: {first.get('msg')} (the form field "
+                                f"'query' holds the options as JSON, e.g. query={IMAGE_QUERY_EXAMPLE})") from None
         data = await file.read(limits.max_body_bytes + 1)
         image = load_upload(file.filename or "upload", data, max_bytes=int(limits.max_upload_mb * 1_000_000))
         return await run_in_threadpool(search, q, image=image)
