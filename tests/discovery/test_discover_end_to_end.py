@@ -26,6 +26,13 @@ def test_discover_scenes_then_real_footage(cli, tmp_path, embedder):
     assert ce["mean"] < rnd["mean"] - 0.05  # RANDOM is worst
     assert (out / "clusters.csv").exists() and (out / "clusters.json").exists()
     assert any(p.name == "contact_sheet.png" for p in out.rglob("*.png"))
+    # without FOLDER: the same vectors, from the workspace (nothing is scanned or embedded)
+    again = cli("discover", "--embedder", embedder, "--clusters", "3", "--repeats", "3", "--no-map", "-w", ws, "--json")
+    assert again.code == 0, again
+    assert {k: json.loads(again.out)[k] for k in ("k", "n_frames", "sizes")} == {k: res[k] for k in ("k", "n_frames", "sizes")}
+    assert "embedding" in res and "embedding" not in json.loads(again.out)
+    refused = cli("discover", "--embedder", embedder, "--every", "5", "-w", ws)
+    assert refused.code != 0 and "give the FOLDER" in refused.err
 
     real = tmp_path / "real"
     link_real(real)  # bikes, bigbuckbunny, carphone pair, cityCC0: unlabelled

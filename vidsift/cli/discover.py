@@ -32,8 +32,9 @@ def _clusters(value: str) -> int | str:
 
 
 def discover(
-    folder: Annotated[Path, typer.Argument(help="Folder of videos.")],
     embedder: EmbedderOpt,
+    folder: Annotated[Path | None, typer.Argument(
+        help="Folder of videos, scanned and embedded first; leave it out to cluster what the workspace holds.")] = None,
     algorithm: Annotated[str, typer.Option(help="kmeans | spectral")] = "kmeans",
     clusters: Annotated[str, typer.Option("--clusters", help="Number of clusters, or 'auto'.")] = "auto",
     k: OldKOpt = None,
@@ -50,13 +51,16 @@ def discover(
     ws: WorkspaceOpt = DEFAULT_WS,
     as_json: JsonOpt = False,
 ) -> None:
-    """Scan, embed (if needed), cluster, score (when labels exist) and optionally export FOLDER.
+    """Scan, embed (if needed), cluster, score (when labels exist) and optionally export FOLDER
+    (without FOLDER: every video the workspace holds for the embedder).
 
     For editor files (CSV, EDL, OTIO, contact sheet, named clips) of the clusters afterwards:
     `vidsift export clusters OUT -e EMBEDDER` (docs/export.md)."""
     from vidsift.services.discover import run_discovery
 
     no_k_for_clusters(k)
+    if folder is None and (every is not None or fps is not None):
+        raise BadInputError("--every / --fps choose the frames to embed: give the FOLDER to embed too")
     res = run_discovery(
         workspace(ws), embedder, folder=folder, algorithm=algorithm, k=_clusters(clusters), seed=seed,
         repeats=repeats, export=export, force=force, clips=clips, every=every, fps=fps,
