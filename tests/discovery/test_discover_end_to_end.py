@@ -41,3 +41,10 @@ def test_discover_scenes_then_real_footage(cli, tmp_path, embedder):
     res = json.loads(r.out)
     assert res["n_videos"] == 5 and res["scores"] is None and "label" in res["message"].lower()
     assert sum(res["sizes"]) == res["n_frames"]
+
+
+def test_exporting_clusters_before_any_discovery_says_what_to_run(cli, tmp_path):
+    r = cli("export", "clusters", tmp_path / "out", "-e", "pixels", "-w", tmp_path / "ws")
+    assert r.code != 0
+    assert r.err.strip() == (f"error: {(tmp_path / 'ws').resolve()}: no clusters for 'pixels' in this workspace yet; "
+                             "run `vidsift discover -e pixels` first")

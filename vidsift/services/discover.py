@@ -219,7 +219,8 @@ def load_assignments(ws: Workspace, embedder: str) -> pd.DataFrame:
 
     path = assignments_path(ws, embedder)
     if not path.is_file():
-        raise WorkspaceError(f"no clusters for '{embedder}' yet; run discovery first")
+        raise WorkspaceError(f"{ws.root}: no clusters for '{embedder}' in this workspace yet; "
+                             f"run `vidsift discover -e {embedder}` first")
     try:
         return pd.read_parquet(path)
     except (OSError, ValueError) as exc:
