@@ -9,7 +9,6 @@ from typing import Annotated, Any
 import typer
 
 from vidsift.cli.common import DEFAULT_WS, EmbedderOpt, JsonOpt, WorkspaceOpt, emit, workspace
-from vidsift.errors import BadInputError
 
 index_app = typer.Typer(
     help="Build, update and check the FAISS index of an embedder's frames.", no_args_is_help=True
@@ -197,7 +196,6 @@ def search_cmd(
     """Find the frames (or, with --group, the moments) nearest to a frame, an image or a vector,
     nearest first; --videos/--label/--time-range filter inside the index (docs/search.md)."""
     from vidsift.services.indexes import search_workspace
-
     from vidsift.services.search import query_source
 
     source = query_source(query, video=video, image=image, vector=vector_file)
