@@ -96,6 +96,24 @@ def test_library_update_embeds_a_copied_folder_and_drops_a_deleted_video(tmp_pat
     assert any("already up to date" in s.value for s in at.success)
 
 
+def test_library_lists_the_files_it_could_not_read_with_their_reason(tmp_path, built_ws, make_app):
+    import shutil
+
+    from vidsift.workspace import Workspace
+
+    folder = tmp_path / "clips"
+    shutil.copytree(built_ws.parent / "videos", folder)
+    (folder / "notes.mp4").write_text("not a video\n")
+    at = make_app(Workspace.at(tmp_path / "fresh"), "Library")
+    at.text_input(key="lib_folder").set_value(str(folder))
+    next(b for b in at.button if b.label == "Scan only").click().run()
+    no_failure(at)
+    assert any("3 files (2 readable, 1 with errors)" in s.value for s in at.subheader)
+    assert [e.label for e in at.expander] == ["1 file(s) that could not be read"]
+    listed = [m.value for m in at.expander[0].markdown]
+    assert len(listed) == 1 and listed[0].startswith(f"- `{folder / 'notes.mp4'}`: ") and "video" in listed[0]
+
+
 def test_library_scan_reports_a_missing_folder(app_ws, make_app, tmp_path):
     at = make_app(app_ws, "Library")
     at.text_input(key="lib_folder").set_value(str(tmp_path / "nope"))

@@ -86,6 +86,10 @@ def page_library(ws: Workspace) -> None:
             )
             if len(rows) > max_thumbs:
                 st.caption(f"thumbnails shown for the first {max_thumbs} files")
+            failed = [r for r in rows if r["status"] != "ok"]
+            if failed:
+                with st.expander(f"{len(failed)} file(s) that could not be read"):
+                    st.markdown("\n".join(f"- `{r['path']}`: {r['error']}" for r in failed))
 
     with shown_errors():
         index_section(ws)
