@@ -308,8 +308,11 @@ def test_discover_runs_shows_clusters_scores_and_exports(app_ws, make_app):
 def test_discover_exports_a_cluster_for_an_editor(app_ws, make_app):
     from vidsift.services.discover import run_discovery
 
-    run_discovery(app_ws, "pixels", k=2, with_map=False, progress=False)
+    run_discovery(app_ws, "pixels", k=2, algorithm="spectral", seed=3, with_map=False, progress=False)
     at = make_app(app_ws, "Discover")
+    # the controls show the settings of the run on the page, not defaults beside it
+    assert (at.selectbox(key="d_alg").value, at.checkbox(key="d_auto").value, at.number_input(key="d_k").value,
+            at.number_input(key="d_seed").value) == ("spectral", False, 2, 3)
     at.selectbox(key="d_cluster").set_value("0").run()
     button = next(b for b in at.button if b.label.startswith("Export ") and b.label.endswith(" segments"))
     button.click().run()
