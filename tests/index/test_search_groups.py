@@ -219,6 +219,7 @@ def test_service_and_cli_json_with_group(laid_out: tuple[Workspace, Path]) -> No
     assert r.exit_code == 0, r.output
     lines = r.stdout.strip().splitlines()[1:]
     assert len(lines) == 3  # a, c 10-14, c 30-32: one line each
+    assert "note: 4 asked: the nearest frames fall into only 3 moments" in r.stderr
     assert "00:00:04.000 - 00:00:08.000" in lines[0] and lines[0].split()[-2:] == ["a", "/videos/a.mp4"]
     assert any("00:00:00.400 - 00:00:00.600" in line and " 5 " in line for line in lines[1:])
     assert any("00:00:01.200 - 00:00:01.320" in line and " 3 " in line for line in lines[1:])

@@ -144,7 +144,7 @@ def page_search(ws: Workspace) -> None:
         results = search_workspace(ws, emb, videos=only or None, k=int(k), **filters, **query)
     st.session_state["s_hits"] = results
     if filters.get("group"):
-        segment_cards(ws, results, filters["group"])
+        segment_cards(ws, results, filters["group"], asked=int(k))
     else:
         frame_cards(ws, results)
     if results:
@@ -197,8 +197,8 @@ def card_grid(items: list[dict[str, Any]], card: Callable[[int, dict[str, Any]],
 
 
 def _who(h: dict[str, Any]) -> tuple[str, str, float]:
-    """(file name, " (label)" or "", distance) of a result; 1 - cos can round to -0.0000."""
-    return Path(h["path"]).name, f" ({h['label']})" if h.get("label") else "", max(float(h["distance"]), 0.0)
+    """(file name, " (label)" or "", distance) of a result."""
+    return Path(h["path"]).name, f" ({h['label']})" if h.get("label") else "", float(h["distance"])
 
 
 def frame_cards(ws: Workspace, hits: list[dict[str, Any]]) -> None:
@@ -218,9 +218,12 @@ def frame_cards(ws: Workspace, hits: list[dict[str, Any]]) -> None:
     card_grid(hits, card)
 
 
-def segment_cards(ws: Workspace, segments: list[dict[str, Any]], group: str) -> None:
+def segment_cards(ws: Workspace, segments: list[dict[str, Any]], group: str, asked: int) -> None:
     """One card per moment: its best frame, start-end, how many hits it merges; play from its start."""
     st.subheader(f"{len(segments)} nearest {GROUPS[group]}")
+    if 0 < len(segments) < asked:
+        st.caption(f"{asked} asked: the nearest frames fall into only {len(segments)} "
+                   + ("moments (hits at most the gap apart are one)" if group == "segment" else GROUPS[group]))
 
     def card(i: int, g: dict[str, Any]) -> None:
         name, label, dist = _who(g)
