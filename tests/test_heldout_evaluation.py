@@ -51,7 +51,10 @@ def test_heldout_table_and_evaluation(tmp_path) -> None:
     assert 0 < px["tpr_scenes"]["mean"] <= 1
     assert res["pixels"]["white"]["h_kmeans"] is not None
     rows = table_rows(res)
-    assert rows[0]["embedder"] == "pixels" and "±" in rows[0]["H(photo∣cluster) K-means"]
+    assert rows[0]["embedder"] == "pixels"
+    assert rows[0]["H(photo∣cluster) K-means"] == f"{px['h_kmeans']['mean']:.3f}"  # one seed: no "± 0.000"
+    two = {**res["pixels"], "raw": {**px, "h_kmeans": {"mean": 1.0, "std": 0.25, "n": 2}}}
+    assert table_rows({"pixels": two})[0]["H(photo∣cluster) K-means"] == "1.000 ± 0.250"
     one = evaluate_workspace(ws, "pixels", "heldout", n_seeds=1, repeats=1, spectral=False, videos_per_scene=1, frames=4)
     assert one["evaluation"] == "heldout" and one["seeds"] == 1
     assert one["raw"]["h_kmeans"]["mean"] == px["h_kmeans"]["mean"]

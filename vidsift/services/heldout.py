@@ -259,13 +259,16 @@ def heldout_table(
 
 
 def table_rows(results: dict[str, dict[str, Any]], variant: str = "raw") -> list[dict[str, str]]:
-    """One row per embedder: each score as ``mean ± std`` (``variant``: "raw" or "white")."""
+    """One row per embedder: each score as ``mean ± std`` over seeds, the mean alone from one seed
+    (``variant``: "raw" or "white")."""
     rows = []
     for name, r in results.items():
         row = {"embedder": name}
         for key, title, _ in METRICS:
             v = (r.get(variant) or {}).get(key)
-            row[title] = "" if v is None else f"{v['mean']:.3f} ± {v['std']:.3f}"
+            # one seed has no spread to show: "± 0.000" would claim one
+            row[title] = ("" if v is None else f"{v['mean']:.3f}" if v.get("n", 2) < 2
+                          else f"{v['mean']:.3f} ± {v['std']:.3f}")
         row["mean cos"] = "" if r.get("mean_cosine") is None else f"{r['mean_cosine']:.3f}"
         rows.append(row)
     return rows
