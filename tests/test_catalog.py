@@ -29,6 +29,7 @@ def test_scan_records_ok_and_broken(folder, tmp_path):
     # rotated, grayscale and 10-bit files are odd but valid
     assert {v.path.rsplit("/", 1)[-1] for v in cat.videos() if v.label == "broken"} <= {"rotated.mp4", "gray.mp4", "tenbit.mp4"}
     errors = {v.path.rsplit("/", 1)[-1]: v.error for v in cat.videos(status="error")}
+    assert errors["audio_only.mp4"] == "has no video stream (only audio)"
     for name in ("zero_bytes.mp4", "text.mp4", "truncated.mp4", "no_frames.mp4", "tiny_1x1.mp4"):
         assert name in errors and errors[name] and "\n" not in errors[name]
     assert {p.rsplit("/", 1)[-1] for p, _ in report.failed} >= set(errors) - {"rotated.mp4", "gray.mp4", "tenbit.mp4"}
@@ -106,6 +107,14 @@ def test_a_file_name_that_is_not_text_is_reported_and_the_rest_scanned(folder, t
     assert (str(folder) + "/bad\ufffd\ufffdname.mp4", "the file name is not valid UTF-8 text; rename the file") in r.failed
     assert sorted(v.label for v in cat.videos() if v.label != "broken") == ["astronaut", "coffee"]
     assert not scan_folder(cat, folder).added  # skipped again, nothing half-recorded
+
+
+def test_a_link_to_nothing_is_named_as_one(folder, tmp_path):
+    (folder / "gone.mp4").symlink_to(tmp_path / "moved-away.mp4")
+    cat = Catalog(tmp_path / "ws" / "catalog.sqlite")
+    report = scan_folder(cat, folder)
+    why = dict(report.failed)[str(folder / "gone.mp4")]
+    assert why == f"a broken link: its target {tmp_path / 'moved-away.mp4'} does not exist"
 
 
 def test_content_id_changes_with_content(tmp_path):

@@ -141,6 +141,13 @@ class ScanReport:
         }
 
 
+def _unreadable(f: Path, exc: OSError) -> str:
+    """Why ``f`` could not be read, in words: a link to nothing names its target."""
+    if f.is_symlink() and not f.exists():
+        return f"a broken link: its target {os.readlink(f)} does not exist"
+    return f"cannot read ({exc.strerror or exc})"
+
+
 def _is_text(path: str) -> bool:
     try:
         path.encode("utf-8")
@@ -276,8 +283,9 @@ class Catalog:
                     continue
                 vid = content_id(f)
             except OSError as exc:
-                self._record_error(path, "?", root, _label_for(f, root), 0, 0.0, f"cannot read ({exc.strerror})")
-                report.failed.append((path, f"cannot read ({exc.strerror})"))
+                why = _unreadable(f, exc)
+                self._record_error(path, "?", root, _label_for(f, root), 0, 0.0, why)
+                report.failed.append((path, why))
                 continue
             # The same content already recorded at a path that no longer exists: a move.
             moved_from = [p for p in by_id.get(vid, []) if p != path and not Path(p).exists()]
