@@ -246,7 +246,9 @@ def plan_events(
         raise BadInputError(f"no source information for video(s) {', '.join(missing[:5])}")
     reels = _reels(segments)
     rec_rate = nominal_rate(sources[segments[0].video_id].rate)
-    rec = int(round(record_start * rec_rate))
+    # record_start is a timecode (01:00:00:00): its frame count is at the integer counting rate,
+    # 30 labels a second for 29.97 (at the real rate 01:00:00:00 came out as 00:59:56:12)
+    rec = int(round(record_start * max(1, round(rec_rate))))
     events: list[Event] = []
     for i, seg in enumerate(segments, 1):
         src = sources[seg.video_id]

@@ -72,6 +72,14 @@ def test_plan_maps_seconds_to_source_frames_and_cumulative_record(plan):
     assert [e.reel for e in plan] == ["ALPHA", "BETA", "GAMMA", "ALPHA"]
 
 
+@pytest.mark.parametrize("rate", [30000 / 1001, 24000 / 1001, 25.0, 60000 / 1001])
+def test_the_record_timeline_starts_at_one_hour_at_every_rate(rate):
+    """01:00:00:00 is a timecode: at 29.97 it is frame 108000 (30 labels a second), not 3600 s x 29.97."""
+    e = plan_events([seg("a", "/v/a.mp4", 0.0, 1.0)], {"a": Source("/v/a.mp4", rate, 100)})[0]
+    assert smpte(e.rec_in, e.rec_rate) == "01:00:00:00"
+    assert e.rec_out - e.rec_in == e.src_out - e.src_in
+
+
 def test_plan_pads_and_checks():
     s = [seg("a", "/v/a.mp4", 0.0, 0.4)]
     e = plan_events(s, {"a": Source("/v/a.mp4", 25.0, 20)}, pad=1.0)[0]
