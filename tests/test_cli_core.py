@@ -131,6 +131,25 @@ def test_scan_lists_a_file_whose_name_is_not_text(cli, tmp_path):
     assert f"failed: {(tmp_path / 'v').resolve()}/bad\ufffdname.mp4: the file name is not valid UTF-8 text" in r.out
 
 
+def test_every_command_sums_itself_up_in_one_line():
+    """`vidsift --help` lists each command by the first paragraph of its help; a paragraph over
+    two lines broke the list mid-sentence."""
+    import typer.main
+
+    from vidsift.cli import app
+
+    long: list[str] = []
+
+    def walk(command, path: str) -> None:
+        for name, sub in getattr(command, "commands", {}).items():
+            walk(sub, f"{path} {name}")
+        if "\n" in (command.help or "").strip().split("\n\n")[0]:
+            long.append(path)
+
+    walk(typer.main.get_command(app), "vidsift")
+    assert long == []
+
+
 def test_ctrl_c_exits_130_with_one_line(cli, tmp_path, monkeypatch):
     """typer turns Ctrl-C into an exit code it *returns* when not standalone; main() dropped it,
     so an interrupted `vidsift embed` exited 0 in silence, as if it had finished."""

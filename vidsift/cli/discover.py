@@ -51,8 +51,9 @@ def discover(
     ws: WorkspaceOpt = DEFAULT_WS,
     as_json: JsonOpt = False,
 ) -> None:
-    """Scan, embed (if needed), cluster, score (when labels exist) and optionally export FOLDER
-    (without FOLDER: every video the workspace holds for the embedder).
+    """Scan, embed (if needed), cluster, score (when labels exist) and optionally export FOLDER.
+
+    Without FOLDER: every video the workspace holds for the embedder.
 
     For editor files (CSV, EDL, OTIO, contact sheet, named clips) of the clusters afterwards:
     `vidsift export clusters OUT -e EMBEDDER` (docs/export.md)."""
@@ -200,8 +201,9 @@ def evaluate_heldout(
     ws: WorkspaceOpt = DEFAULT_WS,
     as_json: JsonOpt = False,
 ) -> None:
-    """Scores on videos AND photos no encoder saw (12 held-out photos, real footage), beside
-    pixels and each checkpoint's own random init (docs/generalisation.md)."""
+    """Scores on videos AND photos no encoder saw, beside pixels and each checkpoint's random init.
+
+    12 held-out photos and the real footage (docs/generalisation.md)."""
     from vidsift.services.heldout import heldout_table, table_rows
 
     results = heldout_table(workspace(ws), embedder, seeds=range(seeds), repeats=repeats,
@@ -230,8 +232,9 @@ def evaluate_all(
     ws: WorkspaceOpt = DEFAULT_WS,
     as_json: JsonOpt = False,
 ) -> None:
-    """Every score (temporal PR, discovery, probe, similarity) of several embedders side by side,
-    as the page's Evaluate view shows them; an embedder that fails is reported, the rest go on."""
+    """Every score (temporal PR, discovery, probe, similarity) of several embedders side by side.
+
+    As the page's Evaluate view shows them; an embedder that fails is reported, the rest go on."""
     from vidsift.services.evaluate import evaluate_embedders, evaluation_table, transfer_table
 
     results = evaluate_embedders(workspace(ws), embedder, repeats=repeats, seed=seed, probe_shots=shots,

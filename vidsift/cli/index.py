@@ -193,8 +193,9 @@ def search_cmd(
         str | None, typer.Option("--token", envvar="VIDSIFT_TOKEN", help="Its token (or $VIDSIFT_TOKEN).")
     ] = None,
 ) -> None:
-    """Find the frames (or, with --group, the moments) nearest to a frame, an image or a vector,
-    nearest first; --videos/--label/--time-range filter inside the index (docs/search.md)."""
+    """Find the frames (or, with --group, the moments) nearest to a frame, an image or a vector.
+
+    Nearest first; --videos/--label/--time-range filter inside the index (docs/search.md)."""
     from vidsift.services.indexes import search_workspace
     from vidsift.services.search import query_source
 

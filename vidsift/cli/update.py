@@ -72,8 +72,9 @@ def update(
     ws: WorkspaceOpt = DEFAULT_WS,
     as_json: JsonOpt = False,
 ) -> None:
-    """Scan FOLDER, embed new and changed videos, remove deleted ones from the stores and indexes
-    (resumable: rerun after an interruption to finish)."""
+    """Scan FOLDER, embed new and changed videos, drop deleted ones from stores and indexes.
+
+    Resumable: rerun after an interruption to finish."""
     from vidsift.services.update import update_folder
     from vidsift.services.watch import watch as watch_folder
 
