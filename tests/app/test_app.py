@@ -364,7 +364,7 @@ def test_evaluate_page_scores_unseen_data(app_ws, make_app):
     table = next(d.value for d in at.dataframe if "H(photo∣cluster) K-means" in d.value.columns)
     assert table["embedder"].tolist() == ["pixels"]
     want = heldout_table(app_ws, [], seeds=[0])["pixels"]["raw"]["h_kmeans"]
-    assert table.iloc[0]["H(photo∣cluster) K-means"] == f"{want['mean']:.3f} ± {want['std']:.3f}"
+    assert table.iloc[0]["H(photo∣cluster) K-means"] == f"{want['mean']:.3f}"  # one seed: the mean alone
     assert at.get("plotly_chart")
 
 
