@@ -9,7 +9,7 @@ timestamp (``video.timeline``); the header's frame count and rate are only estim
 (``info.num_frames``, ``info.fps``). The timeline comes from the catalog when the file was
 scanned, otherwise from the first pass that decodes the whole file.
 
-How sampled frames are read is planned per file from the timeline (``plan_reads``): decode
+How sampled frames are read is planned per file from the timeline (``iter_reads``): decode
 forward dropping what is not wanted, or seek to the keyframe before a wanted frame when the gap
 is longer than a seek costs. ``keyframes=True`` decodes keyframes only. A file that breaks part
 way keeps the frames before the break; ``problem`` says where and how many were lost. Every
@@ -30,7 +30,7 @@ from vidsift.video.info import VideoInfo
 from vidsift.video.timeline import (
     SampleSelector,
     Timeline,
-    plan_reads,
+    iter_reads,
     sample_by_every,
     sample_by_rate,
 )
@@ -40,6 +40,9 @@ from vidsift.video.timeline import (
 # (720p H.264, GOP 250, 2 cores): a seek and its decoder flush cost about as much as decoding
 # 10-20 frames; 16 sits in the middle and the plan is not sensitive to it within 2x.
 SEEK_COST = 16
+#: a seek that lands after its frames is retried this many keyframes earlier at most, then the
+#: file is read from the start
+MAX_SEEK_BACK = 3
 
 Decoded = tuple[int, float, Any]  # (frame, seconds, converted picture)
 Convert = Callable[[Any], Any]  # decoded picture -> array (or a pair of arrays)
@@ -127,6 +130,7 @@ class VideoReader:
             raise VideoError(self.path, "contains no frames")
         self._timeline = timeline
         self.problem: str | None = None  # where decoding stopped early, if it did
+        self._seek_back = 0  # keyframes before the wanted one that this file's seeks start from
 
     # -- the timeline ------------------------------------------------------------------------
     @property
@@ -208,16 +212,16 @@ class VideoReader:
 
     def _run(self, first: int, wanted: list[int], convert: Convert) -> Iterator[Decoded]:
         """Decode from keyframe ``first`` (a seek) until the last wanted frame; frames are
-        identified by their timestamps in the timeline."""
+        identified by their timestamps in the timeline and come out in order."""
         tl = self._timeline
         assert tl is not None
-        want, last = set(wanted), wanted[-1]
+        wanted = sorted(set(wanted))
         if first == 0:
-            yield from self._from_start(lambda i, t: i in want, convert, stop=last + 1)
+            want = set(wanted)
+            yield from self._from_start(lambda i, t: i in want, convert, stop=wanted[-1] + 1)
             return
         b = self._backend
-        prev = -1
-        found: set[int] = set()
+        prev, j = -1, 0  # wanted[j]: the next frame to give
         try:
             for t, _, pic in b.decode(from_seconds=float(tl.pts[first])):
                 idx = tl.index_of(t)
@@ -225,17 +229,26 @@ class VideoReader:
                     continue
                 idx = max(idx, prev + 1)  # equal timestamps: the next frame
                 prev = idx
-                if idx > last:
-                    break
-                if idx in want:
-                    found.add(idx)
+                if idx > wanted[j]:
+                    break  # wanted[j] went by without decoding: the seek landed after it
+                if idx == wanted[j]:
                     yield idx, t, convert(pic)
+                    j += 1
+                    if j == len(wanted):
+                        return
         except VideoError:
             pass
-        missing = want - found
-        if missing:
-            # The seek landed after the wanted frames (imprecise index): count from the start.
-            yield from self._from_start(lambda i, t: i in missing, convert, stop=max(missing) + 1)
+        # The seek landed after wanted[j]: a container without an index (MPEG-PS, -TS) seeks by
+        # bytes and the decoder starts at the next keyframe it meets. Seek from the keyframe
+        # before, and from then on start this file's seeks that much earlier; after MAX_SEEK_BACK
+        # tries, count from the start (which every miss did before: quadratic on long files).
+        rest = wanted[j:]
+        if self._seek_back < MAX_SEEK_BACK:
+            self._seek_back += 1
+            yield from self._run(tl.keyframe_before(rest[0], self._seek_back), rest, convert)
+        else:
+            missing = set(rest)
+            yield from self._from_start(lambda i, t: i in missing, convert, stop=rest[-1] + 1)
 
     def _keyframes(self, convert: Convert, start: int, stop: int) -> Iterator[Decoded]:
         tl = self.timeline
@@ -324,7 +337,7 @@ class VideoReader:
         yield from self._planned(want, convert)
 
     def _planned(self, want: np.ndarray, convert: Convert) -> Iterator[Decoded]:
-        for first, wanted in plan_reads(want, self.timeline, SEEK_COST):
+        for first, wanted in iter_reads(want, self.timeline, SEEK_COST, lambda: self._seek_back):
             yield from self._run(first, wanted, convert)
 
     @staticmethod

@@ -19,6 +19,7 @@ anyway) and stored in the catalog, so sampling at ``--fps`` and seeking never ne
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,9 +89,10 @@ class Timeline:
                 return j
         return None
 
-    def keyframe_before(self, index: int) -> int:
-        """The last keyframe at or before ``index`` (0 when there is none)."""
-        k = int(np.searchsorted(self.keyframes, int(index), side="right")) - 1
+    def keyframe_before(self, index: int, back: int = 0) -> int:
+        """The last keyframe at or before ``index``, or ``back`` keyframes before that (0 when
+        there is none)."""
+        k = int(np.searchsorted(self.keyframes, int(index), side="right")) - 1 - max(0, int(back))
         return int(self.keyframes[k]) if k >= 0 else 0
 
     def rate(self) -> float:
@@ -169,20 +171,34 @@ class SampleSelector:
 
 
 def plan_reads(wanted: np.ndarray, timeline: Timeline, seek_cost: float) -> list[tuple[int, list[int]]]:
-    """Split sorted wanted frames into decode runs ``(first frame to decode, wanted frames)``.
+    """Split sorted wanted frames into decode runs ``(first frame to decode, wanted frames)``
+    (all of :func:`iter_reads`, for a seek that lands where it is sent)."""
+    return list(iter_reads(wanted, timeline, seek_cost))
+
+
+def iter_reads(wanted: np.ndarray, timeline: Timeline, seek_cost: float,
+               back: Callable[[], int] = lambda: 0) -> Iterator[tuple[int, list[int]]]:
+    """Decode runs ``(first frame to decode, wanted frames)`` of sorted wanted frames, one at a
+    time.
 
     Cost model, in frames decoded: continuing forward from the current position to frame ``w``
-    costs ``w - pos``; seeking costs ``seek_cost`` plus ``w - keyframe_before(w)``. Each gap is
-    decided on its own (the choice does not change later costs), so the greedy plan is the
-    cheapest under the model. ``seek_cost`` is measured by ``bench/sparse.py``.
+    costs ``w - pos``; seeking costs ``seek_cost`` plus ``w - k``, ``k`` the keyframe a seek for
+    ``w`` starts from: ``back()`` keyframes before the one at or before ``w`` (a reader that
+    learnt that this file's seeks land late asks for earlier ones; read when each gap is
+    decided). Each gap is decided on its own (the choice does not change later costs), so the
+    greedy plan is the cheapest under the model. ``seek_cost`` is measured by ``bench/sparse.py``.
     """
-    runs: list[tuple[int, list[int]]] = []
+    run: tuple[int, list[int]] | None = None
     pos = -1  # nothing decoded yet: the first run starts at a keyframe
     for w in np.asarray(wanted, np.int64).tolist():
-        k = timeline.keyframe_before(w)
-        if pos >= 0 and pos <= w and (w - pos) <= seek_cost + (w - k):
-            runs[-1][1].append(w)
+        k = timeline.keyframe_before(w, back())
+        if run is not None and pos <= w and (w - pos) <= seek_cost + (w - k):
+            run[1].append(w)
         else:
-            runs.append((k, [w]))
+            if run is not None:
+                yield run  # read before the next start is chosen: back() may have grown
+                k = timeline.keyframe_before(w, back())
+            run = (k, [w])
         pos = w + 1
-    return runs
+    if run is not None:
+        yield run

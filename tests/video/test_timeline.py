@@ -8,6 +8,7 @@ import pytest
 from vidsift.video.timeline import (
     SampleSelector,
     Timeline,
+    iter_reads,
     plan_reads,
     sample_by_every,
     sample_by_rate,
@@ -51,6 +52,18 @@ def test_plan_seeks_only_when_cheaper_than_decoding_forward() -> None:
     assert plan_reads(np.array([5, 20, 450, 460]), tl, 10) == [(0, [5, 20]), (400, [450, 460])]
     # dense wanted frames never seek
     assert plan_reads(np.arange(0, 1000, 2), tl, 10) == [(0, list(range(0, 1000, 2)))]
+    assert [tl.keyframe_before(450, back) for back in (0, 1, 4, 9)] == [400, 300, 0, 0]
+
+
+def test_runs_start_as_far_back_as_the_reader_asks_when_they_start() -> None:
+    """A reader that learnt its seeks land late asks for earlier keyframes from the next run on."""
+    tl = Timeline(np.arange(1000) / 25, np.arange(0, 1000, 100))
+    back = {"n": 0}
+    runs = []
+    for first, wanted in iter_reads(np.array([5, 450, 850]), tl, 10, lambda: back["n"]):
+        runs.append((first, wanted))
+        back["n"] = 1  # what the reader does after a seek that landed late
+    assert runs == [(0, [5]), (300, [450]), (700, [850])]
 
 
 def test_storage_round_trip() -> None:
