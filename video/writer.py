@@ -144,7 +144,7 @@ def write_video(
     try:
         with atomic_path(path) as tmp:
             fmt = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska",
-                   ".avi": "avi", ".ts": "mpegts", ".mts": "mpegts", ".mpg": "mpeg"}.get(path.suffix.lower())
+                   ".avi": "avi", ".ts": "mpegts", ".mts": "mpegts", ".mpg": "mpeg", ".webm": "webm"}.get(path.suffix.lower())
             container = av.open(str(tmp), "w", format=fmt, options=container_options or {})
             try:
                 stream = container.add_stream(name, rate=rate)

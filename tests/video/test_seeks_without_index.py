@@ -53,7 +53,7 @@ def test_sampled_frames_come_in_order_without_rereading_from_the_start(
     monkeypatch.setattr(reader_module.VideoReader, "_from_start", counted)
     with open_video(path, timeline=timeline) as r:
         want = r.sample_indices(1, fps, 0, None)
-        got = [(int(i), f) for idx, frames in r.iter_frames(fps=fps, size=(16, 16)) for i, f in zip(idx, frames)]
+        got = [(int(i), f) for idx, frames in r.iter_frames(fps=fps, size=(16, 16)) for i, f in zip(idx, frames, strict=True)]
         back = r._seek_back
     assert [i for i, _ in got] == list(want)  # in order: a late seek gave them out of order
     assert all(np.array_equal(f, whole[i]) for i, f in got)

@@ -80,6 +80,20 @@ class ProgressBar:
         self.bar.empty()
 
 
+def player(ws: Workspace, path: str, video_id: str, start: float, end: float | None = None) -> None:
+    """A ``<video>`` from ``start`` (to ``end``): the file itself, or, for what a browser cannot
+    play (MPEG-2, MPEG-TS, HEVC...), an H.264 excerpt cut once (``services.media.playback``)."""
+    try:
+        with st.spinner("Making a preview the browser can play…"):
+            pb = media.playback(ws, path, video_id, start, end)
+    except VidsiftError as exc:
+        st.caption(f"{Path(path).name} cannot be played here: {exc}")
+        return
+    st.video(pb.path, start_time=pb.start, end_time=pb.end)
+    if pb.preview:
+        st.caption(f"a preview: {Path(path).name} is in a format the browser cannot play")
+
+
 def thumbnail_grid(ws: Workspace, rows, caption) -> None:
     """Thumbnails of the frames in ``rows`` (a DataFrame), captioned by ``caption(row)``."""
     images, captions = [], []

@@ -8,8 +8,14 @@ from typing import Any
 import streamlit as st
 
 from vidsift.services import duplicates as dups
-from vidsift.services import media
-from vidsift.views.common import export_panel, keep_valid, show_thumb, shown_errors, store_names
+from vidsift.views.common import (
+    export_panel,
+    keep_valid,
+    player,
+    show_thumb,
+    shown_errors,
+    store_names,
+)
 from vidsift.workspace import Workspace
 
 
@@ -73,7 +79,4 @@ def side_by_side(ws: Workspace, pair: dict[str, Any]) -> None:
             st.caption(f"**{side.upper()}: {name}** · {seg['start_timecode']}–{seg['end_timecode']} ({seg['duration']:.2f} s)")
             if seg.get("best_frame") is not None:
                 show_thumb(ws, seg["path"], seg["video_id"], int(seg["best_frame"]), width=240)
-            if media.playable(seg["path"]):
-                st.video(seg["path"], start_time=float(seg["start"]), end_time=float(seg["end"]))
-            else:
-                st.caption(f"{name} cannot be played in the browser (only MP4/WebM/MOV).")
+            player(ws, seg["path"], seg["video_id"], float(seg["start"]), float(seg["end"]))

@@ -10,7 +10,7 @@ import streamlit as st
 
 from vidsift import ui_support as ui
 from vidsift.errors import VidsiftError
-from vidsift.services import contents, media, uploads
+from vidsift.services import contents, uploads
 from vidsift.services import search as searching
 from vidsift.services.indexes import frame_at_time, search_workspace
 from vidsift.timecode import parse_time, timecode
@@ -20,6 +20,7 @@ from vidsift.views.common import (
     cached_videos,
     export_panel,
     keep_valid,
+    player,
     show_thumb,
     shown_errors,
 )
@@ -47,8 +48,8 @@ def set_query(video_id: str, frame: int) -> None:
     st.session_state["s_frame"] = int(frame)
 
 
-def set_player(path: str, time: float, title: str) -> None:
-    st.session_state["s_play"] = {"path": path, "time": float(time), "title": title}
+def set_player(path: str, time: float, title: str, video_id: str = "") -> None:
+    st.session_state["s_play"] = {"path": path, "time": float(time), "title": title, "video_id": video_id}
 
 
 def page_search(ws: Workspace) -> None:
@@ -135,10 +136,7 @@ def page_search(ws: Workspace) -> None:
         play = st.session_state.get("s_play")
         if play:
             st.caption(f"▶ {play['title']}")
-            if media.playable(play["path"]):
-                st.video(play["path"], start_time=float(play["time"]))
-            else:
-                st.caption(f"{Path(play['path']).name} cannot be played in the browser (only MP4/WebM/MOV).")
+            player(ws, play["path"], play.get("video_id", ""), float(play["time"]))
 
     with st.spinner("Searching…"):
         results = search_workspace(ws, emb, videos=only or None, k=int(k), **filters, **query)
@@ -212,7 +210,7 @@ def frame_cards(ws: Workspace, hits: list[dict[str, Any]]) -> None:
         st.button("Search from here", key=f"hit_{i}", on_click=set_query, args=(h["video_id"], h["frame"]),
                   width="stretch", help="make this frame the query")
         st.button("▶ Play", key=f"play_{i}", on_click=set_player,
-                  args=(h["path"], h["time"], f"{name} at {h['timecode']}"), width="stretch",
+                  args=(h["path"], h["time"], f"{name} at {h['timecode']}", h["video_id"]), width="stretch",
                   help="play the video from this frame's time")
 
     card_grid(hits, card)
@@ -231,7 +229,7 @@ def segment_cards(ws: Workspace, segments: list[dict[str, Any]], group: str, ask
         st.caption(f"**{i + 1}. {name}**{label} · {g['start_timecode']}–{g['end_timecode']} "
                    f"({g['duration']:.2f} s) · {g['frames']} hits · best frame {g['best_frame']} · d={dist:.4f}")
         st.button("▶ Play from start", key=f"seg_play_{i}", on_click=set_player,
-                  args=(g["path"], g["start"], f"{name} from {g['start_timecode']}"), width="stretch",
+                  args=(g["path"], g["start"], f"{name} from {g['start_timecode']}", g["video_id"]), width="stretch",
                   help="play the video from the start of this moment")
         st.button("Search from best frame", key=f"seg_hit_{i}", on_click=set_query,
                   args=(g["video_id"], g["best_frame"]), width="stretch", help="make its best frame the query")
