@@ -43,6 +43,7 @@ import numpy as np
 
 from vidsift.atomic import atomic_path
 from vidsift.errors import BadInputError, NoVideoStreamError, VideoError
+from vidsift.video.streams import stream_kinds, video_stream
 
 __all__ = ["CutPlan", "CutResult", "clip_suffix", "cut", "plan_cut"]
 
@@ -124,9 +125,10 @@ def _open(path: str | Path) -> Any:
 
 
 def _streams(container: Any, path: str | Path) -> tuple[Any, Any | None]:
-    if not container.streams.video:
-        raise NoVideoStreamError(path, sorted({str(s.type) for s in container.streams}))
-    return container.streams.video[0], (container.streams.audio[0] if container.streams.audio else None)
+    video = video_stream(container)
+    if video is None:
+        raise NoVideoStreamError(path, stream_kinds(container))
+    return video, (container.streams.audio[0] if container.streams.audio else None)
 
 
 def _scan(container: Any, vstream: Any, path: str | Path) -> _Packets:

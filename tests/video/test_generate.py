@@ -173,7 +173,7 @@ def test_save_points(tmp_path: Path) -> None:
 def test_make_broken_files(tmp_path: Path) -> None:
     files = make_broken_files(tmp_path, seed=0)
     assert set(files) == {"zero_bytes", "truncated", "text", "no_frames", "tiny", "rotated",
-                          "gray", "tenbit", "audio_only"}
+                          "gray", "tenbit", "audio_only", "cover_only"}
     for path in files.values():
         assert path.exists() and path.parent == tmp_path
     assert files["zero_bytes"].stat().st_size == 0
@@ -200,6 +200,8 @@ def test_make_broken_files(tmp_path: Path) -> None:
         assert next(c.decode(video=0)).format.name == "yuv420p10le"
     with av.open(str(files["audio_only"])) as c:
         assert not c.streams.video and len(c.streams.audio) == 1
+    with av.open(str(files["cover_only"])) as c:
+        assert len(c.streams.audio) == 1 and "attached_pic" in repr(c.streams.video[0].disposition)
 
 
 # ------------------------------------------------------------------ make

@@ -110,6 +110,7 @@ def broken(tmp_path_factory):
         ("truncated", "not a readable video|no frames|decod"),
         ("no_frames", "no frames|no frame size|not a readable|decod"),
         ("audio_only", "^[^;]*: has no video stream \\(only audio\\)$"),  # no back-end's noise after it
+        ("cover_only", "^[^;]*: has no video stream \\(only audio, cover art\\)$"),  # not a 1-frame video
     ],
 )
 def test_broken_files_give_one_line_with_path(broken, kind, reason):

@@ -30,6 +30,7 @@ from vidsift.errors import NoVideoStreamError, VideoError
 from vidsift.video.backends.base import Backend
 from vidsift.video.info import MAX_PIXELS, MIN_SIDE, VideoInfo
 from vidsift.video.isobmff import missing_index_reason
+from vidsift.video.streams import stream_kinds, video_stream
 
 # Packets in a row that may fail to decode before the stream is given up on.
 MAX_BAD_PACKETS = 64
@@ -59,17 +60,6 @@ def _rotation(stream: av.video.stream.VideoStream) -> int:
     return 0
 
 
-def _video_stream(container: av.container.InputContainer) -> av.video.stream.VideoStream | None:
-    """The first video stream that is a real picture sequence (cover art is skipped)."""
-    streams = list(container.streams.video)
-    for s in streams:
-        disposition = getattr(s, "disposition", None)
-        if disposition is not None and "attached_pic" in str(disposition).lower():
-            continue
-        return s
-    return streams[0] if streams else None
-
-
 class PyAVBackend(Backend):
     NAME = "pyav"
 
@@ -80,9 +70,9 @@ class PyAVBackend(Backend):
         except (av.error.FFmpegError, OSError, UnicodeDecodeError) as exc:
             why = missing_index_reason(path) if isinstance(exc, av.error.InvalidDataError) else None
             raise VideoError(path, f"not a readable video ({why or _short(exc)})") from exc
-        stream = _video_stream(self._container)
+        stream = video_stream(self._container)
         if stream is None:
-            kinds = sorted({str(s.type) for s in self._container.streams})
+            kinds = stream_kinds(self._container)
             self._container.close()
             raise NoVideoStreamError(path, kinds)
         self._stream_index = stream.index

@@ -247,8 +247,8 @@ def make_broken_files(out_dir: str | Path, seed: int = 0) -> dict[str, Path]:
     frames, then decoding fails part-way), ``text`` (a text file named .mp4), ``no_frames``
     (an mp4 with a video stream and zero frames), ``tiny`` (1x1 frames in yuv444p: libx264 will
     not take 1x1 yuv420p), ``rotated`` (64x48 with a 90 degree display matrix), ``gray``
-    (monochrome H.264), ``tenbit`` (yuv420p10le H.264) and ``audio_only`` (an mp4 with one
-    AAC stream and no video). What could not be made is listed in
+    (monochrome H.264), ``tenbit`` (yuv420p10le H.264), ``audio_only`` (an mp4 with one
+    AAC stream and no video) and ``cover_only`` (the same with a song's cover picture). What could not be made is listed in
     ``out_dir/broken.json`` under ``notes``.
     """
     out_dir = Path(out_dir)
@@ -308,8 +308,9 @@ def make_broken_files(out_dir: str | Path, seed: int = 0) -> dict[str, Path]:
 
     try:
         files["audio_only"] = _write_audio_only(out_dir / "audio_only.mp4")
+        files["cover_only"] = _write_audio_only(out_dir / "cover_only.mp4", cover=True)
     except Exception as err:
-        notes.append(f"audio_only.mp4: {err}")
+        notes.append(f"audio_only.mp4 / cover_only.mp4: {err}")
 
     atomic_write_json(out_dir / "broken.json", {
         "kind": "broken", "seed": seed, "truncated_at": cut, "original_bytes": len(data),
@@ -319,17 +320,29 @@ def make_broken_files(out_dir: str | Path, seed: int = 0) -> dict[str, Path]:
     return files
 
 
-def _write_audio_only(path: Path, seconds: float = 1.0, rate: int = 44100) -> Path:
-    """An mp4 holding one AAC stream of silence and no video (a file a folder of clips can hold)."""
+def _write_audio_only(path: Path, seconds: float = 1.0, rate: int = 44100, cover: bool = False) -> Path:
+    """An mp4 holding one AAC stream of silence and no video (a file a folder of clips can hold);
+    ``cover``: with a song's cover picture (an MJPEG stream marked ``attached_pic``)."""
     import av
 
     with atomic_path(path) as tmp, av.open(str(tmp), "w", format="mp4") as c:
         stream = c.add_stream("aac", rate=rate)
+        picture = None
+        if cover:
+            picture = c.add_stream("mjpeg", rate=1)
+            picture.width, picture.height, picture.pix_fmt = 32, 32, "yuvj420p"
+            picture.disposition = av.stream.Disposition.attached_pic
         for i in range(int(seconds * rate) // 1024):
             frame = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
             frame.sample_rate, frame.pts = rate, i * 1024
             c.mux(stream.encode(frame))
         c.mux(stream.encode())
+        if picture is not None:
+            img = av.VideoFrame.from_ndarray(np.full((32, 32, 3), 128, np.uint8), format="rgb24")
+            img = img.reformat(format="yuvj420p")
+            img.pts = 0
+            c.mux(picture.encode(img))
+            c.mux(picture.encode())
     return path
 
 

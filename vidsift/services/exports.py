@@ -271,6 +271,7 @@ def _sources(ws: Workspace | None, segments: Sequence[Segment]) -> tuple[dict[st
     import av
 
     from vidsift.catalog import Catalog
+    from vidsift.video.streams import video_stream
     from vidsift.video.timeline import Timeline
 
     out: dict[str, Source] = {}
@@ -296,8 +297,8 @@ def _sources(ws: Workspace | None, segments: Sequence[Segment]) -> tuple[dict[st
                 try:
                     with av.open(seg.path) as c:
                         has_audio = bool(c.streams.audio)
-                        if rate is None and c.streams.video:
-                            v = c.streams.video[0]
+                        v = video_stream(c)
+                        if rate is None and v is not None:
                             r = v.average_rate or v.guessed_rate
                             rate = float(r) if r else None
                             frames = frames or (int(v.frames) or None)

@@ -47,9 +47,12 @@ def _video_codec(path: str, _size: int, _mtime: int) -> str | None:
     """The first video stream's codec name (cached per file version: the page reruns often)."""
     import av
 
+    from vidsift.video.streams import video_stream
+
     try:
         with av.open(path, metadata_errors="ignore") as c:
-            return c.streams.video[0].codec_context.name if c.streams.video else None
+            v = video_stream(c)
+            return v.codec_context.name if v is not None else None
     except (av.FFmpegError, OSError, UnicodeDecodeError):
         return None
 
