@@ -139,7 +139,7 @@ class Thumbnails:
 
         self.root, self.video_id = Path(task.thumbnails_dir or "."), task.video_id
         self.todo = {int(i) for i in want if not thumbnail_path(self.root, task.video_id, int(i)).exists()}
-        self.size = thumbnail_size(r.info.width, r.info.height, task.thumbnail_height)
+        self.size = thumbnail_size(r.info.display_width, r.info.height, task.thumbnail_height)
         self.written = 0
         self._pending: list[Any] = []
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="vidsift-thumbs") if self.todo else None

@@ -85,7 +85,7 @@ def thumbnail(
     if int(frame) < 0:
         raise BadInputError(f"frame {frame} does not exist")
     with open_video(video_path) as r:
-        size = thumbnail_size(r.info.width, r.info.height, height)
+        size = thumbnail_size(r.info.display_width, r.info.height, height)
         img = r.get_frames([int(frame)], size=size)[0]
     try:
         write_jpeg(path, img)

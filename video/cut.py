@@ -331,6 +331,9 @@ def _encoder(out: Any, vstream: Any, codec: str, crf: int, rate: Fraction) -> An
     s.height = vstream.codec_context.height + vstream.codec_context.height % 2
     s.pix_fmt = "yuv420p"
     s.codec_context.time_base = vstream.time_base
+    sar = vstream.sample_aspect_ratio or vstream.codec_context.sample_aspect_ratio
+    if sar and sar != 1:  # non-square pixels (HDV, DVD) stay shown as the source is
+        s.codec_context.sample_aspect_ratio = sar
     if name == "libx264":
         s.options = {"crf": str(int(crf)), "preset": "veryfast", "threads": "1"}
     else:

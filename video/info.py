@@ -24,6 +24,14 @@ class VideoInfo:
     codec: str
     rotation: int
     backend: str
+    #: sample aspect ratio: how wide a stored pixel is shown (1440x1080 HDV and DVD's 720x480 are
+    #: shown 16:9 with pixels 4/3 and 32/27 wide); 1.0 for square pixels or when not said
+    sar: float = 1.0
+
+    @property
+    def display_width(self) -> int:
+        """The width a player shows the frame at (its height is ``height``)."""
+        return max(1, round(self.width * self.sar))
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -96,6 +96,7 @@ def write_video(
     pix_fmt: str = "yuv420p",
     rotation: float | None = None,
     container_options: dict[str, str] | None = None,
+    sample_aspect: tuple[int, int] | None = None,
 ) -> Path:
     """Encode ``frames`` (uint8 ``[T, H, W, 3]`` RGB, or ``[T, H, W]`` gray) to ``path``.
 
@@ -103,7 +104,8 @@ def write_video(
     a later scan would index. ``codec="auto"`` picks libx264, else mpeg4; for mpeg4, ``crf`` is
     mapped to a fixed quantiser ``q = clip(round(crf / 6), 2, 31)``. 4:2:0 pixel formats need an
     even frame size: odd sizes are padded by repeating the last row/column. ``rotation`` (degrees)
-    writes a display matrix (decoders report ``frame.rotation``). Colour conversion (BT.601) and
+    writes a display matrix (decoders report ``frame.rotation``); ``sample_aspect`` (e.g. (4, 3):
+    HDV's 1440x1080 shown 16:9) how wide each pixel is shown. Colour conversion (BT.601) and
     libx264 both run on one thread and x264's mbtree is off, so equal inputs give equal bytes.
     ``T == 0`` writes a header-only file (pair it with ``movflags=empty_moov`` for mp4).
     """
@@ -155,6 +157,10 @@ def write_video(
                 stream.options = opts
                 if rotation is not None:
                     _set_rotation(stream, rotation)
+                if sample_aspect is not None:
+                    from fractions import Fraction
+
+                    stream.codec_context.sample_aspect_ratio = Fraction(*sample_aspect)
                 container.start_encoding()
                 for i, arr in enumerate(frames):
                     frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(arr), format=in_fmt)

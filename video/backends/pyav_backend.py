@@ -60,6 +60,16 @@ def _rotation(stream: av.video.stream.VideoStream) -> int:
     return 0
 
 
+def _sar(stream: Any) -> float:
+    """The stream's sample aspect ratio (1.0 when unset, 0/1, or absurd)."""
+    r = stream.sample_aspect_ratio or stream.codec_context.sample_aspect_ratio
+    try:
+        value = float(r) if r else 1.0
+    except (ZeroDivisionError, TypeError, ValueError):
+        return 1.0
+    return value if 0.1 <= value <= 10 else 1.0
+
+
 class PyAVBackend(Backend):
     NAME = "pyav"
 
@@ -128,7 +138,7 @@ class PyAVBackend(Backend):
             self._info = VideoInfo(
                 path=self.path, fps=fps, num_frames=n, width=width, height=height,
                 duration=n / fps if fps else 0.0, codec=cc.name or "?",
-                rotation=_rotation(s) or self._rot, backend=self.NAME,
+                rotation=_rotation(s) or self._rot, backend=self.NAME, sar=_sar(s),
             )
         return self._info
 

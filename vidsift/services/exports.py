@@ -440,7 +440,7 @@ def _best_image(ws: Workspace | None, e: Event) -> Any:
         return None
     try:
         with open_video(e.segment.path, timeline=e.source.timeline) as r:
-            size = thumbnail_size(r.info.width, r.info.height, THUMBNAIL_HEIGHT)
+            size = thumbnail_size(r.info.display_width, r.info.height, THUMBNAIL_HEIGHT)
             return r.get_frames([e.best], size=size)[0]
     except (VidsiftError, OSError, ValueError):
         return None
