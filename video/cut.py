@@ -371,6 +371,8 @@ def _video_in_range(source: str | Path, packets: _Packets, zero: float, stop: fl
 
 
 def _reencode(source: str | Path, tmp: Path, fmt: str, packets: _Packets, plan: CutPlan, codec: str, crf: int) -> int:
+    from vidsift.video.writer import set_display_rotation
+
     tb = packets.time_base
     zero = packets.origin_pts * float(tb) + plan.start  # the cut's start in the stream's seconds
     stop = packets.origin_pts * float(tb) + plan.end
@@ -387,6 +389,9 @@ def _reencode(source: str | Path, tmp: Path, fmt: str, packets: _Packets, plan: 
             resampler = av.AudioResampler(format="fltp", layout=layout, rate=sr)
         written, last_pts = 0, -1
         for t, frame in _video_in_range(source, packets, zero, stop, float(rate)):
+            if not written and getattr(frame, "rotation", 0):
+                # frames are encoded as stored: the display matrix goes along (before the header)
+                set_display_rotation(ov, frame.rotation)
             vf = frame.reformat(width=ov.width, height=ov.height, format="yuv420p")
             vf.pts = last_pts = max(round((t - zero) / float(tb)), last_pts + 1)
             vf.time_base = tb

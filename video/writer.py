@@ -156,7 +156,7 @@ def write_video(
                 stream.codec_context.time_base = 1 / rate
                 stream.options = opts
                 if rotation is not None:
-                    _set_rotation(stream, rotation)
+                    set_display_rotation(stream, rotation)
                 if sample_aspect is not None:
                     from fractions import Fraction
 
@@ -180,7 +180,7 @@ def write_video(
     return path
 
 
-def _set_rotation(stream: Any, degrees: float) -> None:
+def set_display_rotation(stream: Any, degrees: float) -> None:
     """Write a display-matrix rotation; fall back to the legacy ``rotate`` tag on old PyAV."""
     if hasattr(stream, "set_display_rotation"):
         stream.set_display_rotation(float(degrees))

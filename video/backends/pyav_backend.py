@@ -51,10 +51,12 @@ LUMA8 = frozenset({
 
 
 def _rotation(stream: av.video.stream.VideoStream) -> int:
+    """The legacy ``rotate`` tag as FFmpeg's display-matrix angle (counter-clockwise): the tag
+    says how far to turn the picture clockwise."""
     rot = stream.metadata.get("rotate") if stream.metadata else None
     if rot is not None:
         try:
-            return int(float(rot)) % 360
+            return -int(float(rot)) % 360
         except ValueError:
             return 0
     return 0
@@ -94,6 +96,7 @@ class PyAVBackend(Backend):
         self._primed: list[av.VideoFrame] = []  # the frames the origin probe decoded ...
         self._rest: Iterator[av.VideoFrame] | None = None  # ... and the rest of that pass
         self._rot = 0
+        self._quarter = 0  # quarter turns (counter-clockwise) from stored to shown: set by ``info``
         self.bad_packets = 0  # packets that failed to decode in the last pass
         # One libswscale context for the whole file: ``VideoFrame.reformat`` builds a new one per
         # frame, whose filter set-up cost more than the scaling (720p -> 16x16: 2.3 s vs 1.2 s
@@ -135,10 +138,17 @@ class PyAVBackend(Backend):
             if fps <= 0 or fps > 1000:
                 fps = 25.0
             self.origin()  # also reads the display rotation of the first frame
+            rotation = _rotation(s) or self._rot
+            # pictures come out turned as a player shows them (a phone's portrait clip is stored
+            # sideways with a display matrix): quarter turns counter-clockwise, as FFmpeg's angle
+            self._quarter = rotation // 90 % 4 if rotation % 90 == 0 else 0
+            sar = _sar(s)
+            if self._quarter % 2:
+                width, height, sar = height, width, 1 / sar
             self._info = VideoInfo(
                 path=self.path, fps=fps, num_frames=n, width=width, height=height,
                 duration=n / fps if fps else 0.0, codec=cc.name or "?",
-                rotation=_rotation(s) or self._rot, backend=self.NAME, sar=_sar(s),
+                rotation=rotation, backend=self.NAME, sar=sar,
             )
         return self._info
 
@@ -235,7 +245,13 @@ class PyAVBackend(Backend):
         return self._sws_by[key].reformat(picture, width=w, height=h, format=fmt, threads=threads).to_ndarray()
 
     def to_array(self, picture: av.VideoFrame, size: tuple[int, int] | None) -> np.ndarray:
-        return self._convert(picture, size, "rgb24")
+        """RGB at ``size`` as a player shows the picture: scaled to the stored orientation's
+        size, then turned by the display rotation (``info`` gives the turned width and height)."""
+        q = self._quarter
+        if not q:
+            return self._convert(picture, size, "rgb24")
+        stored = size if size is None or q == 2 else (size[1], size[0])
+        return np.ascontiguousarray(np.rot90(self._convert(picture, stored, "rgb24"), q))
 
     def to_luma(self, picture: av.VideoFrame, size: tuple[int, int]) -> np.ndarray:
         """The decoder's luma plane at ``size`` without converting the picture: ``2H x 2W``
