@@ -54,3 +54,23 @@ def test_a_re_encoded_clip_keeps_its_display_rotation(tmp_path, rotation: int) -
     with open_video(out.path) as r:
         assert r.info.rotation == rotation
         assert _corner(r.get_frames([0])[0]) == SHOWN[rotation]
+
+
+def test_a_portrait_phone_clip_matches_its_upright_copy(tmp_path, cli) -> None:
+    """End to end: stored sideways + display matrix vs the same pictures stored upright are
+    near-duplicates (sideways, their frames were unrelated pixels)."""
+    import json
+
+    from vidsift.video.synthetic.scenes import scene_frames
+
+    stored, _ = scene_frames("astronaut", shots=2, frames_per_shot=30, size=(48, 64))
+    write_video(tmp_path / "v" / "phone.mov", stored, rotation=90)
+    write_video(tmp_path / "v" / "upright.mp4", np.ascontiguousarray(np.rot90(stored, 1, axes=(1, 2))))
+    other, _ = scene_frames("coffee", shots=2, frames_per_shot=30, size=(64, 48))
+    write_video(tmp_path / "v" / "other.mp4", other)
+    ws = tmp_path / "ws"
+    assert cli("embed", tmp_path / "v", "-e", "pixels", "-w", ws).code == 0
+    r = cli("duplicates", "-e", "pixels", "--min-seconds", "1", "-w", ws, "--json")
+    assert r.code == 0, r
+    pairs = [sorted((p["a"]["path"].rsplit("/", 1)[-1], p["b"]["path"].rsplit("/", 1)[-1])) for p in json.loads(r.out)["pairs"]]
+    assert pairs == [["phone.mov", "upright.mp4"]]
