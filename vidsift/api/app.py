@@ -338,11 +338,38 @@ def create_app(
         duration = float(rec.duration or 0.0)
         if t < 0 or (duration > 0 and t > duration):
             raise ApiError(400, f"--at {at} is outside video {video_id} (0..{duration:.3f}s)")
+        from vidsift.services.media import playable
+
         start = max(0.0, t - seconds / 2)
         end = min(duration, t + seconds / 2) if duration > 0 else t + seconds / 2
+        can_play = playable(rec.path)
         return {"video_id": rec.id, "start": round(start, 3), "end": round(end, 3),
                 "start_timecode": timecode(start), "end_timecode": timecode(end),
-                "media_url": f"/videos/{rec.id}/media#t={start:.3f},{end:.3f}"}
+                "media_url": f"/videos/{rec.id}/media#t={start:.3f},{end:.3f}", "playable": can_play,
+                "preview_url": None if can_play else f"/videos/{rec.id}/preview?start={start:.3f}&end={end:.3f}"}
+
+    @app.get("/videos/{video_id}/preview", tags=["media"], response_class=FileResponse,
+             responses={200: {"content": {"video/mp4": {}}, "description": "an H.264 MP4 excerpt"}})
+    async def preview(
+        _who: Read,
+        video_id: Annotated[str, PathParam(max_length=200)],
+        start: Annotated[float, Query(ge=0, le=1e7)],
+        end: Annotated[float, Query(gt=0, le=1e7)],
+    ) -> FileResponse:
+        """``[start, end)`` of a video as an H.264 MP4 a browser plays (cut once, then kept under
+        ``<workspace>/previews``), for files it cannot play itself (MPEG-2, MPEG-TS, HEVC...);
+        a file it can play is answered as ``/media`` answers it."""
+        from vidsift.services.media import PREVIEW_MAX_SECONDS, playback
+
+        rec = record(video_id)
+        if not end > start or end - start > PREVIEW_MAX_SECONDS:
+            raise ApiError(400, f"preview {start:g}-{end:g} s: give 0 <= start < end, at most {PREVIEW_MAX_SECONDS:g} s long")
+        if not Path(rec.path).is_file():
+            raise ApiError(404, f"video {video_id}: its file is gone; rescan the folder")
+        pb = await run_in_threadpool(playback, ws, rec.path, rec.id, start, end)
+        if not pb.preview:
+            return media(_who, video_id)
+        return FileResponse(pb.path, media_type="video/mp4")
 
     @app.get("/videos/{video_id}/media", tags=["media"], response_class=FileResponse,
              responses={200: {"content": {"video/mp4": {}}, "description": "the file (HTTP Range works)"}})

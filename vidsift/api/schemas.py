@@ -196,6 +196,8 @@ class Clip(BaseModel):
     start_timecode: str
     end_timecode: str
     media_url: str
+    playable: bool = True  # a browser plays the file itself (MP4/WebM/MOV with H.264, VP8/9, AV1)
+    preview_url: str | None = None  # else: an H.264 MP4 excerpt of the range
 
 
 class IndexSummary(BaseModel):
