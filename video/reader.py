@@ -153,8 +153,10 @@ class VideoReader:
 
     # -- conversions: what a decoded picture becomes -------------------------------------------
     def _rgb(self, size: tuple[int, int] | None) -> Convert:
-        """RGB ``[H, W, 3]`` at ``size`` (the file's own size when None)."""
+        """RGB ``[H, W, 3]`` at ``size`` (the file's own size when None: the first picture's,
+        which a broadcast stream that changes resolution part way keeps for all)."""
         b = self._backend
+        size = size or (self.info.height, self.info.width)
         return lambda pic: b.to_array(pic, size)
 
     def _rgb_twice(self, size: tuple[int, int] | None, extra: tuple[int, int]) -> Convert:

@@ -141,3 +141,20 @@ def test_odd_but_valid_files_read(broken):
         assert info.num_frames > 0
     if "rotated" in broken:
         assert probe(broken["rotated"]).rotation in (90, 270)
+
+
+def test_a_stream_that_changes_resolution_part_way_reads_at_its_first_size(tmp_path):
+    """Broadcast MPEG-TS may switch resolution (two TS files joined byte for byte are a valid
+    stream): full-size frames all come at the first picture's size instead of failing to stack."""
+    from vidsift.video.synthetic.scenes import scene_frames
+    from vidsift.video.writer import write_video
+
+    a, _ = scene_frames("rocket", shots=1, frames_per_shot=12, size=(48, 64))
+    b, _ = scene_frames("coffee", shots=1, frames_per_shot=12, size=(72, 88))
+    parts = [write_video(tmp_path / "a.ts", a), write_video(tmp_path / "b.ts", b)]
+    joined = tmp_path / "joined.ts"
+    joined.write_bytes(b"".join(p.read_bytes() for p in parts))
+    with open_video(joined) as r:
+        assert (r.info.height, r.info.width) == (48, 64)
+        assert r.get_frames([3, 20]).shape == (2, 48, 64, 3)
+        assert sum(len(i) for i, _ in r.iter_frames()) == 24
