@@ -20,6 +20,8 @@ def test_a_camera_file_gets_a_preview_url_and_an_mp4_excerpt(tmp_path) -> None:
     frames, _ = scene_frames("rocket", shots=2, frames_per_shot=40, size=(64, 96))  # 3.2 s
     write_video(tmp_path / "v" / "camera.ts", frames)
     write_video(tmp_path / "v" / "phone.mp4", frames)
+    write_video(tmp_path / "elsewhere" / "secret.ts", frames[:30])
+    (tmp_path / "v" / "link.ts").symlink_to(tmp_path / "elsewhere" / "secret.ts")
     ws = Workspace.at(tmp_path / "ws")
     with Catalog(ws.catalog_path) as cat:
         scan_folder(cat, tmp_path / "v")
@@ -39,3 +41,5 @@ def test_a_camera_file_gets_a_preview_url_and_an_mp4_excerpt(tmp_path) -> None:
         bad = c.get(f"/videos/{ids['camera.ts']}/preview", params={"start": 2, "end": 1})
         assert bad.status_code == 400 and "start < end" in bad.json()["error"]
         assert c.get("/videos/nope/preview", params={"start": 0, "end": 1}).status_code == 404
+        out = c.get(f"/videos/{ids['link.ts']}/preview", params={"start": 0, "end": 1})  # as /media: not served
+        assert out.status_code == 404 and "link out of its folder" in out.json()["error"]

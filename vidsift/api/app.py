@@ -243,6 +243,16 @@ def create_app(
             raise ApiError(404, f"no video {video_id!r} in the catalog; list them with GET /videos")
         return rec
 
+    def served_file(video_id: str) -> Path:
+        """The catalogued file of ``video_id`` when it may be served (or cut): there, and not a
+        link out of its folder."""
+        path = Path(record(video_id).path)
+        if path.is_symlink() and not _inside(path, path.parent):
+            raise ApiError(404, f"video {video_id}: its file is a link out of its folder; not served")
+        if not path.is_file():
+            raise ApiError(404, f"video {video_id}: its file is gone; rescan the folder")
+        return path
+
     def video_id_in(vi: Any, ref: str, embedder: str) -> str:
         """What the CLI accepts (an id, a unique id prefix, a path as stored, a unique file name)
         -> the id, without looking at the file system."""
@@ -361,12 +371,10 @@ def create_app(
         a file it can play is answered as ``/media`` answers it."""
         from vidsift.services.media import PREVIEW_MAX_SECONDS, playback
 
-        rec = record(video_id)
         if not end > start or end - start > PREVIEW_MAX_SECONDS:
             raise ApiError(400, f"preview {start:g}-{end:g} s: give 0 <= start < end, at most {PREVIEW_MAX_SECONDS:g} s long")
-        if not Path(rec.path).is_file():
-            raise ApiError(404, f"video {video_id}: its file is gone; rescan the folder")
-        pb = await run_in_threadpool(playback, ws, rec.path, rec.id, start, end)
+        path = served_file(video_id)
+        pb = await run_in_threadpool(playback, ws, str(path), record(video_id).id, start, end)
         if not pb.preview:
             return media(_who, video_id)
         return FileResponse(pb.path, media_type="video/mp4")
@@ -375,12 +383,7 @@ def create_app(
              responses={200: {"content": {"video/mp4": {}}, "description": "the file (HTTP Range works)"}})
     def media(_who: Read, video_id: Annotated[str, PathParam(max_length=200)]) -> FileResponse:
         """The catalogued video file itself; players fetch a clip with Range requests."""
-        rec = record(video_id)
-        path = Path(rec.path)
-        if path.is_symlink() and not _inside(path, path.parent):
-            raise ApiError(404, f"video {video_id}: its file is a link out of its folder; not served")
-        if not path.is_file():
-            raise ApiError(404, f"video {video_id}: its file is gone; rescan the folder")
+        path = served_file(video_id)
         kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         return FileResponse(path, media_type=kind)
 
