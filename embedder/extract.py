@@ -33,10 +33,12 @@ import numpy as np
 from vidsift.embedder.base import Embedder
 from vidsift.embedder.reader import VideoTask, expected_rows, read_video
 from vidsift.embedder.store import (
+    FRAMES_LAYOUT,
     MANIFEST,
     TIME_LAYOUT,
     check_manifest,
     finished_videos,
+    migrate_frames,
     migrate_times,
     read_manifest,
     write_manifest,
@@ -73,6 +75,7 @@ class ExtractReport:
     streams: int | None = None  # batches the local engine's model ran at a time (``model_plan``)
     pipeline_seconds: float = 0.0  # of ``seconds``: from the first video handed to the engine to the last shard
     migrated: dict[str, int] | None = None  # an old store's times rewritten as timestamps
+    upright: dict[str, int] | None = None  # an old store's sideways videos re-embedded, rows sorted
     collapse: dict[str, Any] | None = None  # embedder.whitening.collapse_report of the store
     derived: dict[str, Any] | None = None  # white:NAME: what embedder.whitened_store.derive did
 
@@ -92,6 +95,11 @@ class ExtractReport:
             out.append(
                 f"{len(self.previously_failed)} video(s) failed in an earlier run and were skipped; "
                 "rerun with --retry-failed to try them again"
+            )
+        if self.upright and self.upright["re_embedded"]:
+            out.append(
+                f"{self.upright['re_embedded']} video(s) with a display rotation were embedded again: this "
+                "store held their frames as stored (sideways); rebuild any index of this embedder"
             )
         if self.collapse and self.collapse.get("collapsed"):
             out.append("warning: " + self.collapse["message"])
@@ -229,8 +237,12 @@ def _extract_locked(
             ids = finished_videos(store_dir)
             report.migrated = migrate_times(store_dir, {v: Timeline.from_catalog(cat, v) for v in ids})
             existing = read_manifest(store_dir)
+        if existing.get("frames") != FRAMES_LAYOUT:  # written when frames were read as stored
+            rotated = {r.id for r in cat.videos(status="ok") if r.rotation % 360}
+            report.upright = migrate_frames(store_dir, rotated)
+            existing = read_manifest(store_dir)
     emb.prepare(ws, cat.videos(status="ok"), progress=progress)
-    manifest = {**emb.manifest(), "sampling": sampling, "time": TIME_LAYOUT}
+    manifest = {**emb.manifest(), "sampling": sampling, "time": TIME_LAYOUT, "frames": FRAMES_LAYOUT}
     if existing is not None:
         _check_store(existing, emb, sampling, store_dir)  # fitted state (ZCA hash) too
     else:

@@ -10,7 +10,9 @@ Layout under ``<workspace>/embeddings/<embedder>/``::
 ``frame`` is the frame's index in decode order and ``time`` its presentation timestamp in seconds
 from the video's first frame. Stores written before timestamps were kept (no ``"time"`` key in
 the manifest) held ``frame / fps`` there; they load as they are, and the next ``vidsift embed``
-into them rewrites their times from the catalog's timelines (``migrate_times``).
+into them rewrites their times from the catalog's timelines (``migrate_times``). Stores written
+before frames were turned as shown (no ``"frames"`` key) get their rotated videos embedded again
+and their rows sorted by the next ``vidsift embed`` (``migrate_frames``).
 
 Shards are written atomically, so a shard that exists is complete: that is what makes extraction
 resumable after a kill. Parquet is read as-is by pandas, DuckDB and Ray Data.
@@ -168,6 +170,33 @@ def migrate_times(store_dir: str | Path, timelines: dict[str, Any]) -> dict[str,
     if kept == 0:
         write_manifest(store_dir, {**manifest, "time": TIME_LAYOUT})
     return {"migrated": done, "kept": kept}
+
+
+FRAMES_LAYOUT = "shown"  # the manifest's "frames" key: frames turned as shown, rows in time order
+
+
+def migrate_frames(store_dir: str | Path, rotated: Iterable[str]) -> dict[str, int]:
+    """Bring a store written before frames were read as a player shows them up to date: the
+    shards of ``rotated`` videos (a display rotation: their frames were embedded sideways) are
+    removed, so the run that calls this embeds them again; the rows of any other shard that are
+    out of time order (sparse reads of MPEG-PS/TS, whose late seeks gave missed frames last) are
+    sorted by frame. Each change is atomic; the manifest is marked at the end."""
+    store_dir = Path(store_dir)
+    rotated = set(rotated)
+    dropped = sorted_ = 0
+    for vid in sorted(finished_videos(store_dir)):
+        path = shard_path(store_dir, vid)
+        if vid in rotated:
+            path.unlink(missing_ok=True)
+            dropped += 1
+            continue
+        frames = _read_table(path, ["frame"]).column("frame").to_numpy()
+        if len(frames) > 1 and (np.diff(frames) < 0).any():
+            table = _read_table(path)
+            _write_table(path, table.take(pa.array(np.argsort(frames, kind="stable"))))
+            sorted_ += 1
+    write_manifest(store_dir, {**read_manifest(store_dir), "frames": FRAMES_LAYOUT})
+    return {"re_embedded": dropped, "sorted": sorted_}
 
 
 def finished_videos(store_dir: str | Path) -> set[str]:
