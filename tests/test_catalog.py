@@ -152,3 +152,28 @@ def test_rows_kept_when_scan_dies(folder, tmp_path):
     with pytest.raises(KeyboardInterrupt):
         cat.scan(folder, dying)
     assert len(Catalog(tmp_path / "catalog.sqlite").videos(status=None)) == 1
+
+
+def test_a_schema_2_catalog_re_probes_quarter_turned_videos(tmp_path):
+    """Schema 2 recorded a portrait phone clip's stored (sideways) width and height; opening the
+    catalog marks those rows for the next scan, which records the shown ones."""
+    import sqlite3
+
+    import numpy as np
+
+    root = tmp_path / "v"
+    write_video(root / "phone.mp4", np.zeros((6, 48, 64, 3), np.uint8), rotation=90)
+    write_video(root / "plain.mp4", np.zeros((6, 48, 64, 3), np.uint8))
+    path = tmp_path / "catalog.sqlite"
+    with Catalog(path) as cat:
+        scan_folder(cat, root)
+        assert {v.path.rsplit("/", 1)[-1]: (v.width, v.height) for v in cat.videos()} == {
+            "phone.mp4": (48, 64), "plain.mp4": (64, 48)}
+    with sqlite3.connect(path) as db:  # as schema 2 left it
+        db.execute("UPDATE meta SET value = '2' WHERE key = 'schema'")
+        db.execute("UPDATE videos SET width = 64, height = 48")
+    with Catalog(path) as cat:
+        report = scan_folder(cat, root)
+        assert [p.rsplit("/", 1)[-1] for p in report.updated] == ["phone.mp4"]
+        assert {v.path.rsplit("/", 1)[-1]: (v.width, v.height) for v in cat.videos()} == {
+            "phone.mp4": (48, 64), "plain.mp4": (64, 48)}

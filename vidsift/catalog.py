@@ -28,7 +28,7 @@ VIDEO_EXTENSIONS = frozenset(
 )
 
 # 2: the decoder's frame count, the header's estimate beside it, the timeline and a note.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _MIB = 1 << 20
 
 _SCHEMA = """
@@ -204,7 +204,7 @@ class Catalog:
             row = self._db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
             if row is not None and int(row[0]) > SCHEMA_VERSION:
                 raise BadInputError(f"{self.path}: catalog written by a newer vidsift; upgrade vidsift")
-            self._migrate()
+            self._migrate(int(row[0]) if row is not None else SCHEMA_VERSION)
             if row is None or int(row[0]) < SCHEMA_VERSION:
                 with self._db:
                     self._db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
@@ -213,14 +213,18 @@ class Catalog:
                 f"{self.path}: not a vidsift catalog ({exc}); move it away and rescan"
             ) from exc
 
-    def _migrate(self) -> None:
+    def _migrate(self, version: int) -> None:
         """Schema 1 -> 2: add the new columns. Rows without a timeline are re-probed by the next
-        scan (``_stale``), which fills them in; until then their header count stands."""
+        scan (``_stale``), which fills them in; until then their header count stands.
+        Schema 2 -> 3: rows of videos turned a quarter by their display rotation recorded the
+        stored width and height; they are re-probed (their timeline dropped) to record the shown ones."""
         have = {r[1] for r in self._db.execute("PRAGMA table_info(videos)")}
         with self._db:
             for col, kind in (("header_frames", "INTEGER"), ("timeline", "BLOB"), ("note", "TEXT")):
                 if col not in have:
                     self._db.execute(f"ALTER TABLE videos ADD COLUMN {col} {kind}")
+            if version < 3:
+                self._db.execute("UPDATE videos SET timeline = NULL WHERE status = 'ok' AND rotation IN (90, 270)")
 
     def close(self) -> None:
         self._db.close()
