@@ -238,3 +238,12 @@ def test_group_by_frame_query_and_bad_group(laid_out: tuple[Workspace, Path]) ->
     with pytest.raises(BadInputError, match="--group 'scenes': use one of segment, shot, video"):
         search_workspace(ws, "pixels", video="a", frame=150, group="scenes")
     services_indexes.clear_cache()
+
+
+def test_fewer_than_asked_says_why() -> None:
+    from vidsift.services.search import fewer_than_asked
+
+    assert fewer_than_asked(12, 12, "segment") is None and fewer_than_asked(12, 0, "segment") is None
+    assert fewer_than_asked(12, 6, "segment") == (
+        "12 asked: the nearest frames fall into only 6 moments (hits at most the gap apart are one)")
+    assert fewer_than_asked(12, 11, "shot") == "12 asked: the nearest frames fall into only 11 shots"

@@ -227,10 +227,11 @@ def search_cmd(
     def human(rows: list[dict[str, Any]]) -> None:
         if group is not None:
             _print_segments(rows)
-            if 0 < len(rows) < k:
-                typer.echo(f"note: {k} asked: the nearest frames fall into only {len(rows)} "
-                           + ("moments (hits at most --gap s apart are one)" if group == "segment" else f"{group}s"),
-                           err=True)
+            from vidsift.services.search import fewer_than_asked
+
+            short = fewer_than_asked(k, len(rows), group, gap="--gap s")
+            if short:
+                typer.echo(f"note: {short}", err=True)
             return
         typer.echo(f"{'#':>3}  {'distance':>9}  {'frame':>6}  {'time':>9}  {'timecode':>12}  video / path")
         for i, r in enumerate(rows, 1):

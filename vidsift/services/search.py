@@ -32,6 +32,7 @@ from vidsift.video.segment import GROUP_BY
 __all__ = [
     "DEFAULT_GAP",
     "GROUP_BY",
+    "fewer_than_asked",
     "IndexedVideo",
     "check_group",
     "check_max_distance",
@@ -121,6 +122,15 @@ def query_source(query: str | None, *, video: str | None = None, image: Path | N
     if path.is_file() and path.suffix.lower() not in VIDEO_EXTENSIONS:
         return {"video": None, "image": path, "vector": None}
     return {"video": query, "image": None, "vector": None}
+
+
+def fewer_than_asked(asked: int, got: int, group: str, gap: str = "the gap") -> str | None:
+    """Why a grouped search gave fewer moments than asked (None when it did not): the nearest
+    frames fall into only that many. ``gap``: how the face names the gap option."""
+    if not 0 < got < asked:
+        return None
+    what = f"moments (hits at most {gap} apart are one)" if group == "segment" else f"{group}s"
+    return f"{asked} asked: the nearest frames fall into only {got} {what}"
 
 
 def indexed_labels(vi: Any) -> list[str]:

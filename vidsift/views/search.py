@@ -219,9 +219,9 @@ def frame_cards(ws: Workspace, hits: list[dict[str, Any]]) -> None:
 def segment_cards(ws: Workspace, segments: list[dict[str, Any]], group: str, asked: int) -> None:
     """One card per moment: its best frame, start-end, how many hits it merges; play from its start."""
     st.subheader(f"{len(segments)} nearest {GROUPS[group]}")
-    if 0 < len(segments) < asked:
-        st.caption(f"{asked} asked: the nearest frames fall into only {len(segments)} "
-                   + ("moments (hits at most the gap apart are one)" if group == "segment" else GROUPS[group]))
+    short = searching.fewer_than_asked(asked, len(segments), group)
+    if short:
+        st.caption(short)
 
     def card(i: int, g: dict[str, Any]) -> None:
         name, label, dist = _who(g)
