@@ -21,8 +21,9 @@ What it does, in order:
    Only rank 0 writes.
 7. Ctrl-C or SIGTERM (`vidsift jobs stop`) in a single-process run: the step in flight
    finishes, ``last.pt`` is written at it, and ``TrainingInterrupted`` is raised, so
-   ``resume=True`` goes on from there (a second signal stops at once). With DataLoader
-   workers, a SIGTERM sent to the whole group also ends them, and the run stops as before.
+   ``resume=True`` goes on from there (a second signal stops at once). DataLoader workers
+   ignore SIGINT; `vidsift jobs stop` signals the trainer before its workers. A SIGTERM sent to
+   the whole group at once ends the workers too, and the run stops without that checkpoint.
 
 On CPU a resumed run is bit-for-bit the uninterrupted one (tested); on CUDA it is as close as
 cuDNN's non-deterministic kernels allow.

@@ -53,9 +53,9 @@ def train(
     except TrainingInterrupted as exc:
         import shlex
 
-        from vidsift.services.train_jobs import train_command
+        from vidsift.services.train_jobs import train_args
 
-        again = train_command(workspace(ws), method, folder, preset, resume=True, steps=steps)[3:]
+        again = train_args(workspace(ws), method, folder, preset, resume=True, steps=steps)
         kept = (f"{exc.checkpoint} holds step {exc.step}; go on with `vidsift {shlex.join(again)}`"
                 if exc.checkpoint else "no checkpoint was written")
         print(f"\ninterrupted: {kept}", file=sys.stderr)

@@ -16,6 +16,7 @@ import pandas as pd
 
 from vidsift.atomic import atomic_path, atomic_write_json
 from vidsift.discovery.evaluate import (
+    ALGORITHMS,
     centre_distances,
     cluster,
     evaluate_discovery,
@@ -280,6 +281,19 @@ def load_last_run(ws: Workspace, embedder: str) -> dict[str, Any] | None:
         return json.loads(path.read_text())
     except (OSError, ValueError):
         return None
+
+def run_settings(last: dict[str, Any] | None) -> dict[str, Any]:
+    """The settings a run was made with (``load_last_run``), as a form starts from them:
+    ``algorithm``, ``auto`` (K chosen from the data), ``k`` (2..1000), ``seed``; the defaults
+    when there was no run."""
+    last = last or {}
+    return {
+        "algorithm": last["algorithm"] if last.get("algorithm") in ALGORITHMS else "kmeans",
+        "auto": not last or last.get("k_evidence") is not None,
+        "k": min(max(int(last.get("k") or 8), 2), 1000),
+        "seed": int(last.get("seed") or 0),
+    }
+
 
 def export_zip(ws: Workspace, embedder: str, name: str, max_thumbnails: int = 48) -> tuple[dict[str, Any], Path]:
     """Export the last clusters of ``embedder`` to ``ws.exports/<name>`` and zip that folder.

@@ -27,15 +27,23 @@ _PROCS_LOCK = threading.Lock()
 _START_LOCK = threading.Lock()  # two tabs pressing Start at once must not start the same run twice
 
 
+def train_args(
+    ws: Workspace, method: str, folder: str | Path, preset: str, resume: bool = False,
+    steps: int | None = None, overwrite: bool = False,
+) -> list[str]:
+    """The arguments of ``vidsift train`` for this run (what follows ``vidsift``)."""
+    args = ["train", method, str(folder), "--preset", preset, "-w", str(ws.root)]
+    if steps:
+        args += ["--steps", str(int(steps))]
+    return args + (["--resume"] if resume else []) + (["--overwrite"] if overwrite else [])
+
+
 def train_command(
     ws: Workspace, method: str, folder: str | Path, preset: str, resume: bool = False,
     steps: int | None = None, overwrite: bool = False,
 ) -> list[str]:
     """The ``vidsift train`` command line the page runs in the background."""
-    cmd = [sys.executable, "-m", "vidsift", "train", method, str(folder), "--preset", preset, "-w", str(ws.root)]
-    if steps:
-        cmd += ["--steps", str(int(steps))]
-    return cmd + (["--resume"] if resume else []) + (["--overwrite"] if overwrite else [])
+    return [sys.executable, "-m", "vidsift", *train_args(ws, method, folder, preset, resume, steps, overwrite)]
 
 
 @dataclass

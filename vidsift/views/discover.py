@@ -30,15 +30,12 @@ def page_discover(ws: Workspace) -> None:
         keep_valid("d_emb", names)
         emb = c1.selectbox("Embedder", names, key="d_emb")
         # the controls start at the settings of the run shown below, not at defaults beside it
-        shown = discovering.load_last_run(ws, emb) or {}
+        shown = discovering.run_settings(discovering.load_last_run(ws, emb))
         algorithms = ["kmeans", "spectral"]
-        algorithm = c2.selectbox("Algorithm", algorithms, key="d_alg",
-                                 index=algorithms.index(shown.get("algorithm", "kmeans")) if shown.get("algorithm") in algorithms else 0)
-        auto = c3.checkbox("Auto K", value=not shown or shown.get("k_evidence") is not None, key="d_auto",
-                           help="choose the number of clusters from the data")
-        k = c4.number_input("K", min_value=2, max_value=1000, value=min(max(int(shown.get("k") or 8), 2), 1000),
-                            key="d_k", disabled=auto)
-        seed = c5.number_input("Seed", min_value=0, max_value=2**31 - 1, value=int(shown.get("seed") or 0), key="d_seed")
+        algorithm = c2.selectbox("Algorithm", algorithms, key="d_alg", index=algorithms.index(shown["algorithm"]))
+        auto = c3.checkbox("Auto K", value=shown["auto"], key="d_auto", help="choose the number of clusters from the data")
+        k = c4.number_input("K", min_value=2, max_value=1000, value=shown["k"], key="d_k", disabled=auto)
+        seed = c5.number_input("Seed", min_value=0, max_value=2**31 - 1, value=shown["seed"], key="d_seed")
         with_map = st.checkbox("Compute the 2-D map (UMAP; slower the first time)", value=True, key="d_with_map")
         if st.button("Run discovery", type="primary"):
             from vidsift.services.discover import run_discovery
